@@ -1,0 +1,47 @@
+# The two commands: `make run` and `make test`. Everything else is a helper of those.
+PYTHON ?= python3
+VENV ?= .venv
+FLASK = $(VENV)/bin/flask --app campaign
+ADMIN_EMAIL ?= admin@ipap2.example.org
+DEMO ?= 1
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install install-test lint format bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: setup.cfg pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install --disable-pip-version-check -q -e .
+	touch $@
+
+$(VENV)/.installed-test: setup.cfg pyproject.toml $(VENV)/.installed
+	$(VENV)/bin/pip install --disable-pip-version-check -q -e '.[test,postgres]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(FLASK) init-db --admin-email $(ADMIN_EMAIL)
+	@if [ "$(DEMO)" != "0" ]; then $(FLASK) seed-demo; fi
+	@echo "Serving the campaign planner on http://$(HOST):$(PORT)/ (log in at /login)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-test
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install-test
+	$(VENV)/bin/python bench/list_page.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

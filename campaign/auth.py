@@ -1,0 +1,153 @@
+"""Logging in and out, the personal account page and (for admins) user management."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import operations as ops
+from .db import get_session
+from .forms import LoginForm, NewUserForm, UserForm
+from .models import User
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in to see this page."
+login_manager.login_message_category = "info"
+
+# Checked against when the e-mail is unknown, so both failures take the same time.
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+def init_app(app) -> None:
+    login_manager.init_app(app)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    return get_session().get(User, int(user_id))
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def is_organizer() -> bool:
+    return current_user.is_authenticated
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: "//evil.example" and "https://..." would send people away.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("events.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("events.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        session = get_session()
+        user = session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, form.password.data)
+        if user and ok and user.active:
+            login_user(user)
+            flash(f"Welcome, {user.display_name}.", "success")
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append("Wrong e-mail or password, or the account is deactivated.")
+    return render_template("auth/login.html", form=form), 200 if not form.errors else 401
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("events.home"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    if request.method == "POST":
+        ops.regenerate_feed_token(get_session(), current_user, current_user)
+        flash("A new private feed address was made; the old one no longer works.", "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html")
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@admin_required
+def users():
+    session = get_session()
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = ops.create_user(
+                session,
+                current_user,
+                form.email.data,
+                form.password.data,
+                form.role.data,
+                form.name.data or "",
+            )
+        except ops.ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            flash(f"Account {user.email} created.", "success")
+            return redirect(url_for("auth.users"))
+    people = session.scalars(select(User).order_by(User.email)).all()
+    return render_template("auth/users.html", form=form, people=people)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def edit_user(user_id: int):
+    session = get_session()
+    user = session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            ops.update_user(
+                session,
+                current_user,
+                user,
+                role=form.role.data,
+                active=form.active.data,
+                name=form.name.data or "",
+            )
+            if form.password.data:
+                ops.set_password(session, current_user, user, form.password.data)
+        except ops.ValidationError as exc:
+            _attach_errors(form, exc)
+        except ops.NotAllowed as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Account {user.email} saved.", "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/user_edit.html", form=form, user=user)
+
+
+def _attach_errors(form, exc: ops.ValidationError) -> None:
+    for name, message in exc.errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+        else:
+            flash(message, "error")

@@ -1,0 +1,82 @@
+"""Command-line tools: ``flask --app campaign init-db | create-user | seed-demo``."""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from . import operations as ops
+from .db import get_engine, get_session
+from .migrate import upgrade
+from .models import Event, Theme, User, UserRole
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(create_user)
+    app.cli.add_command(seed_demo)
+
+
+@click.command("init-db")
+@click.option(
+    "--admin-email",
+    metavar="EMAIL",
+    help="If the database has no accounts yet, create this admin with a generated password "
+    "and print it once.",
+)
+def init_db(admin_email: str | None) -> None:
+    """Create or migrate the database to the latest schema; seed the IPAP 2 themes once."""
+    upgrade(get_engine())
+    session = get_session()
+    themes = session.scalar(select(func.count()).select_from(Theme))
+    click.echo(f"Database is at the latest schema ({themes} themes).")
+    if admin_email and not session.scalar(select(func.count()).select_from(User)):
+        password = secrets.token_urlsafe(12)
+        try:
+            user = ops.create_user(session, None, admin_email, password, UserRole.admin.value, "Administrator")
+        except ops.ValidationError as exc:
+            raise click.BadParameter(str(exc), param_hint="--admin-email") from None
+        click.echo("")
+        click.echo("  An admin account was created. Log in at http://127.0.0.1:5000/login with")
+        click.echo(f"    e-mail:   {user.email}")
+        click.echo(f"    password: {password}")
+        click.echo("  This password is shown only once; change it under Users.")
+        click.echo("")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in UserRole]), required=True)
+@click.option("--name", default="", help="The person's name.")
+@click.option("--password", help="The password (at least 10 characters); prompted for when omitted.")
+def create_user(email: str, role: str, name: str, password: str | None) -> None:
+    """Add an account."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = ops.create_user(get_session(), None, email, password, role, name)
+    except ops.ValidationError as exc:
+        for field, message in exc.errors.items():
+            hint = "EMAIL" if field == "email" else f"--{field}"
+            click.echo(f"Error: {hint}: {message}", err=True)
+        raise SystemExit(2) from None
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+@click.command("seed-demo")
+@click.option("--events", "count", type=click.IntRange(0, 2_000_000), default=400, show_default=True)
+@click.option("--seed", type=int, default=2019, show_default=True, help="Random seed; same seed, same data.")
+def seed_demo(count: int, seed: int) -> None:
+    """Deterministic demo data: partners, venues and COUNT events (only into an empty campaign)."""
+    from .demo import seed_demo_data
+
+    session = get_session()
+    if session.scalar(select(func.count()).select_from(Event)):
+        click.echo("The campaign already has events; seed-demo only fills an empty one.")
+        return
+    with click.progressbar(length=count, label="Creating events", show_pos=True) as bar:
+        made = seed_demo_data(session, count, seed, progress=bar.update)
+    click.echo(f"Created {made['partners']} partners, {made['venues']} venues and {made['events']} events.")

@@ -1,0 +1,20 @@
+"""Built-in defaults. Overridden by ``instance/config.py``, then by ``CAMPAIGN_*`` variables."""
+
+DEV_SECRET_KEY = "dev-only-secret-change-me"
+
+SECRET_KEY = DEV_SECRET_KEY
+# None means the embedded SQLite database at instance/campaign.sqlite3.
+DATABASE_URL = None
+# The campaign's own time zone: dates in filters and on pages are read in it.
+TIMEZONE = "Europe/Belgrade"
+CAMPAIGN_NAME = "IPAP 2 campaign"
+# Absolute base URL used in feeds and exports when there is no request (CLI).
+SITE_URL = "http://127.0.0.1:5000"
+EVENTS_PER_PAGE = 25
+# Milliseconds SQLite waits for a lock before giving up.
+SQLITE_BUSY_TIMEOUT = 15000
+PRODUCTION = False
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+WTF_CSRF_TIME_LIMIT = None

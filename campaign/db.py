@@ -1,0 +1,79 @@
+"""Engine and session set-up. Nothing else in the package opens a session."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def database_url(app: Flask) -> str:
+    url = app.config.get("DATABASE_URL")
+    if url:
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            # psycopg 3 is the driver we ship; the bare scheme would ask for psycopg2.
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    return "sqlite:///" + str(Path(app.instance_path) / "campaign.sqlite3")
+
+
+def _sqlite_lower(value):
+    # SQLite's built-in lower() folds ASCII only; searching "čačak" must find "Čačak".
+    return value.lower() if isinstance(value, str) else value
+
+
+def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record):
+            # Let SQLAlchemy issue BEGIN itself so transactions really start (pysqlite quirk).
+            dbapi_conn.isolation_level = None
+            dbapi_conn.create_function("lower", 1, _sqlite_lower, deterministic=True)
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            # IMMEDIATE takes the write lock up front, so two writers wait on the busy
+            # timeout instead of failing with "database is locked" on upgrade.
+            # Reads (GET, HEAD) keep a plain deferred BEGIN so they never wait on writers.
+            reading = has_request_context() and request.method in ("GET", "HEAD")
+            conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(database_url(app), app.config["SQLITE_BUSY_TIMEOUT"])
+    app.extensions["campaign.engine"] = engine
+    app.extensions["campaign.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def get_engine() -> Engine:
+    return current_app.extensions["campaign.engine"]
+
+
+def get_session() -> Session:
+    """The session of the current request or CLI command."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["campaign.sessionmaker"]()
+    return g.db_session
+
+
+def _close_session(_exc=None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,336 @@
+"""Events: the home page, the list, the month view, event pages and the organizers' forms."""
+
+from __future__ import annotations
+
+import calendar
+import math
+from datetime import UTC, date, datetime, timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from . import operations as ops
+from .db import get_session
+from .filters import PUBLIC_STATUSES, EventFilter, FilterError, event_list_loading
+from .forms import EventForm
+from .models import Event, EventChange, EventFormat, EventStatus, Partner, PartnerRole, Theme, Venue
+from .views import campaign_zone, request_filter
+
+bp = Blueprint("events", __name__)
+
+
+def _visible(event: Event | None) -> Event:
+    if event is None or (event.is_draft and not current_user.is_authenticated):
+        abort(404)
+    return event
+
+
+def load_event(event_id: int, *, history: bool = False) -> Event:
+    options = list(event_list_loading()) + [joinedload(Event.owner)]
+    if history:
+        options.append(selectinload(Event.changes).joinedload(EventChange.user))
+    event = get_session().scalar(select(Event).where(Event.id == event_id).options(*options))
+    return _visible(event)
+
+
+@bp.get("/")
+def home():
+    session = get_session()
+    now = datetime.now(UTC)
+    statuses = PUBLIC_STATUSES if not current_user.is_authenticated else tuple(EventStatus)
+    base = select(Event).where(Event.status.in_(statuses)).options(*event_list_loading())
+    upcoming = session.scalars(
+        base.where(Event.ends_at >= now).order_by(Event.starts_at, Event.id).limit(10)
+    ).all()
+    recent = []
+    if not upcoming:
+        recent = session.scalars(
+            base.where(Event.ends_at < now)
+            .order_by(Event.starts_at.desc(), Event.id.desc())
+            .limit(10)
+        ).all()
+    themes = session.scalars(select(Theme).order_by(Theme.name)).all()
+    return render_template("events/home.html", upcoming=upcoming, recent=recent, themes=themes)
+
+
+def _filter_choices():
+    session = get_session()
+    return {
+        "all_themes": session.scalars(select(Theme).order_by(Theme.name)).all(),
+        "all_partners": session.scalars(select(Partner).order_by(Partner.name)).all(),
+        "all_cities": sorted(set(session.scalars(select(Venue.city).distinct())), key=str.casefold),
+        "formats": [(f.value, f.label) for f in EventFormat],
+        "statuses": [
+            (s.value, s.label)
+            for s in EventStatus
+            if current_user.is_authenticated or s.value in PUBLIC_STATUSES
+        ],
+    }
+
+
+@bp.get("/events")
+def list_events():
+    session = get_session()
+    try:
+        flt = request_filter()
+    except FilterError as exc:
+        return (
+            render_template(
+                "events/list.html",
+                error=exc,
+                flt=None,
+                events=[],
+                count=0,
+                page=1,
+                pages=0,
+                **_filter_choices(),
+            ),
+            400,
+        )
+    per_page = current_app.config["EVENTS_PER_PAGE"]
+    count = flt.count(session)
+    pages = max(1, math.ceil(count / per_page))
+    events = session.scalars(
+        flt.select_loaded().limit(per_page).offset((flt.page - 1) * per_page)
+    ).all()
+    return render_template(
+        "events/list.html",
+        error=None,
+        flt=flt,
+        events=events,
+        count=count,
+        page=flt.page,
+        pages=pages,
+        **_filter_choices(),
+    )
+
+
+@bp.get("/events/calendar")
+def month():
+    month_arg = request.args.get("month", "").strip()
+    today = datetime.now(campaign_zone()).date()
+    if month_arg:
+        try:
+            if len(month_arg) != 7:
+                raise ValueError
+            first = date.fromisoformat(month_arg + "-01")
+        except ValueError:
+            raise FilterError(
+                "month", f"'{month_arg}' is not a month in the form YYYY-MM"
+            ) from None
+    else:
+        first = today.replace(day=1)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    args = request.args.copy()
+    args.pop("month", None)
+    for name in ("from", "to", "page"):
+        if name in args:
+            raise FilterError(name, "the month view takes 'month' instead of from, to and page")
+    flt = request_filter(args=args)
+    ranged = EventFilter(**{**flt.__dict__, "date_from": first, "date_to": last})
+    events = get_session().scalars(ranged.select_loaded()).all()
+    zone = campaign_zone()
+    by_day: dict[date, list[Event]] = {}
+    for event in events:
+        day = max(event.starts_at.astimezone(zone).date(), first)
+        end_day = min((event.ends_at - timedelta(microseconds=1)).astimezone(zone).date(), last)
+        while day <= end_day:
+            by_day.setdefault(day, []).append(event)
+            day += timedelta(days=1)
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    prev_month = (first - timedelta(days=1)).replace(day=1)
+    next_month = last + timedelta(days=1)
+    return render_template(
+        "events/month.html",
+        flt=flt,
+        first=first,
+        weeks=weeks,
+        by_day=by_day,
+        today=today,
+        prev_month=prev_month,
+        next_month=next_month,
+        count=len(events),
+    )
+
+
+@bp.get("/events/<int:event_id>")
+def show(event_id: int):
+    event = load_event(event_id, history=current_user.is_authenticated)
+    return render_template("events/show.html", event=event, roles=PartnerRole)
+
+
+# -- organizers ------------------------------------------------------------------------
+
+
+def _prepare_form(form: EventForm) -> dict:
+    session = get_session()
+    themes = session.scalars(select(Theme).order_by(Theme.name)).all()
+    partners = session.scalars(select(Partner).order_by(Partner.name)).all()
+    venues = session.scalars(select(Venue).order_by(Venue.city, Venue.name)).all()
+    form.set_choices(themes, partners, venues)
+    return {
+        "themes": {t.id: t for t in themes},
+        "partners": {p.id: p for p in partners},
+        "venues": {str(v.id): v for v in venues},
+    }
+
+
+def _form_to_data(form: EventForm, lookup: dict) -> ops.EventData | None:
+    starts_at, ends_at = form.instant(form.starts_at), form.instant(form.ends_at)
+    if form.zone() is None:
+        form.timezone.errors = list(form.timezone.errors) + [
+            f"'{form.timezone.data}' is not an IANA time zone; use a name such as Europe/Belgrade."
+        ]
+    if starts_at is None or ends_at is None:
+        return None
+    partners = []
+    for role in PartnerRole:
+        for pid in getattr(form, f"partners_{role.value}").data or []:
+            partners.append((lookup["partners"][pid], role.value))
+    return ops.EventData(
+        title=form.title.data or "",
+        format=form.format.data,
+        status=form.status.data,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        timezone=form.timezone.data.strip(),
+        venue=lookup["venues"].get(form.venue.data or ""),
+        online_url=(form.online_url.data or "").strip(),
+        description=(form.description.data or "").replace("\r\n", "\n"),
+        themes=[lookup["themes"][tid] for tid in form.themes.data or []],
+        partners=partners,
+        expected_audience=form.expected_audience.data,
+        attendance=form.attendance.data,
+    )
+
+
+ERROR_FIELDS = {"partners": "partners_host"}
+
+
+def _attach(form: EventForm, exc: ops.ValidationError) -> None:
+    for name, message in exc.errors.items():
+        field = getattr(form, ERROR_FIELDS.get(name, name))
+        field.errors = list(field.errors) + [message]
+
+
+def _fill_form(form: EventForm, event: Event) -> None:
+    start, end = event.local_start, event.local_end
+    form.title.data = event.title
+    form.format.data = event.format
+    form.status.data = event.status
+    form.starts_at.data = start.replace(tzinfo=None)
+    form.ends_at.data = end.replace(tzinfo=None)
+    form.timezone.data = event.timezone
+    form.venue.data = str(event.venue_id) if event.venue_id else ""
+    form.online_url.data = event.online_url
+    form.description.data = event.description
+    form.themes.data = [t.id for t in event.themes]
+    for role in PartnerRole:
+        getattr(form, f"partners_{role.value}").data = [
+            lk.partner_id for lk in event.partner_links if lk.role == role.value
+        ]
+    form.expected_audience.data = event.expected_audience
+    form.attendance.data = event.attendance
+    form.version.data = str(event.version)
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = EventForm()
+    lookup = _prepare_form(form)
+    if request.method == "GET":
+        form.status.data = EventStatus.draft.value
+        form.timezone.data = current_app.config["TIMEZONE"]
+    if form.validate_on_submit():
+        data = _form_to_data(form, lookup)
+        if data is not None:
+            try:
+                event = ops.create_event(get_session(), current_user, data)
+            except ops.ValidationError as exc:
+                _attach(form, exc)
+            else:
+                flash(f"“{event.title}” was created.", "success")
+                return redirect(url_for("events.show", event_id=event.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("events/form.html", form=form, event=None), status
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(event_id: int):
+    event = load_event(event_id)
+    form = EventForm()
+    lookup = _prepare_form(form)
+    if request.method == "GET":
+        _fill_form(form, event)
+    elif form.validate_on_submit():
+        data = _form_to_data(form, lookup)
+        if data is not None:
+            session = get_session()
+            try:
+                changed = ops.update_event(session, current_user, event, data, _version(form))
+            except ops.ValidationError as exc:
+                _attach(form, exc)
+            except ops.ConflictError as exc:
+                session.rollback()
+                flash(str(exc), "error")
+                event = load_event(event_id)
+                form = EventForm(formdata=None)
+                _prepare_form(form)
+                _fill_form(form, event)
+                return render_template("events/form.html", form=form, event=event), 409
+            else:
+                flash(
+                    f"“{event.title}” was saved." if changed else "Nothing was changed.",
+                    "success" if changed else "info",
+                )
+                return redirect(url_for("events.show", event_id=event.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("events/form.html", form=form, event=event), status
+
+
+def _version(form) -> int:
+    raw = form.version.data if hasattr(form, "version") else request.form.get("version", "")
+    if not raw or not str(raw).isdigit():
+        abort(400, "The form is missing the event's version; reload the page and try again.")
+    return int(raw)
+
+
+def _state_change(event_id: int, action) -> object:
+    event = load_event(event_id)
+    version = request.form.get("version", "")
+    if not version.isdigit():
+        abort(400, "The form is missing the event's version; reload the page and try again.")
+    session = get_session()
+    try:
+        action(session, current_user, event, int(version))
+    except (ops.ConflictError, ops.NotAllowed) as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("events.show", event_id=event_id)), None
+    return None, event
+
+
+@bp.post("/events/<int:event_id>/cancel")
+@login_required
+def cancel(event_id: int):
+    failed, event = _state_change(event_id, ops.cancel_event)
+    if failed:
+        return failed
+    flash(
+        f"“{event.title}” is cancelled. Subscribed calendars will show it as cancelled.", "success"
+    )
+    return redirect(url_for("events.show", event_id=event_id))
+
+
+@bp.post("/events/<int:event_id>/delete")
+@login_required
+def delete(event_id: int):
+    failed, event = _state_change(event_id, ops.delete_event)
+    if failed:
+        return failed
+    flash(f"The draft “{event.title}” was deleted.", "success")
+    return redirect(url_for("events.list_events"))

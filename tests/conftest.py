@@ -1,0 +1,350 @@
+"""Fixtures: a real SQLite file and a real PostgreSQL server, the app, clients and factories.
+
+Every test that uses ``app`` runs twice, once per backend. PostgreSQL is started here as
+the ``postgres`` user in a temporary directory on 127.0.0.1 and a free port, and removed
+afterwards. Set CAMPAIGN_TEST_BACKENDS=sqlite to run on SQLite alone while developing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, event, select, text
+
+from campaign import create_app
+from campaign import operations as ops
+from campaign.db import get_session, make_engine
+from campaign.migrate import upgrade
+from campaign.models import Partner, Theme, User, Venue
+
+PG_BIN = Path(os.environ.get("CAMPAIGN_PG_BIN", "/usr/lib/postgresql/15/bin"))
+BACKENDS = os.environ.get("CAMPAIGN_TEST_BACKENDS", "sqlite,postgresql").split(",")
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PostgresServer:
+    """A throw-away PostgreSQL cluster; ``url(dbname)`` gives a SQLAlchemy URL."""
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="campaign-pg-"))
+        self.data = self.dir / "data"
+        self.port = free_port()
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            shutil.chown(self.dir, "postgres", "postgres")
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [str(PG_BIN / args[0]), *args[1:]]
+        if self.as_root:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        return subprocess.run(cmd, check=check, capture_output=True, text=True)
+
+    def start(self) -> PostgresServer:
+        self._run(
+            "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+            "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
+        )
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.dir / "log"), "-w", "start")
+        return self
+
+    def restart(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "restart")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def url(self, dbname: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def admin(self, sql: str) -> None:
+        engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    if "postgresql" not in BACKENDS:
+        pytest.skip("PostgreSQL backend disabled by CAMPAIGN_TEST_BACKENDS")
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "campaign.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # the last connection to close checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres) -> str:
+    postgres.admin("CREATE DATABASE campaign_template")
+    engine = make_engine(postgres.url("campaign_template"))
+    upgrade(engine)
+    engine.dispose()
+    return "campaign_template"
+
+
+_counter = iter(range(1_000_000))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path) -> str:
+    """A freshly migrated database (IPAP 2 themes seeded), one per test."""
+    if request.param == "sqlite":
+        path = tmp_path / "campaign.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    server = request.getfixturevalue("postgres")
+    template = request.getfixturevalue("postgres_template")
+    name = f"campaign_test_{next(_counter)}"
+    server.admin(f"CREATE DATABASE {name} TEMPLATE {template}")
+    yield server.url(name)
+    server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def backend(database_url) -> str:
+    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "SITE_URL": "http://campaign.test",
+            "SERVER_NAME": None,
+        }
+    )
+    yield app
+    app.extensions["campaign.engine"].dispose()
+
+
+class Client:
+    """A test client that knows the CSRF token of its session, as a browser would."""
+
+    def __init__(self, app):
+        self.app = app
+        self.http = app.test_client()
+        self._token = None
+
+    def __getattr__(self, name):
+        return getattr(self.http, name)
+
+    def csrf_token(self) -> str:
+        if self._token is None:
+            response = self.http.get("/login")
+            if response.status_code == 302:  # logged in: the logout form carries one
+                response = self.http.get("/")
+            page = response.get_data(as_text=True)
+            self._token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        return self._token
+
+    def post(self, url, data=None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.http.post(url, data=data, **kwargs)
+
+    def login(self, email: str, password: str = PASSWORD):
+        self._token = None
+        response = self.post("/login", {"email": email, "password": password})
+        self._token = None  # Flask-WTF ties the token to the session, renewed at login
+        return response
+
+    def logout(self):
+        response = self.post("/logout")
+        self._token = None
+        return response
+
+
+@pytest.fixture
+def client(app) -> Client:
+    return Client(app)
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    """The app's session, inside an app context, for arranging and checking data."""
+    with app.app_context():
+        yield get_session()
+
+
+@pytest.fixture
+def create_user(app):
+    def make(email="organizer@example.org", role="organizer", password=PASSWORD, name="Jelena Đorđević", active=True):
+        with app.app_context():
+            session = get_session()
+            user = ops.create_user(session, None, email, password, role, name)
+            if not active:
+                user.active = False
+                session.commit()
+            return user
+
+    return make
+
+
+@pytest.fixture
+def organizer(create_user):
+    return create_user()
+
+
+@pytest.fixture
+def admin(create_user):
+    return create_user(email="admin@example.org", role="admin", name="Admin")
+
+
+@pytest.fixture
+def auth(client, organizer):
+    """``auth.login()`` logs the organizer in on ``client``."""
+
+    class Auth:
+        user = organizer
+
+        def login(self, email=organizer.email, password=PASSWORD):
+            response = client.login(email, password)
+            assert response.status_code == 302, response.get_data(as_text=True)
+            return response
+
+        def logout(self):
+            return client.logout()
+
+    return Auth()
+
+
+@pytest.fixture
+def create_partner(app):
+    counter = iter(range(1, 100_000))
+
+    def make(**overrides):
+        n = next(counter)
+        values = {
+            "slug": f"partner-{n}",
+            "name": f"Partner {n}",
+            "kind": "ngo",
+            "city": "Beograd",
+            "website": "",
+            "contact_name": "",
+            "contact_email": "",
+            "contact_phone": "",
+            "notes": "",
+        }
+        values.update(overrides)
+        with app.app_context():
+            return ops.save_partner(get_session(), None, None, **values)
+
+    return make
+
+
+@pytest.fixture
+def create_venue(app):
+    def make(**overrides):
+        values = {"name": "Dom omladine", "city": "Beograd", "address": "Makedonska 22",
+                  "latitude": 44.8167, "longitude": 20.4637, "capacity": 200}
+        values.update(overrides)
+        with app.app_context():
+            return ops.save_venue(get_session(), None, None, **values)
+
+    return make
+
+
+@pytest.fixture
+def create_event(app):
+    """``create_event(**overrides)`` through the operations layer; returns the Event."""
+
+    def make(**overrides):
+        with app.app_context():
+            session = get_session()
+            theme_slugs = overrides.pop("themes", ["eadrcc"])
+            themes = session.scalars(select(Theme).where(Theme.slug.in_(theme_slugs))).all()
+            partners = []
+            for item in overrides.pop("partners", []):
+                partner, role = item if isinstance(item, tuple) else (item, "host")
+                partners.append((session.get(Partner, partner.id), role))
+            venue = overrides.pop("venue", None)
+            if venue is not None:
+                venue = session.get(Venue, venue.id)
+            owner = overrides.pop("owner", None)
+            start = overrides.pop("starts_at", datetime(2020, 3, 10, 17, 0, tzinfo=UTC))
+            values = {
+                "title": "Round table: disaster response",
+                "format": "round_table",
+                "status": "confirmed",
+                "starts_at": start,
+                "ends_at": start + timedelta(hours=2),
+                "timezone": "Europe/Belgrade",
+                "venue": venue,
+                "themes": list(themes),
+                "partners": partners,
+            }
+            values.update(overrides)
+            actor = session.get(User, owner.id) if owner else None
+            return ops.create_event(session, actor, ops.EventData(**values))
+
+    return make
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as n: ...`` then ``n.count`` is the number of SQL statements."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        engine = app.extensions["campaign.engine"]
+        box = type("Count", (), {"count": 0, "statements": []})()
+
+        def before(conn, cursor, statement, params, context, executemany):
+            if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")):
+                box.count += 1
+                box.statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield box
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting
+
+
+def wait_for(predicate, timeout=10.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
