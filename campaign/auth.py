@@ -71,7 +71,7 @@ def login():
             flash(f"Welcome, {user.display_name}.", "success")
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append("Wrong e-mail or password, or the account is deactivated.")
-    return render_template("auth/login.html", form=form), 200 if not form.errors else 401
+    return render_template("auth/login.html", form=form), 401 if request.method == "POST" else 200
 
 
 @bp.post("/logout")
@@ -113,7 +113,8 @@ def users():
             flash(f"Account {user.email} created.", "success")
             return redirect(url_for("auth.users"))
     people = session.scalars(select(User).order_by(User.email)).all()
-    return render_template("auth/users.html", form=form, people=people)
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/users.html", form=form, people=people), status
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -141,7 +142,8 @@ def edit_user(user_id: int):
         else:
             flash(f"Account {user.email} saved.", "success")
             return redirect(url_for("auth.users"))
-    return render_template("auth/user_edit.html", form=form, user=user)
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/user_edit.html", form=form, user=user), status
 
 
 def _attach_errors(form, exc: ops.ValidationError) -> None:

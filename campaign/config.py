@@ -18,3 +18,5 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 WTF_CSRF_TIME_LIMIT = None
+# werkzeug method for new password hashes; scrypt is memory-hard.
+PASSWORD_HASH_METHOD = "scrypt"

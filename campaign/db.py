@@ -47,9 +47,9 @@ def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
         def _sqlite_begin(conn):
             # IMMEDIATE takes the write lock up front, so two writers wait on the busy
             # timeout instead of failing with "database is locked" on upgrade.
-            # Reads (GET, HEAD) keep a plain deferred BEGIN so they never wait on writers.
-            reading = has_request_context() and request.method in ("GET", "HEAD")
-            conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+            # Only requests that write (POST) take the lock at BEGIN; reads never wait.
+            writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)

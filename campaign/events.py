@@ -130,7 +130,7 @@ def month():
             raise FilterError(name, "the month view takes 'month' instead of from, to and page")
     flt = request_filter(args=args)
     ranged = EventFilter(**{**flt.__dict__, "date_from": first, "date_to": last})
-    events = get_session().scalars(ranged.select_loaded()).all()
+    events = get_session().scalars(ranged.select_loaded(unbounded=True)).all()
     zone = campaign_zone()
     by_day: dict[date, list[Event]] = {}
     for event in events:

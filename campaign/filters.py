@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
 
 from .models import (
     Event,
@@ -225,9 +225,13 @@ class EventFilter:
         """Matching events in start order, with nothing loaded eagerly."""
         return select(Event).where(*self.conditions()).order_by(Event.starts_at, Event.id)
 
-    def select_loaded(self) -> Select:
-        """Matching events with venue, themes and partners loaded in a fixed number of queries."""
-        return self.select().options(*event_list_loading())
+    def select_loaded(self, *, unbounded: bool = False) -> Select:
+        """Matching events with venue, themes and partners loaded in a fixed number of queries.
+
+        ``unbounded`` is for lists without a page size (month view, feeds): see
+        :func:`event_list_loading`.
+        """
+        return self.select().options(*event_list_loading(unbounded=unbounded))
 
     def count(self, session: Session) -> int:
         return session.scalar(select(func.count()).select_from(Event).where(*self.conditions()))
@@ -262,12 +266,18 @@ class EventFilter:
         return pairs
 
 
-def event_list_loading():
-    """Eager loading for any list of events: venue joined, themes and partners in one query each."""
+def event_list_loading(*, unbounded: bool = False):
+    """Eager loading for a list of events: venue joined, themes and partners one query each.
+
+    selectinload sends its IN lists in chunks of 500 ids, so a list longer than that would
+    cost more statements; lists without a page size use subqueryload, which re-runs the
+    list's own query as a subquery once per collection whatever the number of rows.
+    """
+    collection = subqueryload if unbounded else selectinload
     return (
         joinedload(Event.venue),
-        selectinload(Event.themes),
-        selectinload(Event.partner_links).joinedload(EventPartner.partner),
+        collection(Event.themes),
+        collection(Event.partner_links).joinedload(EventPartner.partner),
     )
 
 

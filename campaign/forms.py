@@ -21,10 +21,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .operations import is_iana_zone
 from .models import EventFormat, EventStatus, PartnerKind, PartnerRole, UserRole
+from .operations import is_iana_zone
 
 NON_NEGATIVE = NumberRange(min=0, message="Give a number, zero or more.")
+PASSWORD_LENGTH = Length(min=10, max=1000, message="The password must have at least 10 characters.")
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -148,11 +149,11 @@ class NewUserForm(FlaskForm):
     email = StringField("E-mail", validators=[DataRequired(), Length(max=254)])
     name = StringField("Name", validators=[Length(max=200)])
     role = SelectField("Role", choices=[(r.value, r.value.capitalize()) for r in UserRole])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=1000)])
+    password = PasswordField("Password", validators=[DataRequired(), PASSWORD_LENGTH])
 
 
 class UserForm(FlaskForm):
     name = StringField("Name", validators=[Length(max=200)])
     role = SelectField("Role", choices=[(r.value, r.value.capitalize()) for r in UserRole])
     active = BooleanField("Active")
-    password = PasswordField("New password", validators=[Optional(), Length(min=10, max=1000)])
+    password = PasswordField("New password", validators=[Optional(), PASSWORD_LENGTH])

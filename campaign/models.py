@@ -320,6 +320,12 @@ class Event(Base):
         return EventStatus(self.status).label
 
     @property
+    def partners_in_order(self) -> list[EventPartner]:
+        """Hosts first, then co-organizers, speakers and media partners; by name within."""
+        order = {role.value: n for n, role in enumerate(PartnerRole)}
+        return sorted(self.partner_links, key=lambda lk: (order[lk.role], lk.partner.name))
+
+    @property
     def is_draft(self) -> bool:
         return self.status == EventStatus.draft.value
 

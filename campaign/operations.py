@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from flask import current_app, has_app_context
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -53,6 +54,12 @@ def _zone_names() -> frozenset[str]:
 
 def is_iana_zone(name: str) -> bool:
     return name in _zone_names()
+
+
+def hash_password(password: str) -> str:
+    # scrypt by default; tests may choose a cheaper method through the config.
+    method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
+    return generate_password_hash(password, method=method)
 
 
 class ValidationError(ValueError):
@@ -544,7 +551,7 @@ def create_user(
         email=email,
         name=name.strip(),
         role=role,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         feed_token=secrets.token_urlsafe(24),
         active=True,
     )
@@ -571,7 +578,7 @@ def update_user(
 def set_password(session: Session, actor: User | None, user: User, password: str) -> None:
     if len(password) < 10:
         raise ValidationError({"password": "The password must have at least 10 characters."})
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     session.commit()
     log.info("user.password_changed actor=%s user=%s", _who(actor), user.email)
 
