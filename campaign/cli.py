@@ -7,7 +7,7 @@ import secrets
 import click
 from flask import Flask
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from . import operations as ops
 from .db import get_engine, get_session
@@ -33,6 +33,8 @@ def init_db(admin_email: str | None) -> None:
     """Create or migrate the database to the latest schema; seed the IPAP 2 themes once."""
     upgrade(get_engine())
     session = get_session()
+    session.execute(text("ANALYZE"))  # planner statistics, see operations.import_events
+    session.commit()
     themes = session.scalar(select(func.count()).select_from(Theme))
     click.echo(f"Database is at the latest schema ({themes} themes).")
     if admin_email and not session.scalar(select(func.count()).select_from(User)):

@@ -15,7 +15,17 @@ from . import operations as ops
 from .db import get_session
 from .filters import PUBLIC_STATUSES, EventFilter, FilterError, event_list_loading
 from .forms import EventForm
-from .models import Event, EventChange, EventFormat, EventStatus, Partner, PartnerRole, Theme, Venue
+from .models import (
+    MAX_EVENT_DURATION,
+    Event,
+    EventChange,
+    EventFormat,
+    EventStatus,
+    Partner,
+    PartnerRole,
+    Theme,
+    Venue,
+)
 from .views import campaign_zone, request_filter
 
 bp = Blueprint("events", __name__)
@@ -42,7 +52,9 @@ def home():
     statuses = PUBLIC_STATUSES if not current_user.is_authenticated else tuple(EventStatus)
     base = select(Event).where(Event.status.in_(statuses)).options(*event_list_loading())
     upcoming = session.scalars(
-        base.where(Event.ends_at >= now).order_by(Event.starts_at, Event.id).limit(10)
+        base.where(Event.ends_at >= now, Event.starts_at > now - MAX_EVENT_DURATION)
+        .order_by(Event.starts_at, Event.id)
+        .limit(10)
     ).all()
     recent = []
     if not upcoming:

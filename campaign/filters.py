@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
 
 from .models import (
+    MAX_EVENT_DURATION,
     Event,
     EventFormat,
     EventPartner,
@@ -22,6 +23,7 @@ from .models import (
     Theme,
     Venue,
     event_themes,
+    fold,
 )
 
 PUBLIC_STATUSES = (EventStatus.confirmed.value, EventStatus.cancelled.value)
@@ -197,28 +199,16 @@ class EventFilter:
                     )
                 )
             )
-        # An event belongs to a date range when any part of it falls inside the range.
+        # An event belongs to a date range when any part of it falls inside the range. The
+        # bound on its start is implied by MAX_EVENT_DURATION and lets the start index work.
         if self.date_from:
-            conds.append(Event.ends_at > self._midnight(self.date_from))
+            start = self._midnight(self.date_from)
+            conds.append(Event.ends_at > start)
+            conds.append(Event.starts_at > start - MAX_EVENT_DURATION)
         if self.date_to:
             conds.append(Event.starts_at < self._midnight(self.date_to + timedelta(days=1)))
         for word in self.words:
-            conds.append(
-                or_(
-                    Event.title.icontains(word, autoescape=True),
-                    Event.description.icontains(word, autoescape=True),
-                    Event.venue_id.in_(
-                        select(Venue.id).where(Venue.name.icontains(word, autoescape=True))
-                    ),
-                    exists().where(
-                        and_(
-                            EventPartner.event_id == Event.id,
-                            EventPartner.partner_id == Partner.id,
-                            Partner.name.icontains(word, autoescape=True),
-                        )
-                    ),
-                )
-            )
+            conds.append(Event.search_text.contains(fold(word), autoescape=True))
         return conds
 
     def select(self) -> Select:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
@@ -51,6 +52,11 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def fold(text: str) -> str:
+    """Text as the search compares it: NFC, then casefolded (Đ→đ, ß→ss)."""
+    return unicodedata.normalize("NFC", text).casefold()
 
 
 def utcnow() -> datetime:
@@ -242,6 +248,11 @@ class User(UserMixin, Base):
         return f"<User {self.email}>"
 
 
+# Panels, round tables and seminars last hours, at most days; the bound lets date filters
+# use the start index for "overlaps this range" (see EventFilter.conditions).
+MAX_EVENT_DURATION = timedelta(days=14)
+
+
 class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
@@ -250,15 +261,15 @@ class Event(Base):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("expected_audience >= 0", name="expected_audience_non_negative"),
         CheckConstraint("attendance >= 0", name="attendance_non_negative"),
-        Index("ix_events_status_starts_at", "status", "starts_at"),
         Index("ix_events_starts_at_id", "starts_at", "id"),
+        Index("ix_events_ends_at", "ends_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(100), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     format: Mapped[str] = mapped_column(String(20), index=True)
-    status: Mapped[str] = mapped_column(String(20), default=EventStatus.draft.value)
+    status: Mapped[str] = mapped_column(String(20), default=EventStatus.draft.value, index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Belgrade")
@@ -276,6 +287,10 @@ class Event(Base):
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sequence: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=1)
+    # Title, description, venue and partner names, NFC + casefolded: the one column the
+    # `q` filter scans. Derived, but kept by the operations layer so search stays a plain
+    # substring scan on both backends instead of per-row Unicode folding and joins.
+    search_text: Mapped[str] = mapped_column(Text, default="")
 
     venue: Mapped[Venue | None] = relationship(lazy="raise")
     owner: Mapped[User | None] = relationship(lazy="raise")

@@ -305,6 +305,7 @@ def test_missing_version_is_400(client, auth, db, create_event):
 INVALID = [
     ({"ends_at": "2020-03-10T17:00"}, "The end must be after the start."),
     ({"ends_at": "2020-03-10T18:00"}, "The end must be after the start."),
+    ({"ends_at": "2020-03-25T18:01"}, "An event can last at most 14 days."),
     ({"themes": []}, "Choose at least one theme."),
     ({"timezone": "Mars/Olympus_Mons"}, "is not an IANA time zone"),
     ({"timezone": "Europe/Belgrad"}, "is not an IANA time zone"),

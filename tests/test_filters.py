@@ -203,3 +203,21 @@ def test_month_view(client, seeded):
     assert "Cyber seminar" not in client.get("/events/calendar?month=2020-04&theme=kfor").get_data(
         as_text=True
     )
+
+
+def test_search_follows_renamed_partner_and_venue(client, auth, seeded, db):
+    from sqlalchemy import select
+
+    from campaign.models import Venue
+
+    auth.login()
+    client.post(
+        "/partners/rts/edit", {"slug": "rts", "name": "Javni servis Ђурђевак", "kind": "media"}
+    )
+    assert titles(client, "?q=%D1%92%D1%83%D1%80%D1%92%D0%B5%D0%B2%D0%B0%D0%BA") == [
+        "Cyber seminar"
+    ]  # ђурђевак
+    assert titles(client, "?q=televizija") == []
+    venue = db.scalar(select(Venue).where(Venue.city == "Novi Sad"))
+    client.post(f"/venues/{venue.id}/edit", {"name": "Sinagoga", "city": "Novi Sad"})
+    assert titles(client, "?q=sinagoga") == ["Flood panel", "Secret draft"]

@@ -98,6 +98,7 @@ def upgrade() -> None:
         sa.Column("updated", sa.DateTime(), nullable=False),
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("search_text", sa.Text(), nullable=False),
         sa.CheckConstraint(
             "format IN ('panel', 'round_table', 'seminar')", name=op.f("ck_events_format_valid")
         ),
@@ -122,7 +123,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_events_format"), ["format"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_owner_id"), ["owner_id"], unique=False)
         batch_op.create_index("ix_events_starts_at_id", ["starts_at", "id"], unique=False)
-        batch_op.create_index("ix_events_status_starts_at", ["status", "starts_at"], unique=False)
+        batch_op.create_index("ix_events_ends_at", ["ends_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_events_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_venue_id"), ["venue_id"], unique=False)
 
     op.create_table(
@@ -218,8 +220,9 @@ def downgrade() -> None:
     op.drop_table("event_changes")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_venue_id"))
-        batch_op.drop_index("ix_events_status_starts_at")
+        batch_op.drop_index(batch_op.f("ix_events_status"))
         batch_op.drop_index("ix_events_starts_at_id")
+        batch_op.drop_index("ix_events_ends_at")
         batch_op.drop_index(batch_op.f("ix_events_owner_id"))
         batch_op.drop_index(batch_op.f("ix_events_format"))
 
