@@ -36,7 +36,9 @@ def init_db(admin_email: str | None) -> None:
     if admin_email and not session.scalar(select(func.count()).select_from(User)):
         password = secrets.token_urlsafe(12)
         try:
-            user = ops.create_user(session, None, admin_email, password, UserRole.admin.value, "Administrator")
+            user = ops.create_user(
+                session, None, admin_email, password, UserRole.admin.value, "Administrator"
+            )
         except ops.ValidationError as exc:
             raise click.BadParameter(str(exc), param_hint="--admin-email") from None
         click.echo("")
@@ -51,7 +53,9 @@ def init_db(admin_email: str | None) -> None:
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in UserRole]), required=True)
 @click.option("--name", default="", help="The person's name.")
-@click.option("--password", help="The password (at least 10 characters); prompted for when omitted.")
+@click.option(
+    "--password", help="The password (at least 10 characters); prompted for when omitted."
+)
 def create_user(email: str, role: str, name: str, password: str | None) -> None:
     """Add an account."""
     if password is None:
@@ -67,8 +71,12 @@ def create_user(email: str, role: str, name: str, password: str | None) -> None:
 
 
 @click.command("seed-demo")
-@click.option("--events", "count", type=click.IntRange(0, 2_000_000), default=400, show_default=True)
-@click.option("--seed", type=int, default=2019, show_default=True, help="Random seed; same seed, same data.")
+@click.option(
+    "--events", "count", type=click.IntRange(0, 2_000_000), default=400, show_default=True
+)
+@click.option(
+    "--seed", type=int, default=2019, show_default=True, help="Random seed; same seed, same data."
+)
 def seed_demo(count: int, seed: int) -> None:
     """Deterministic demo data: partners, venues and COUNT events (only into an empty campaign)."""
     from .demo import seed_demo_data
@@ -79,4 +87,6 @@ def seed_demo(count: int, seed: int) -> None:
         return
     with click.progressbar(length=count, label="Creating events", show_pos=True) as bar:
         made = seed_demo_data(session, count, seed, progress=bar.update)
-    click.echo(f"Created {made['partners']} partners, {made['venues']} venues and {made['events']} events.")
+    click.echo(
+        f"Created {made['partners']} partners, {made['venues']} venues and {made['events']} events."
+    )
