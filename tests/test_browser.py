@@ -428,3 +428,28 @@ def test_page_has_no_serious_accessibility_violations(audit_contexts, live_serve
         assert not bad, f"axe-core on {path}:\n" + json.dumps(report, indent=2, ensure_ascii=False)
     finally:
         page.close()
+
+
+def test_small_screens_need_no_sideways_scrolling(browser, live_server):
+    """On a phone the page fits its width; wide tables scroll inside their own box."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 390, "height": 844}, is_mobile=True
+    )
+    page = context.new_page()
+    try:
+        event_id = _demo_event_id(live_server.app)
+        for path in (
+            "/",
+            "/events",
+            f"/events/calendar?month={SCREENSHOT_MONTH}",
+            f"/events/{event_id}",
+            "/login",
+        ):
+            page.goto(path)
+            overflow = page.evaluate("() => document.documentElement.scrollWidth") - 390
+            assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"
+        page.goto(f"/events/calendar?month={SCREENSHOT_MONTH}")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=ARTIFACTS / "month-phone.png", full_page=True)
+    finally:
+        context.close()
