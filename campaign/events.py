@@ -6,6 +6,7 @@ import calendar
 import dataclasses
 import math
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -133,23 +134,32 @@ def month():
     try:
         if len(months) > 1:
             raise FilterError("month", "give one month")
-        month_arg = months[0].strip() if months else ""
-        first = parse_month(month_arg) if month_arg else today.replace(day=1)
         args = request.args.copy()
         args.pop("month", None)
-        for name in ("from", "to", "page"):
-            if args.get(name):
-                raise FilterError(name, "the month view takes 'month' instead of from, to and page")
-            args.pop(name, None)
         flt = request_filter(args=args)
+        month_arg = months[0].strip() if months else ""
+        if month_arg:
+            first = parse_month(month_arg)
+        else:
+            # A list URL with from/to opens on its first month rather than today's.
+            first = (flt.date_from or flt.date_to or today).replace(day=1)
     except FilterError as exc:
         return (
             render_template("events/month.html", error=exc, flt=None, **filter_choices()),
             400,
         )
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-    in_month = dataclasses.replace(flt, date_from=first, date_to=last)
-    events = get_session().scalars(in_month.select_loaded()).all()
+    # from/to, when given, narrow the month further; the grid always shows the whole month.
+    in_month = dataclasses.replace(
+        flt,
+        date_from=max(first, flt.date_from or first),
+        date_to=min(last, flt.date_to or last),
+    )
+    events = []
+    if in_month.date_from <= in_month.date_to:
+        events = get_session().scalars(in_month.select_loaded()).all()
+    list_args = [(k, v) for k, v in flt.args if k not in ("from", "to")]
+    list_args += [("from", in_month.date_from.isoformat()), ("to", in_month.date_to.isoformat())]
     by_day: dict[date, list[Event]] = {}
     for event in events:
         day = max(event.starts_at.astimezone(zone).date(), first)
@@ -170,6 +180,7 @@ def month():
         prev_month=(first - timedelta(days=1)).replace(day=1),
         next_month=last + timedelta(days=1),
         count=len(events),
+        list_url=url_for("events.list_events") + "?" + urlencode(list_args),
         **filter_choices(),
     )
 

@@ -84,10 +84,25 @@ def test_bad_month_is_400_naming_month(client):
         response = client.get(f"/events/calendar?month={bad}")
         assert response.status_code == 400, bad
         assert "month:" in response.get_data(as_text=True)
-    response = client.get("/events/calendar?month=2020-03&from=2020-01-01")
+    response = client.get("/events/calendar?month=2020-03&from=2020-31-01")
     assert response.status_code == 400 and "from:" in response.get_data(as_text=True)
     response = client.get("/events/calendar?month=2020-03&theme=nope")
     assert response.status_code == 400 and "theme: unknown theme" in response.get_data(as_text=True)
+
+
+def test_month_takes_from_and_to_as_a_further_narrowing(client, create_event):
+    create_event(title="Early March", starts_at=T0 - timedelta(days=8))
+    create_event(title="Mid March", starts_at=T0)
+    page = client.get("/events/calendar?month=2020-03&from=2020-03-05").get_data(as_text=True)
+    assert "Mid March" in page and "Early March" not in page
+    assert "?from=2020-03-05&amp;month=2020-04" in page  # the next month keeps the range
+    assert 'href="/events?from=2020-03-05&amp;to=2020-03-31"' in page
+    # A list URL with only from/to opens on the month of "from".
+    page = client.get("/events/calendar?from=2020-03-01&to=2020-03-31").get_data(as_text=True)
+    assert "<h1>March 2020" in page and "Early March" in page
+    # A range outside the month shows nothing, not the events that span it.
+    page = client.get("/events/calendar?month=2020-02&from=2020-03-01").get_data(as_text=True)
+    assert "0 events in February 2020" in page
 
 
 def test_month_shows_drafts_to_organizers_only(client, auth, create_event):
