@@ -158,10 +158,12 @@ def audit_contexts(browser, live_server):
 # -- helpers ---------------------------------------------------------------------------
 
 
-def fill_event_form(page, *, title, start, end, venue=None, theme, host=None, status="confirmed"):
+def fill_event_form(
+    page, *, title, start, end, theme, venue=None, host=None, status="confirmed", kind="Round table"
+):
     """Fill the event form by its visible labels, as a person would."""
     page.get_by_label("Title", exact=True).fill(title)
-    page.get_by_label("Format", exact=True).select_option(label="Round table")
+    page.get_by_label("Format", exact=True).select_option(label=kind)
     page.get_by_label("Status", exact=True).select_option(value=status)
     page.get_by_label("Start", exact=True).fill(start)
     page.get_by_label("End", exact=True).fill(end)
@@ -190,6 +192,11 @@ def month_cell(page, day: int):
     return page.locator("table.month td:not(.other)").filter(
         has=page.locator("span.day", has_text=re.compile(rf"^\D*{day}$"))
     )
+
+
+def shoot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
 def a_partner_name(app) -> str:
@@ -266,6 +273,7 @@ def test_organizer_plans_moves_clashes_cancels_and_reads_the_dashboard(organizer
         end="2021-05-19T21:00",
         venue=f"{VENUE}, Beograd",
         theme="Cyber security",
+        kind="Seminar",
     )
     save(page)
     expect(page.get_by_text(f"“{second}” was created.")).to_be_visible()
@@ -274,6 +282,7 @@ def test_organizer_plans_moves_clashes_cancels_and_reads_the_dashboard(organizer
     clashes = page.locator("section.clashes")
     expect(clashes.get_by_role("heading", name="Clash warning")).to_be_visible()
     second_url = page.url
+    shoot(page, "clash-warning")
     clashes.get_by_role("link", name=title).click()
     expect(page).to_have_url(event_url)
     expect(page.locator("section.clashes").get_by_role("link", name=second)).to_be_visible()
@@ -288,6 +297,7 @@ def test_organizer_plans_moves_clashes_cancels_and_reads_the_dashboard(organizer
     expect(page.get_by_text(f"“{title}” is cancelled.")).to_be_visible()
     page.goto("/events/calendar?month=2021-05")
     expect(month_cell(page, 19).locator("del", has_text=title)).to_be_visible()
+    shoot(page, "month-after-cancel")
     page.goto(second_url)
     expect(page.locator("section.clashes")).to_have_count(0)
 
@@ -329,6 +339,7 @@ def test_created_event_is_in_the_feed(organizer_page, live_server):
         end="2021-06-02T19:30",
         venue=f"{VENUE}, Beograd",
         theme="Cooperation with KFOR",
+        kind="Panel",
     )
     save(page)
     expect(page.get_by_text(f"“{title}” was created.")).to_be_visible()
@@ -354,6 +365,7 @@ def test_everything_works_without_javascript(browser, live_server):
             end="2021-09-08T13:00",
             theme="Security of nuclear materials",
             status="draft",
+            kind="Seminar",
         )
         save(page)
         expect(
@@ -408,8 +420,7 @@ def test_page_has_no_serious_accessibility_violations(audit_contexts, live_serve
     try:
         response = page.goto(path.format(event_id=_demo_event_id(live_server.app)))
         assert response.status == 200
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+        shoot(page, name)
         if name in README_PAGES and os.environ.get("CAMPAIGN_UPDATE_SCREENSHOTS"):
             README_SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=README_SHOTS / f"{name}.png")
@@ -449,7 +460,6 @@ def test_small_screens_need_no_sideways_scrolling(browser, live_server):
             overflow = page.evaluate("() => document.documentElement.scrollWidth") - 390
             assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"
         page.goto(f"/events/calendar?month={SCREENSHOT_MONTH}")
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=ARTIFACTS / "month-phone.png", full_page=True)
+        shoot(page, "month-phone")
     finally:
         context.close()
