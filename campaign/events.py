@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import math
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -12,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import operations as ops
+from .clashes import clashes_of, find_clashes
 from .db import get_session
-from .filters import PUBLIC_STATUSES, EventFilter, FilterError, event_list_loading
+from .filters import PUBLIC_STATUSES, FilterError, event_list_loading
 from .forms import EventForm
 from .models import (
     MAX_EVENT_DURATION,
@@ -26,7 +29,7 @@ from .models import (
     Theme,
     Venue,
 )
-from .views import campaign_zone, request_filter
+from .views import add_to_calendar_links, campaign_zone, request_filter
 
 bp = Blueprint("events", __name__)
 
@@ -67,7 +70,7 @@ def home():
     return render_template("events/home.html", upcoming=upcoming, recent=recent, themes=themes)
 
 
-def _filter_choices():
+def filter_choices():
     session = get_session()
     return {
         "all_themes": session.scalars(select(Theme).order_by(Theme.name)).all(),
@@ -97,7 +100,7 @@ def list_events():
                 count=0,
                 page=1,
                 pages=0,
-                **_filter_choices(),
+                **filter_choices(),
             ),
             400,
         )
@@ -107,43 +110,68 @@ def list_events():
     events = session.scalars(
         flt.select_loaded().limit(per_page).offset((flt.page - 1) * per_page)
     ).all()
+    # Clashes are planning information: organizers see them marked, the public does not.
+    clashes = find_clashes(session, events) if current_user.is_authenticated else {}
     return render_template(
         "events/list.html",
         error=None,
         flt=flt,
         events=events,
+        clashes=clashes,
         count=count,
         page=flt.page,
         pages=pages,
-        **_filter_choices(),
+        **filter_choices(),
     )
+
+
+def parse_month(value: str) -> date:
+    """'2020-03' → 1 March 2020; FilterError naming ``month`` otherwise."""
+    try:
+        if len(value) != 7 or value[4] != "-":
+            raise ValueError
+        first = date.fromisoformat(value + "-01")
+    except ValueError:
+        raise FilterError("month", f"'{value}' is not a month in the form YYYY-MM") from None
+    if not 1900 <= first.year <= 2999:
+        raise FilterError("month", f"'{value}' is outside the years 1900–2999")
+    return first
 
 
 @bp.get("/events/calendar")
 def month():
-    month_arg = request.args.get("month", "").strip()
-    today = datetime.now(campaign_zone()).date()
-    if month_arg:
-        try:
-            if len(month_arg) != 7:
-                raise ValueError
-            first = date.fromisoformat(month_arg + "-01")
-        except ValueError:
-            raise FilterError(
-                "month", f"'{month_arg}' is not a month in the form YYYY-MM"
-            ) from None
-    else:
-        first = today.replace(day=1)
-    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-    args = request.args.copy()
-    args.pop("month", None)
-    for name in ("from", "to", "page"):
-        if name in args:
-            raise FilterError(name, "the month view takes 'month' instead of from, to and page")
-    flt = request_filter(args=args)
-    ranged = EventFilter(**{**flt.__dict__, "date_from": first, "date_to": last})
-    events = get_session().scalars(ranged.select_loaded(unbounded=True)).all()
     zone = campaign_zone()
+    today = datetime.now(zone).date()
+    months = request.args.getlist("month")
+    try:
+        if len(months) > 1:
+            raise FilterError("month", "give one month")
+        args = request.args.copy()
+        args.pop("month", None)
+        flt = request_filter(args=args)
+        month_arg = months[0].strip() if months else ""
+        if month_arg:
+            first = parse_month(month_arg)
+        else:
+            # A list URL with from/to opens on its first month rather than today's.
+            first = (flt.date_from or flt.date_to or today).replace(day=1)
+    except FilterError as exc:
+        return (
+            render_template("events/month.html", error=exc, flt=None, **filter_choices()),
+            400,
+        )
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    # from/to, when given, narrow the month further; the grid always shows the whole month.
+    in_month = dataclasses.replace(
+        flt,
+        date_from=max(first, flt.date_from or first),
+        date_to=min(last, flt.date_to or last),
+    )
+    events = []
+    if in_month.date_from <= in_month.date_to:
+        events = get_session().scalars(in_month.select_loaded(unbounded=True)).all()
+    list_args = [(k, v) for k, v in flt.args if k not in ("from", "to")]
+    list_args += [("from", in_month.date_from.isoformat()), ("to", in_month.date_to.isoformat())]
     by_day: dict[date, list[Event]] = {}
     for event in events:
         day = max(event.starts_at.astimezone(zone).date(), first)
@@ -152,25 +180,37 @@ def month():
             by_day.setdefault(day, []).append(event)
             day += timedelta(days=1)
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-    prev_month = (first - timedelta(days=1)).replace(day=1)
-    next_month = last + timedelta(days=1)
     return render_template(
         "events/month.html",
+        error=None,
         flt=flt,
         first=first,
+        last=last,
         weeks=weeks,
         by_day=by_day,
         today=today,
-        prev_month=prev_month,
-        next_month=next_month,
+        prev_month=(first - timedelta(days=1)).replace(day=1),
+        next_month=last + timedelta(days=1),
         count=len(events),
+        list_url=url_for("events.list_events") + "?" + urlencode(list_args),
+        day_args=lambda day: (
+            [(k, v) for k, v in list_args if k not in ("from", "to")]
+            + [("from", day.isoformat()), ("to", day.isoformat())]
+        ),
+        **filter_choices(),
     )
 
 
 @bp.get("/events/<int:event_id>")
 def show(event_id: int):
     event = load_event(event_id, history=current_user.is_authenticated)
-    return render_template("events/show.html", event=event, roles=PartnerRole)
+    clashes = clashes_of(get_session(), event) if current_user.is_authenticated else []
+    return render_template(
+        "events/show.html",
+        event=event,
+        clashes=clashes,
+        calendar_links=add_to_calendar_links(event),
+    )
 
 
 # -- organizers ------------------------------------------------------------------------
@@ -265,6 +305,7 @@ def new():
                 _attach(form, exc)
             else:
                 flash(f"“{event.title}” was created.", "success")
+                _warn_about_clashes(event)
                 return redirect(url_for("events.show", event_id=event.id))
     status = 400 if request.method == "POST" else 200
     return render_template("events/form.html", form=form, event=None), status
@@ -299,9 +340,23 @@ def edit(event_id: int):
                     f"“{event.title}” was saved." if changed else "Nothing was changed.",
                     "success" if changed else "info",
                 )
+                _warn_about_clashes(event)
                 return redirect(url_for("events.show", event_id=event.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("events/form.html", form=form, event=event), status
+    clashes = clashes_of(get_session(), event) if request.method == "GET" else []
+    return render_template("events/form.html", form=form, event=event, clashes=clashes), status
+
+
+def _warn_about_clashes(event: Event) -> None:
+    """After a save: say so when the event clashes; the event page lists each clash."""
+    clashes = clashes_of(get_session(), event)
+    if clashes:
+        listed = "; ".join(f"“{c.other.title}” ({c.reasons()})" for c in clashes)
+        flash(
+            f"Clash warning: “{event.title}” overlaps {listed}. It was saved anyway; "
+            "the clashes are listed below with links.",
+            "warning",
+        )
 
 
 def _version(form) -> int:

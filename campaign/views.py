@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, render_template, request, url_for
 from flask_login import current_user
 
 from .db import get_session
@@ -54,7 +54,25 @@ def url_keeping_filter(endpoint_url: str, flt: EventFilter | None, **extra) -> s
     return endpoint_url + ("?" + urlencode(pairs) if pairs else "")
 
 
+# Pages use only files from static/: no inline scripts or styles, nothing from elsewhere.
+# Set CAMPAIGN_CONTENT_SECURITY_POLICY="" to send none (e.g. when a proxy sets its own).
+DEFAULT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
 def init_app(app: Flask) -> None:
+    app.config.setdefault("CONTENT_SECURITY_POLICY", DEFAULT_CSP)
+
+    @app.after_request
+    def _security_headers(response):
+        policy = app.config["CONTENT_SECURITY_POLICY"]
+        if policy and response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
     app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.globals["url_keeping_filter"] = url_keeping_filter
@@ -91,3 +109,56 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(_exc):
         return render_template("error.html", code=413, message="What you sent is too large."), 413
+
+
+def add_to_calendar_links(event) -> dict[str, str]:
+    """One-click "add this event" links for Google Calendar and Outlook (web and work).
+
+    These services take the event in the URL. Times go in UTC with a Z, the only form
+    both accept unambiguously; Google also gets ``ctz`` so it shows the event's own zone.
+    Exchange and Google ignore a separate URL field, so the page address goes in the text.
+    """
+    page = url_for("events.show", event_id=event.id, _external=True)
+    if event.venue:
+        location = ", ".join(
+            part for part in (event.venue.name, event.venue.address, event.venue.city) if part
+        )
+    else:
+        location = event.online_url
+    details = [event.description.strip()[:1500]] if event.description.strip() else []
+    if event.themes:
+        details.append("Themes: " + ", ".join(t.name for t in event.themes))
+    if event.partner_links:
+        details.append(
+            "Partners: "
+            + ", ".join(f"{lk.partner.name} ({lk.role_label})" for lk in event.partner_links)
+        )
+    if event.online_url:
+        details.append(f"Online: {event.online_url}")
+    details.append(page)
+    body = "\n\n".join(details)
+    start, end = event.starts_at.astimezone(UTC), event.ends_at.astimezone(UTC)
+    google = {
+        "action": "TEMPLATE",
+        "text": event.title,
+        "dates": f"{start:%Y%m%dT%H%M%SZ}/{end:%Y%m%dT%H%M%SZ}",
+        "details": body,
+        "location": location,
+        "ctz": event.timezone,
+    }
+    outlook = {
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+        "subject": event.title,
+        "startdt": f"{start:%Y-%m-%dT%H:%M:%SZ}",
+        "enddt": f"{end:%Y-%m-%dT%H:%M:%SZ}",
+        "body": body,
+        "location": location,
+    }
+    return {
+        "google": "https://calendar.google.com/calendar/render?" + urlencode(google),
+        "outlook": "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(outlook),
+        "office365": "https://outlook.office.com/calendar/0/deeplink/compose?" + urlencode(outlook),
+        # Served by the feeds blueprint; the same VEVENT as in the feeds.
+        "ics": url_for("events.show", event_id=event.id) + ".ics",
+    }
