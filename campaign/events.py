@@ -32,6 +32,7 @@ from .models import (
 from .views import add_to_calendar_links, campaign_zone, request_filter
 
 bp = Blueprint("events", __name__)
+EVENTS_PER_DAY = 4  # in the month grid; the rest are one click away in the list
 
 
 def _visible(event: Event | None) -> Event:
@@ -167,18 +168,32 @@ def month():
         date_from=max(first, flt.date_from or first),
         date_to=min(last, flt.date_to or last),
     )
-    events = []
+    # Two steps: the month's (id, start, end) rows, light however busy the month; then the
+    # few events each day shows, fully loaded. A busy day links to the rest in the list.
+    session = get_session()
+    rows = []
     if in_month.date_from <= in_month.date_to:
-        events = get_session().scalars(in_month.select_loaded(unbounded=True)).all()
+        rows = session.execute(
+            in_month.select().with_only_columns(Event.id, Event.starts_at, Event.ends_at)
+        ).all()
     list_args = [(k, v) for k, v in flt.args if k not in ("from", "to")]
     list_args += [("from", in_month.date_from.isoformat()), ("to", in_month.date_to.isoformat())]
-    by_day: dict[date, list[Event]] = {}
-    for event in events:
-        day = max(event.starts_at.astimezone(zone).date(), first)
-        end_day = min((event.ends_at - timedelta(microseconds=1)).astimezone(zone).date(), last)
+    ids_by_day: dict[date, list[int]] = {}
+    for event_id, starts_at, ends_at in rows:
+        day = max(starts_at.astimezone(zone).date(), first)
+        end_day = min((ends_at - timedelta(microseconds=1)).astimezone(zone).date(), last)
         while day <= end_day:
-            by_day.setdefault(day, []).append(event)
+            ids_by_day.setdefault(day, []).append(event_id)
             day += timedelta(days=1)
+    shown = {i for ids in ids_by_day.values() for i in ids[:EVENTS_PER_DAY]}
+    loaded = {
+        e.id: e
+        for e in session.scalars(
+            select(Event).where(Event.id.in_(shown)).options(*event_list_loading())
+        )
+    }
+    by_day = {day: [loaded[i] for i in ids[:EVENTS_PER_DAY]] for day, ids in ids_by_day.items()}
+    day_counts = {day: len(ids) for day, ids in ids_by_day.items()}
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
     return render_template(
         "events/month.html",
@@ -188,10 +203,11 @@ def month():
         last=last,
         weeks=weeks,
         by_day=by_day,
+        day_counts=day_counts,
         today=today,
         prev_month=(first - timedelta(days=1)).replace(day=1),
         next_month=last + timedelta(days=1),
-        count=len(events),
+        count=len(rows),
         list_url=url_for("events.list_events") + "?" + urlencode(list_args),
         day_args=lambda day: (
             [(k, v) for k, v in list_args if k not in ("from", "to")]

@@ -221,3 +221,14 @@ def test_search_follows_renamed_partner_and_venue(client, auth, seeded, db):
     venue = db.scalar(select(Venue).where(Venue.city == "Novi Sad"))
     client.post(f"/venues/{venue.id}/edit", {"name": "Sinagoga", "city": "Novi Sad"})
     assert titles(client, "?q=sinagoga") == ["Flood panel", "Secret draft"]
+
+
+def test_busy_day_in_month_view_links_to_the_rest(client, create_event):
+    t0 = datetime(2020, 6, 3, 6, 0, tzinfo=UTC)
+    for n in range(6):
+        create_event(title=f"Session {n}", starts_at=t0 + timedelta(hours=n))
+    page = client.get("/events/calendar?month=2020-06&format=round_table").get_data(as_text=True)
+    assert page.count('<a class="cal-event') == 4
+    assert "+ 2 more" in page
+    assert "format=round_table&amp;from=2020-06-03&amp;to=2020-06-03" in page
+    assert titles(client, "?format=round_table&from=2020-06-03&to=2020-06-03")[4:] == ["Session 4", "Session 5"]
