@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 FLASK = $(VENV)/bin/flask --app campaign
+RUN_ENV = CAMPAIGN_SITE_URL=$${CAMPAIGN_SITE_URL:-http://$(HOST):$(PORT)}
 ADMIN_EMAIL ?= admin@ipap2.example.org
 DEMO ?= 1
 HOST ?= 127.0.0.1
@@ -24,10 +25,10 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: install
-	$(FLASK) init-db --admin-email $(ADMIN_EMAIL)
+	$(RUN_ENV) $(FLASK) init-db --admin-email $(ADMIN_EMAIL)
 	@if [ "$(DEMO)" != "0" ]; then $(FLASK) seed-demo; fi
 	@echo "Serving the campaign planner on http://$(HOST):$(PORT)/ (log in at /login)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(RUN_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select, text
 
@@ -46,7 +46,8 @@ def init_db(admin_email: str | None) -> None:
         except ops.ValidationError as exc:
             raise click.BadParameter(str(exc), param_hint="--admin-email") from None
         click.echo("")
-        click.echo("  An admin account was created. Log in at http://127.0.0.1:5000/login with")
+        login_url = current_app.config["SITE_URL"].rstrip("/") + "/login"
+        click.echo(f"  An admin account was created. Log in at {login_url} with")
         click.echo(f"    e-mail:   {user.email}")
         click.echo(f"    password: {password}")
         click.echo("  This password is shown only once; change it under Users.")
