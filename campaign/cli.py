@@ -1,15 +1,20 @@
-"""Command-line tools: ``flask --app campaign init-db | create-user | seed-demo``."""
+"""Command-line tools: ``flask --app campaign init-db | create-user | seed-demo | export``."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import sys
+import tempfile
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from . import operations as ops
-from .db import get_engine, get_session
+from .db import get_engine, get_session, read_only
+from .filters import EventFilter, FilterError
 from .migrate import upgrade
 from .models import Event, Theme, User, UserRole
 
@@ -18,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(export)
 
 
 @click.command("init-db")
@@ -36,7 +42,9 @@ def init_db(admin_email: str | None) -> None:
     if admin_email and not session.scalar(select(func.count()).select_from(User)):
         password = secrets.token_urlsafe(12)
         try:
-            user = ops.create_user(session, None, admin_email, password, UserRole.admin.value, "Administrator")
+            user = ops.create_user(
+                session, None, admin_email, password, UserRole.admin.value, "Administrator"
+            )
         except ops.ValidationError as exc:
             raise click.BadParameter(str(exc), param_hint="--admin-email") from None
         click.echo("")
@@ -51,7 +59,9 @@ def init_db(admin_email: str | None) -> None:
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in UserRole]), required=True)
 @click.option("--name", default="", help="The person's name.")
-@click.option("--password", help="The password (at least 10 characters); prompted for when omitted.")
+@click.option(
+    "--password", help="The password (at least 10 characters); prompted for when omitted."
+)
 def create_user(email: str, role: str, name: str, password: str | None) -> None:
     """Add an account."""
     if password is None:
@@ -67,8 +77,12 @@ def create_user(email: str, role: str, name: str, password: str | None) -> None:
 
 
 @click.command("seed-demo")
-@click.option("--events", "count", type=click.IntRange(0, 2_000_000), default=400, show_default=True)
-@click.option("--seed", type=int, default=2019, show_default=True, help="Random seed; same seed, same data.")
+@click.option(
+    "--events", "count", type=click.IntRange(0, 2_000_000), default=400, show_default=True
+)
+@click.option(
+    "--seed", type=int, default=2019, show_default=True, help="Random seed; same seed, same data."
+)
 def seed_demo(count: int, seed: int) -> None:
     """Deterministic demo data: partners, venues and COUNT events (only into an empty campaign)."""
     from .demo import seed_demo_data
@@ -79,4 +93,133 @@ def seed_demo(count: int, seed: int) -> None:
         return
     with click.progressbar(length=count, label="Creating events", show_pos=True) as bar:
         made = seed_demo_data(session, count, seed, progress=bar.update)
-    click.echo(f"Created {made['partners']} partners, {made['venues']} venues and {made['events']} events.")
+    click.echo(
+        f"Created {made['partners']} partners, {made['venues']} venues and {made['events']} events."
+    )
+
+
+# Filter parameter -> the option that carries it (``--format`` is the file format here).
+EXPORT_FILTER_OPTIONS = {
+    "theme": "--theme",
+    "partner": "--partner",
+    "format": "--event-format",
+    "city": "--city",
+    "status": "--status",
+    "from": "--from",
+    "to": "--to",
+    "q": "--q",
+}
+
+
+@click.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx", "json", "ics"]),
+    required=True,
+    help="The file format.",
+)
+@click.option(
+    "--theme", multiple=True, metavar="SLUG", help="Theme slug; repeat for any of several."
+)
+@click.option("--partner", multiple=True, metavar="SLUG", help="Partner slug; repeatable.")
+@click.option(
+    "--event-format",
+    multiple=True,
+    metavar="FORMAT",
+    help="panel, round_table or seminar; repeatable (the web's 'format' parameter).",
+)
+@click.option("--city", multiple=True, help="Venue city, case-insensitive; repeatable.")
+@click.option("--status", multiple=True, help="draft, confirmed or cancelled; repeatable.")
+@click.option(
+    "--from", "date_from", metavar="YYYY-MM-DD", help="First day, in the campaign time zone."
+)
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last day, inclusive.")
+@click.option("--q", metavar="WORDS", help="Words in title, description, venue or partner names.")
+@click.option(
+    "--drafts/--public",
+    default=True,
+    show_default=True,
+    help="Include drafts, as an organizer's export does, or only what the public sees.",
+)
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write here instead of standard output; shows progress on standard error.",
+)
+def export(fmt, theme, partner, event_format, city, status, date_from, date_to, q, drafts, output):
+    """Export events as CSV, XLSX, JSON or ICS: the same bytes as /events.csv etc.
+
+    The filter options mean what the web's parameters mean. Staff run this command, so
+    drafts are included unless --public is given.
+    """
+    from .exports import ExportUnavailable, export_for_app
+
+    session = read_only(get_session())
+    args = {
+        "theme": list(theme),
+        "partner": list(partner),
+        "format": list(event_format),
+        "city": list(city),
+        "status": list(status),
+        "from": [date_from] if date_from else [],
+        "to": [date_to] if date_to else [],
+        "q": [q] if q is not None else [],
+    }
+    try:
+        flt = EventFilter.parse(
+            args, session, include_drafts=drafts, campaign_zone=current_app.config["CAMPAIGN_ZONE"]
+        )
+    except FilterError as exc:
+        message = str(exc).removeprefix(f"{exc.param}: ")
+        raise click.BadParameter(
+            message, param_hint=f"'{EXPORT_FILTER_OPTIONS[exc.param]}'"
+        ) from None
+    to_stdout = output == "-"
+    if to_stdout and fmt == "xlsx" and sys.stdout.isatty():
+        raise click.UsageError("XLSX is a binary file: give -o FILE or redirect the output.")
+    target = Path(output)
+    if not to_stdout and not target.parent.is_dir():
+        raise click.BadParameter(f"there is no directory {str(target.parent)!r}", param_hint="'-o'")
+
+    # The progress bar is fed as batches are written; it is drawn only when writing a file.
+    progress = ProgressFeed()
+    try:
+        chunks = export_for_app(fmt, session, flt, progress=progress.update)
+    except ExportUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    if to_stdout:
+        stdout = click.get_binary_stream("stdout")
+        for chunk in chunks:
+            stdout.write(chunk)
+        stdout.flush()
+        return
+    # A half-written file must never look like a finished export: write beside it, then rename.
+    fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if fmt == "ics":
+                out.writelines(chunks)
+            else:
+                total = flt.count(session)
+                with click.progressbar(
+                    length=total, label=f"Exporting {total} events", file=sys.stderr, show_pos=True
+                ) as bar:
+                    progress.bar = bar
+                    out.writelines(chunks)
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    click.echo(f"Wrote {target}.", err=True)
+
+
+class ProgressFeed:
+    bar = None
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
