@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from . import operations as ops
@@ -112,6 +113,7 @@ EXPORT_FILTER_OPTIONS = {
 
 
 @click.command("export")
+@with_appcontext
 @click.option(
     "--format",
     "fmt",
@@ -192,7 +194,8 @@ def export(fmt, theme, partner, event_format, city, status, date_from, date_to, 
     except ExportUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     if to_stdout:
-        stdout = click.get_binary_stream("stdout")
+        sys.stdout.flush()
+        stdout = sys.stdout.buffer
         for chunk in chunks:
             stdout.write(chunk)
         stdout.flush()

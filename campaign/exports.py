@@ -495,7 +495,7 @@ def export_events(fmt: str):
         response = send_file(built, mimetype=MEDIA_TYPES[fmt], conditional=False)
     else:
         body = export(fmt, session, flt, chunk_size=chunk_size, **options)
-        response = Response(stream_with_context(body), mimetype=MEDIA_TYPES[fmt])
+        response = Response(stream_with_context(body), content_type=MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Organizers' exports hold drafts: never keep them in a shared cache.
