@@ -15,16 +15,40 @@ from .models import EventFormat, EventStatus, Partner, PartnerRole, Theme, Venue
 
 PARTNERS = [
     # slug, name, kind, city, website
-    ("bcbp", "Beogradski centar za bezbednosnu politiku", "ngo", "Beograd", "https://bezbednost.org"),
+    (
+        "bcbp",
+        "Beogradski centar za bezbednosnu politiku",
+        "ngo",
+        "Beograd",
+        "https://bezbednost.org",
+    ),
     ("ceas", "Centar za evroatlantske studije", "ngo", "Beograd", "https://ceas-serbia.org"),
     ("isac-fond", "ISAC fond — Centar za međunarodne i bezbednosne poslove", "ngo", "Beograd", ""),
     ("zene-u-bezbednosti", "Mreža „Žene u bezbednosti”", "ngo", "Novi Sad", ""),
-    ("fakultet-bezbednosti", "Univerzitet u Beogradu — Fakultet bezbednosti", "academic", "Beograd", ""),
-    ("fpn-beograd", "Fakultet političkih nauka, Beograd", "academic", "Beograd", "https://fpn.bg.ac.rs"),
+    (
+        "fakultet-bezbednosti",
+        "Univerzitet u Beogradu — Fakultet bezbednosti",
+        "academic",
+        "Beograd",
+        "",
+    ),
+    (
+        "fpn-beograd",
+        "Fakultet političkih nauka, Beograd",
+        "academic",
+        "Beograd",
+        "https://fpn.bg.ac.rs",
+    ),
     ("uns-ftn", "Univerzitet u Novom Sadu — Fakultet tehničkih nauka", "academic", "Novi Sad", ""),
     ("univerzitet-nis", "Univerzitet u Nišu — Mašinski fakultet", "academic", "Niš", ""),
     ("univerzitet-kragujevac", "Универзитет у Крагујевцу", "academic", "Kragujevac", ""),
-    ("impp", "Institut za međunarodnu politiku i privredu", "research", "Beograd", "https://diplomacy.bg.ac.rs"),
+    (
+        "impp",
+        "Institut za međunarodnu politiku i privredu",
+        "research",
+        "Beograd",
+        "https://diplomacy.bg.ac.rs",
+    ),
     ("vinca", "Institut za nuklearne nauke „Vinča”", "research", "Beograd", ""),
     ("institut-mihajlo-pupin", "Institut „Mihajlo Pupin”", "research", "Beograd", ""),
     ("rts", "Radio-televizija Srbije", "media", "Beograd", "https://www.rts.rs"),
@@ -32,10 +56,22 @@ PARTNERS = [
     ("danas", "Dnevni list Danas", "media", "Beograd", ""),
     ("juzne-vesti", "Južne vesti", "media", "Niš", ""),
     ("ministarstvo-odbrane", "Ministarstvo odbrane Republike Srbije", "government", "Beograd", ""),
-    ("sektor-za-vanredne-situacije", "Sektor za vanredne situacije MUP-a", "government", "Beograd", ""),
+    (
+        "sektor-za-vanredne-situacije",
+        "Sektor za vanredne situacije MUP-a",
+        "government",
+        "Beograd",
+        "",
+    ),
     ("kancelarija-za-eu", "Ministarstvo za evropske integracije", "government", "Beograd", ""),
     ("nato-mlo", "NATO Military Liaison Office Belgrade", "international", "Beograd", ""),
-    ("nato-pdd", "NATO Public Diplomacy Division", "international", "Brussels", "https://www.nato.int"),
+    (
+        "nato-pdd",
+        "NATO Public Diplomacy Division",
+        "international",
+        "Brussels",
+        "https://www.nato.int",
+    ),
     ("osce-serbia", "OSCE Mission to Serbia", "international", "Beograd", ""),
 ]
 
@@ -58,14 +94,35 @@ VENUES = [
 ]
 
 TITLES = {
-    "science-for-peace": ["Nauka za mir i bezbednost: rezultati srpskih projekata", "Science for Peace: grants for Serbian researchers"],
+    "science-for-peace": [
+        "Nauka za mir i bezbednost: rezultati srpskih projekata",
+        "Science for Peace: grants for Serbian researchers",
+    ],
     "eadrcc": ["EADRCC i odgovor na katastrofe", "When disaster strikes: working with the EADRCC"],
-    "partnership-for-peace": ["Partnerstvo za mir i zajedničke vežbe", "Joint exercises without membership"],
-    "surplus-ammunition": ["Bezbedno uništavanje viškova municije", "Destroying surplus ammunition safely"],
-    "civil-emergencies": ["Poplave i zemljotresi: planiranje za vanredne situacije", "Civil emergency planning after the 2014 floods"],
-    "counter-terrorism": ["Borba protiv terorizma i krijumčarenja oružja", "Stopping weapons smuggling"],
-    "cyber-security": ["Sajber bezbednost za građane i institucije", "Cyber security: protecting critical networks"],
-    "nuclear-security": ["Bezbednost nuklearnih materijala — iskustva Vinče", "Securing radioactive sources"],
+    "partnership-for-peace": [
+        "Partnerstvo za mir i zajedničke vežbe",
+        "Joint exercises without membership",
+    ],
+    "surplus-ammunition": [
+        "Bezbedno uništavanje viškova municije",
+        "Destroying surplus ammunition safely",
+    ],
+    "civil-emergencies": [
+        "Poplave i zemljotresi: planiranje za vanredne situacije",
+        "Civil emergency planning after the 2014 floods",
+    ],
+    "counter-terrorism": [
+        "Borba protiv terorizma i krijumčarenja oružja",
+        "Stopping weapons smuggling",
+    ],
+    "cyber-security": [
+        "Sajber bezbednost za građane i institucije",
+        "Cyber security: protecting critical networks",
+    ],
+    "nuclear-security": [
+        "Bezbednost nuklearnih materijala — iskustva Vinče",
+        "Securing radioactive sources",
+    ],
     "kfor": ["Saradnja sa KFOR-om i sloboda kretanja", "KFOR and a secure environment for all"],
 }
 
@@ -84,16 +141,33 @@ def ensure_catalog(session: Session) -> tuple[list[Partner], list[Venue]]:
     if not partners:
         for slug, name, kind, city, website in PARTNERS:
             ops.save_partner(
-                session, None, None, slug=slug, name=name, kind=kind, city=city, website=website,
-                contact_name="", contact_email="", contact_phone="", notes="",
+                session,
+                None,
+                None,
+                slug=slug,
+                name=name,
+                kind=kind,
+                city=city,
+                website=website,
+                contact_name="",
+                contact_email="",
+                contact_phone="",
+                notes="",
             )
         partners = session.scalars(select(Partner).order_by(Partner.slug)).all()
     venues = session.scalars(select(Venue).order_by(Venue.id)).all()
     if not venues:
         for name, city, address, lat, lon, cap in VENUES:
             ops.save_venue(
-                session, None, None, name=name, city=city, address=address,
-                latitude=lat, longitude=lon, capacity=cap,
+                session,
+                None,
+                None,
+                name=name,
+                city=city,
+                address=address,
+                latitude=lat,
+                longitude=lon,
+                capacity=cap,
             )
         venues = session.scalars(select(Venue).order_by(Venue.id)).all()
     return partners, venues
@@ -123,7 +197,9 @@ def demo_rows(rng: random.Random, count: int, themes, partners, venues):
             else EventStatus.confirmed.value
         )
         chosen = rng.sample(partners, k=rng.choice((1, 2, 2, 3)))
-        links = [(p.id, roles[0] if n == 0 else rng.choice(roles[1:])) for n, p in enumerate(chosen)]
+        links = [
+            (p.id, roles[0] if n == 0 else rng.choice(roles[1:])) for n, p in enumerate(chosen)
+        ]
         title = rng.choice(TITLES.get(theme_list[0].slug, [theme_list[0].name]))
         where = venue.city if venue else "online"
         created = starts_at - timedelta(days=rng.randint(10, 60), minutes=rng.randint(0, 600))
@@ -162,5 +238,7 @@ def seed_demo_data(session: Session, count: int, seed: int, progress=None) -> di
     partners, venues = ensure_catalog(session)
     themes = list(_slug_names(session))
     rng = random.Random(seed)
-    made = ops.import_events(session, demo_rows(rng, count, themes, partners, venues), progress=progress)
+    made = ops.import_events(
+        session, demo_rows(rng, count, themes, partners, venues), progress=progress
+    )
     return {"partners": len(partners), "venues": len(venues), "events": made}

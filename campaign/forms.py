@@ -21,8 +21,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .operations import is_iana_zone
 from .models import EventFormat, EventStatus, PartnerKind, PartnerRole, UserRole
+from .operations import is_iana_zone
 
 NON_NEGATIVE = NumberRange(min=0, message="Give a number, zero or more.")
 

@@ -56,14 +56,31 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         self._run(
-            "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
-            "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
         )
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.dir / "log"), "-w", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "start",
+        )
         return self
 
     def restart(self) -> None:
@@ -205,7 +222,13 @@ def db(app):
 
 @pytest.fixture
 def create_user(app):
-    def make(email="organizer@example.org", role="organizer", password=PASSWORD, name="Jelena Đorđević", active=True):
+    def make(
+        email="organizer@example.org",
+        role="organizer",
+        password=PASSWORD,
+        name="Jelena Đorđević",
+        active=True,
+    ):
         with app.app_context():
             session = get_session()
             user = ops.create_user(session, None, email, password, role, name)
@@ -272,8 +295,14 @@ def create_partner(app):
 @pytest.fixture
 def create_venue(app):
     def make(**overrides):
-        values = {"name": "Dom omladine", "city": "Beograd", "address": "Makedonska 22",
-                  "latitude": 44.8167, "longitude": 20.4637, "capacity": 200}
+        values = {
+            "name": "Dom omladine",
+            "city": "Beograd",
+            "address": "Makedonska 22",
+            "latitude": 44.8167,
+            "longitude": 20.4637,
+            "capacity": 200,
+        }
         values.update(overrides)
         with app.app_context():
             return ops.save_venue(get_session(), None, None, **values)
@@ -328,7 +357,11 @@ def count_queries(app):
         box = type("Count", (), {"count": 0, "statements": []})()
 
         def before(conn, cursor, statement, params, context, executemany):
-            if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")):
+            if (
+                not statement.lstrip()
+                .upper()
+                .startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE"))
+            ):
                 box.count += 1
                 box.statements.append(statement)
 
