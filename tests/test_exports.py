@@ -612,3 +612,29 @@ def test_cli_ics_says_the_feed_renderer_is_missing(runner, tmp_path):
     assert result.exit_code == 1
     assert "campaign.ical.render_feed" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_long_cli_export_does_not_block_writers(app, create_event, database_url):
+    """The CLI reads in a deferred transaction: on SQLite, BEGIN IMMEDIATE would hold the
+    write lock for the whole export and organizers' saves would time out."""
+    from campaign.db import make_engine, read_only
+    from campaign.exports import export_for_app
+    from campaign.filters import EventFilter
+
+    app.config["EXPORT_CHUNK_SIZE"] = 10
+    start = datetime(2020, 3, 10, 17, 0, tzinfo=UTC)
+    for n in range(25):
+        create_event(title=f"Event {n:02d}", starts_at=start + timedelta(days=n))
+    with app.app_context():
+        session = read_only(get_session())
+        flt = EventFilter.parse({}, session, include_drafts=True, campaign_zone=BELGRADE)
+        chunks = export_for_app("csv", session, flt)
+        next(chunks), next(chunks)  # the export is between batches, its transaction open
+        writer = make_engine(database_url, busy_timeout_ms=200)
+        try:
+            with writer.begin() as conn:
+                conn.execute(update(Event).where(Event.title == "Event 24").values(title="Moved"))
+        finally:
+            writer.dispose()
+        rest = b"".join(chunks)
+    assert b"Event 23" in rest
