@@ -499,8 +499,14 @@ def export_events(fmt: str):
         )
         response = send_file(built, mimetype=MEDIA_TYPES[fmt], conditional=False)
     else:
-        body = export(fmt, session, flt, chunk_size=chunk_size, **options)
-        response = Response(stream_with_context(body), content_type=MEDIA_TYPES[fmt])
+
+        def body():
+            # Flask tears the view's context down (closing its session) before the body
+            # streams, then pushes it again for stream_with_context: the stream reads
+            # through a session of its own, which that second teardown closes.
+            yield from export(fmt, get_session(), flt, chunk_size=chunk_size, **options)
+
+        response = Response(stream_with_context(body()), content_type=MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Organizers' exports hold drafts: never keep them in a shared cache.

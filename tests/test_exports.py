@@ -440,6 +440,17 @@ def test_csv_and_json_stream_before_the_last_row_is_read(
     assert titles == [f"Event {n:02d}" for n in range(25)]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+def test_export_gives_its_connection_back(app, client, create_event, fmt):
+    """A streamed body outlives the view's own teardown; its session must still close."""
+    create_event()
+    pool = app.extensions["campaign.engine"].pool
+    response = client.get(f"/events.{fmt}")
+    assert response.data
+    response.close()
+    assert pool.checkedout() == 0
+
+
 # -- consistency -----------------------------------------------------------------------
 
 CONSISTENCY_FILTERS = [
