@@ -488,14 +488,13 @@ bp = Blueprint("exports", __name__)
 def export_events(fmt: str):
     """The list's events as a file; the filter is validated before a byte is sent."""
     flt = request_filter()
-    config = current_app.config
-    session = get_session()
     filename = export_filename(flt, fmt, datetime.now(campaign_zone()).date())
-    options = {"site_url": config["SITE_URL"]}
-    chunk_size = config.get("EXPORT_CHUNK_SIZE", CHUNK_SIZE)
     if fmt == "xlsx":
+        # A zip cannot stream row by row: build it on disk, then send it with its length.
         built = build_xlsx(
-            event_batches(session, flt, chunk_size), title=workbook_title(flt), **options
+            event_batches(get_session(), flt, chunk_size()),
+            site_url=current_app.config["SITE_URL"],
+            title=workbook_title(flt),
         )
         response = send_file(built, mimetype=MEDIA_TYPES[fmt], conditional=False)
     else:
@@ -504,7 +503,7 @@ def export_events(fmt: str):
             # Flask tears the view's context down (closing its session) before the body
             # streams, then pushes it again for stream_with_context: the stream reads
             # through a session of its own, which that second teardown closes.
-            yield from export(fmt, get_session(), flt, chunk_size=chunk_size, **options)
+            yield from export_for_app(fmt, get_session(), flt)
 
         response = Response(stream_with_context(body()), content_type=MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = content_disposition(filename)
@@ -517,6 +516,10 @@ def export_events(fmt: str):
     return response
 
 
+def chunk_size() -> int:
+    return current_app.config.get("EXPORT_CHUNK_SIZE", CHUNK_SIZE)
+
+
 def workbook_title(flt: EventFilter) -> str:
     described = flt.describe()
     name = current_app.config["CAMPAIGN_NAME"]
@@ -524,14 +527,14 @@ def workbook_title(flt: EventFilter) -> str:
 
 
 def export_for_app(fmt: str, session: Session, flt: EventFilter, progress=None):
-    """``export`` with this app's settings; what the command line writes."""
-    config = current_app.config
+    """``export`` with this app's settings: what /events.csv and /events.json stream and
+    what the command line writes, byte for byte."""
     return export(
         fmt,
         session,
         flt,
-        site_url=config["SITE_URL"],
-        chunk_size=config.get("EXPORT_CHUNK_SIZE", CHUNK_SIZE),
+        site_url=current_app.config["SITE_URL"],
+        chunk_size=chunk_size(),
         progress=progress,
         title=workbook_title(flt),
     )
