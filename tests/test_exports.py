@@ -15,10 +15,13 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from campaign.db import get_session
 from campaign.demo import seed_demo_data
+from campaign.exports import neutralise
 from campaign.models import Event
 
 HEADER = (
@@ -124,6 +127,13 @@ def test_csv_neutralises_formula_injection(app, client, create_event, create_par
     assert by_title["'+381 11 123 4567"]["description"] == "'\tTAB first"
     assert by_title["'-2+3"]["description"] == "'\rCR first"
     assert by_title["'@SUM(1+1)*cmd|' /C calc'!A0"]["description"] == "'-\n=1+1"
+
+
+@given(st.text())
+def test_neutralised_text_never_starts_a_formula_and_keeps_the_text(text):
+    safe = neutralise(text)
+    assert not safe.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert safe in (text, "'" + text)
 
 
 def test_csv_quotes_newlines_commas_and_quotes(client, create_event):
