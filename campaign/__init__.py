@@ -29,7 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     _check_config(app)
 
-    from . import auth, catalog, cli, dashboard, db, events, views
+    from . import auth, catalog, cli, dashboard, db, events, exports, views
 
     db.init_app(app)
     csrf.init_app(app)
@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(events.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(exports.bp)
 
     @app.errorhandler(404)
     def not_found(_e):

@@ -1,8 +1,12 @@
-"""Command-line tools: ``flask --app campaign init-db | create-user | seed-demo``."""
+"""Command-line tools: ``flask --app campaign init-db | create-user | seed-demo | export``."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import sys
+import tempfile
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -10,7 +14,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select, text
 
 from . import operations as ops
-from .db import get_engine, get_session
+from .db import get_engine, get_session, read_only
+from .filters import EventFilter, FilterError
 from .migrate import upgrade
 from .models import Event, Theme, User, UserRole
 
@@ -19,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(export)
 
 
 @click.command("init-db")
@@ -97,3 +103,132 @@ def seed_demo(count: int, seed: int) -> None:
     click.echo(
         f"Created {made['partners']} partners, {made['venues']} venues and {made['events']} events."
     )
+
+
+# Filter parameter -> the option that carries it (``--format`` is the file format here).
+EXPORT_FILTER_OPTIONS = {
+    "theme": "--theme",
+    "partner": "--partner",
+    "format": "--event-format",
+    "city": "--city",
+    "status": "--status",
+    "from": "--from",
+    "to": "--to",
+    "q": "--q",
+}
+
+
+@click.command("export")
+@with_appcontext
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx", "json", "ics"]),
+    required=True,
+    help="The file format.",
+)
+@click.option(
+    "--theme", multiple=True, metavar="SLUG", help="Theme slug; repeat for any of several."
+)
+@click.option("--partner", multiple=True, metavar="SLUG", help="Partner slug; repeatable.")
+@click.option(
+    "--event-format",
+    multiple=True,
+    metavar="FORMAT",
+    help="panel, round_table or seminar; repeatable (the web's 'format' parameter).",
+)
+@click.option("--city", multiple=True, help="Venue city, case-insensitive; repeatable.")
+@click.option("--status", multiple=True, help="draft, confirmed or cancelled; repeatable.")
+@click.option(
+    "--from", "date_from", metavar="YYYY-MM-DD", help="First day, in the campaign time zone."
+)
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last day, inclusive.")
+@click.option("--q", metavar="WORDS", help="Words in title, description, venue or partner names.")
+@click.option(
+    "--drafts/--public",
+    default=True,
+    show_default=True,
+    help="Include drafts, as an organizer's export does, or only what the public sees.",
+)
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write here instead of standard output; shows progress on standard error.",
+)
+def export(fmt, theme, partner, event_format, city, status, date_from, date_to, q, drafts, output):
+    """Export events as CSV, XLSX, JSON or ICS: the same bytes as /events.csv etc.
+
+    The filter options mean what the web's parameters mean. Staff run this command, so
+    drafts are included unless --public is given.
+    """
+    from .exports import ExportUnavailable, export_for_app
+
+    session = read_only(get_session())
+    args = {
+        "theme": list(theme),
+        "partner": list(partner),
+        "format": list(event_format),
+        "city": list(city),
+        "status": list(status),
+        "from": [date_from] if date_from else [],
+        "to": [date_to] if date_to else [],
+        "q": [q] if q is not None else [],
+    }
+    try:
+        flt = EventFilter.parse(
+            args, session, include_drafts=drafts, campaign_zone=current_app.config["CAMPAIGN_ZONE"]
+        )
+    except FilterError as exc:
+        message = str(exc).removeprefix(f"{exc.param}: ")
+        raise click.BadParameter(
+            message, param_hint=f"'{EXPORT_FILTER_OPTIONS[exc.param]}'"
+        ) from None
+    to_stdout = output == "-"
+    if to_stdout and fmt == "xlsx" and sys.stdout.isatty():
+        raise click.UsageError("XLSX is a binary file: give -o FILE or redirect the output.")
+    target = Path(output)
+    if not to_stdout and not target.parent.is_dir():
+        raise click.BadParameter(f"there is no directory {str(target.parent)!r}", param_hint="'-o'")
+
+    # The progress bar is fed as batches are written; it is drawn only when writing a file.
+    progress = ProgressFeed()
+    try:
+        chunks = export_for_app(fmt, session, flt, progress=progress.update)
+    except ExportUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    if to_stdout:
+        sys.stdout.flush()
+        stdout = sys.stdout.buffer
+        for chunk in chunks:
+            stdout.write(chunk)
+        stdout.flush()
+        return
+    # A half-written file must never look like a finished export: write beside it, then rename.
+    fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if fmt == "ics":
+                out.writelines(chunks)
+            else:
+                total = flt.count(session)
+                with click.progressbar(
+                    length=total, label=f"Exporting {total} events", file=sys.stderr, show_pos=True
+                ) as bar:
+                    progress.bar = bar
+                    out.writelines(chunks)
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    click.echo(f"Wrote {target}.", err=True)
+
+
+class ProgressFeed:
+    bar = None
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)

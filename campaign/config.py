@@ -11,6 +11,8 @@ CAMPAIGN_NAME = "IPAP 2 campaign"
 # Absolute base URL used in feeds and exports when there is no request (CLI).
 SITE_URL = "http://127.0.0.1:5000"
 EVENTS_PER_PAGE = 25
+# Events read per batch by exports: memory holds one batch; each batch is 3 SQL statements.
+EXPORT_CHUNK_SIZE = 500
 # Milliseconds SQLite waits for a lock before giving up.
 SQLITE_BUSY_TIMEOUT = 15000
 PRODUCTION = False

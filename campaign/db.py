@@ -47,12 +47,28 @@ def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
         def _sqlite_begin(conn):
             # IMMEDIATE takes the write lock up front, so two writers wait on the busy
             # timeout instead of failing with "database is locked" on upgrade.
-            # Only requests that write (POST) take the lock at BEGIN; reads never wait.
-            writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+            # Only requests that write (POST) take the lock at BEGIN; reads (GET, HEAD, and
+            # connections opened with read_only(), e.g. CLI exports) never wait nor block.
+            writing = (
+                not conn.get_execution_options().get(READ_ONLY, False)
+                and has_request_context()
+                and request.method not in ("GET", "HEAD", "OPTIONS")
+            )
             conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+READ_ONLY = "campaign_read_only"
+
+
+def read_only(session: Session) -> Session:
+    """Mark ``session`` as reading only, before its first statement: on SQLite its
+    transaction then starts deferred, so a long CLI export never holds the write lock."""
+    if not session.in_transaction():
+        session.connection(execution_options={READ_ONLY: True})
+    return session
 
 
 def init_app(app: Flask) -> None:
