@@ -1,0 +1,396 @@
+"""The iCalendar feeds: /calendar.ics (public or private), theme and partner feeds, and
+one event's .ics download. Every one is built by :func:`serve_calendar`.
+
+Speed without shared state: a feed request reads only ``(id, version)`` of the matching
+events, hashes them into a strong ETag and answers a conditional request with 304 at
+once. Otherwise it joins VEVENT bytes kept per process under ``(render key, event id,
+row version)``. The row version rises on every write to an event (it is SQLAlchemy's
+optimistic-locking column), and the render key covers everything else a VEVENT shows
+(site URL, organizer, the names of themes, partners and venues), so a cached entry can
+never be stale: an edit makes a new key and only that event is rendered again. Nothing
+needs invalidating across gunicorn workers; a new worker simply starts cold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from importlib import metadata
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, abort, current_app, request
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, subqueryload
+
+from . import ical
+from .db import get_session
+from .filters import EventFilter
+from .models import Event, EventPartner, Partner, Theme, User, Venue
+from .views import campaign_zone
+
+bp = Blueprint("feeds", __name__)
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+PUBLIC_CACHE = "public, max-age=300"
+PRIVATE_CACHE = "private, max-age=300"
+# Loading by id is cheaper for a few edited events; a cold cache loads the whole filter.
+LOAD_BY_ID_LIMIT = 500
+
+try:
+    _TZDATA = metadata.version("tzdata")
+except metadata.PackageNotFoundError:  # pragma: no cover - the system zoneinfo is used
+    _TZDATA = "system"
+
+
+class _LRU:
+    """A small thread-safe LRU of immutable values, bounded by count and by bytes."""
+
+    def __init__(self, max_items: int, max_bytes: int):
+        self.max_items, self.max_bytes = max_items, max_bytes
+        self._data: OrderedDict = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key, value, size: int) -> None:
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._data:
+                return
+            self._data[key] = (value, size)
+            self._bytes += size
+            while len(self._data) > self.max_items or self._bytes > self.max_bytes:
+                _, (_, old) = self._data.popitem(last=False)
+                self._bytes -= old
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._bytes = 0
+
+
+# (render key, event id, version) -> RenderedEvent. Immutable by construction.
+_vevents = _LRU(max_items=200_000, max_bytes=256 * 2**20)
+# ETag -> (body, last modified): repeated polls of an unchanged feed cost one join less.
+_bodies = _LRU(max_items=64, max_bytes=96 * 2**20)
+
+
+def clear_caches() -> None:
+    """Forget every cached VEVENT and feed body (tests and benchmarks)."""
+    _vevents.clear()
+    _bodies.clear()
+
+
+def _cached(cache: _LRU, key):
+    hit = cache.get(key)
+    return hit[0] if hit is not None else None
+
+
+def render_context() -> ical.RenderContext:
+    cfg = current_app.config
+    return ical.RenderContext(
+        site_url=cfg["SITE_URL"].rstrip("/"),
+        organizer_name=cfg["CAMPAIGN_NAME"],
+        organizer_email=cfg["ORGANIZER_EMAIL"],
+    )
+
+
+def _render_key(session, ctx: ical.RenderContext) -> str:
+    """Everything besides the event row that its VEVENT shows, hashed.
+
+    Renaming a theme, partner or venue does not touch the events' rows, so the names
+    are part of the key (three small tables, read in three fixed queries).
+    """
+    h = hashlib.sha256()
+    h.update(repr((ical.RENDERER_VERSION, _TZDATA, ctx)).encode())
+    for rows in (
+        session.execute(select(Theme.id, Theme.name).order_by(Theme.id)),
+        session.execute(select(Partner.id, Partner.name).order_by(Partner.id)),
+        session.execute(
+            select(
+                Venue.id, Venue.name, Venue.address, Venue.city, Venue.latitude, Venue.longitude
+            ).order_by(Venue.id)
+        ),
+    ):
+        h.update(repr(rows.all()).encode())
+    return h.hexdigest()[:32]
+
+
+def _etag(render_key: str, head: bytes, versions: list[tuple[int, int]]) -> str:
+    h = hashlib.sha256()
+    h.update(render_key.encode())
+    h.update(head)
+    h.update(b"".join(b"%d:%d," % pair for pair in versions))
+    return h.hexdigest()[:40]
+
+
+def _load(session, ids: list[int], conditions: list) -> dict[int, Event]:
+    """Events to render, venue, themes and partners loaded in four queries whatever their number."""
+    query = select(Event).options(
+        joinedload(Event.venue),
+        subqueryload(Event.themes),
+        subqueryload(Event.partner_links).joinedload(EventPartner.partner),
+    )
+    if len(ids) <= LOAD_BY_ID_LIMIT:
+        query = query.where(Event.id.in_(ids))
+    else:
+        query = query.where(*conditions)
+    wanted = set(ids)
+    return {e.id: e for e in session.scalars(query) if e.id in wanted}
+
+
+def _assemble(session, rows, conditions, ctx, render_key, head):
+    """Cached VEVENTs for ``rows``; renders (and caches) only the ones missing."""
+    rendered: list[ical.RenderedEvent | None] = [
+        _cached(_vevents, (render_key, eid, version)) for eid, version in rows
+    ]
+    missing = [eid for (eid, _), r in zip(rows, rendered, strict=True) if r is None]
+    used = list(rows)
+    if missing:
+        loaded = _load(session, missing, conditions)
+        for i, (eid, _version) in enumerate(rows):
+            if rendered[i] is not None:
+                continue
+            event = loaded.get(eid)
+            if event is None:  # a draft deleted between the two queries
+                continue
+            r = ical.render_vevent(event, ctx)
+            _vevents.put((render_key, event.id, event.version), r, len(r.vevent) + 200)
+            rendered[i] = r
+            used[i] = (event.id, event.version)
+    present = [r for r in rendered if r is not None]
+    used = [pair for pair, r in zip(used, rendered, strict=True) if r is not None]
+    body = b"".join(
+        [head, ical.timezones_for(present), *(r.vevent for r in present), ical.CALENDAR_TAIL]
+    )
+    last_modified = max((r.updated for r in present), default=None)
+    return body, last_modified, _etag(render_key, head, used)
+
+
+def serve_calendar(
+    conditions: list,
+    *,
+    name: str,
+    description: str,
+    subscription: bool,
+    cache_control: str,
+    filename: str | None = None,
+):
+    """The response for one calendar: a 304 when the client's copy is current, else the
+    bytes, with a strong ETag, Last-Modified and caching headers. A fixed number of SQL
+    queries whatever the number of events."""
+    session = get_session()
+    ctx = render_context()
+    render_key = _render_key(session, ctx)
+    head = ical.calendar_head(name, description, subscription=subscription)
+    rows = [
+        (eid, version)
+        for eid, version in session.execute(
+            select(Event.id, Event.version).where(*conditions).order_by(Event.starts_at, Event.id)
+        )
+    ]
+    etag = _etag(render_key, head, rows)
+    headers = {"ETag": f'"{etag}"', "Cache-Control": cache_control}
+
+    if request.if_none_match:
+        # RFC 9110 13.1.2: If-None-Match wins over If-Modified-Since.
+        if request.if_none_match.contains_weak(etag):
+            return "", 304, headers
+    elif request.if_modified_since:
+        cached = _cached(_bodies, etag)
+        last_modified = (
+            cached[1]
+            if cached
+            else session.scalar(select(func.max(Event.updated)).where(*conditions))
+        )
+        if last_modified and last_modified.replace(microsecond=0) <= request.if_modified_since:
+            return "", 304, headers
+
+    cached = _cached(_bodies, etag)
+    if cached is None:
+        body, last_modified, actual = _assemble(session, rows, conditions, ctx, render_key, head)
+        if actual == etag:
+            _bodies.put(etag, (body, last_modified), len(body))
+        else:  # an event changed between the two queries: name what was sent
+            etag = actual
+            headers["ETag"] = f'"{etag}"'
+    else:
+        body, last_modified = cached
+    response = current_app.response_class(body, status=200, content_type=CONTENT_TYPE)
+    response.headers.update(headers)
+    if last_modified is not None:
+        response.last_modified = last_modified
+    if filename:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# -- routes ------------------------------------------------------------------------------
+
+
+def _feed_name(flt: EventFilter, private: bool) -> str:
+    name = current_app.config["CAMPAIGN_NAME"]
+    described = flt.describe()
+    if described:
+        name += f" — {described}"
+    if private:
+        name += " (private, with drafts)"
+    return name
+
+
+def _feed_description(private: bool) -> str:
+    cfg = current_app.config
+    text = (
+        f"{cfg['CAMPAIGN_NAME']}: panels, round tables and seminars of Serbia's IPAP 2 "
+        "public information campaign. Cancelled events stay in the calendar, marked cancelled. "
+        f"{cfg['SITE_URL'].rstrip('/')}/events"
+    )
+    if private:
+        text += " Private feed for organizers: drafts are shown as tentative. Do not share it."
+    return text
+
+
+def _token_user() -> User | None:
+    """The organizer whose feed token is in the URL; 403 for any token that is not one."""
+    tokens = request.args.getlist("token")
+    if not tokens:
+        return None
+    token = tokens[0]
+    if len(tokens) != 1 or not token or len(token) > 64 or not token.isascii():
+        abort(403)
+    user = get_session().scalar(select(User).where(User.feed_token == token))
+    if user is None or not user.active:
+        abort(403)
+    return user
+
+
+def _feed(fixed: dict | None = None):
+    user = _token_user()
+    private = user is not None
+    # Without a valid token a feed is public even for a logged-in organizer: it is sent
+    # with "Cache-Control: public" and must never carry drafts.
+    flt = EventFilter.parse(
+        request.args,
+        get_session(),
+        include_drafts=private,
+        campaign_zone=campaign_zone(),
+        fixed=fixed,
+    )
+    return serve_calendar(
+        flt.conditions(),
+        name=_feed_name(flt, private),
+        description=_feed_description(private),
+        subscription=True,
+        cache_control=PRIVATE_CACHE if private else PUBLIC_CACHE,
+    )
+
+
+@bp.get("/calendar.ics")
+def calendar_feed():
+    return _feed()
+
+
+@bp.get("/themes/<slug>/calendar.ics")
+def theme_feed(slug: str):
+    return _feed({"theme": [slug]})
+
+
+@bp.get("/partners/<slug>/calendar.ics")
+def partner_feed(slug: str):
+    return _feed({"partner": [slug]})
+
+
+@bp.get("/events/<int:event_id>.ics")
+def event_download(event_id: int):
+    session = get_session()
+    row = session.execute(
+        select(Event.status, Event.title).where(Event.id == event_id)
+    ).one_or_none()
+    if row is None:
+        abort(404)
+    draft = row.status == "draft"
+    if draft and not current_user.is_authenticated:
+        abort(404)
+    return serve_calendar(
+        [Event.id == event_id],
+        name=f"{current_app.config['CAMPAIGN_NAME']} — {row.title}",
+        description=_feed_description(False),
+        subscription=False,
+        cache_control="private, no-cache" if draft else PUBLIC_CACHE,
+        filename=f"ipap2-event-{event_id}.ics",
+    )
+
+
+# -- subscribe links ---------------------------------------------------------------------
+
+
+def feed_url(path: str, args=None) -> str:
+    """An absolute feed address on SITE_URL (a calendar server fetches it, not a browser)."""
+    url = current_app.config["SITE_URL"].rstrip("/") + path
+    pairs = [(k, v) for k, v in (args or []) if k != "page"]
+    return url + ("?" + urlencode(pairs) if pairs else "")
+
+
+def subscribe_links(url: str, name: str) -> dict[str, str]:
+    """webcal, https, Google and Outlook links for one feed address."""
+    webcal = "webcal://" + url.split("://", 1)[1]
+    return {
+        "https": url,
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/render?cid=" + quote(webcal, safe=""),
+        "outlook": "https://outlook.live.com/calendar/0/addfromweb?"
+        + urlencode({"url": url, "name": name}),
+        "office": "https://outlook.office.com/calendar/0/addfromweb?"
+        + urlencode({"url": url, "name": name}),
+    }
+
+
+def add_event_links(event: Event) -> dict[str, str]:
+    """One-off "add this event" links for Google Calendar and Outlook on the web."""
+    page = render_context().event_url(event.id)
+    location = ical._location(event)
+    details = f"{event.description.strip()}\n\n{page}".strip()
+    fmt = "%Y%m%dT%H%M%SZ"
+    google = {
+        "action": "TEMPLATE",
+        "text": event.title,
+        "dates": f"{event.starts_at.strftime(fmt)}/{event.ends_at.strftime(fmt)}",
+        "details": details[:1500],
+        "location": location,
+        "ctz": event.timezone,
+    }
+    outlook = {
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+        "subject": event.title,
+        "startdt": event.starts_at.isoformat(),
+        "enddt": event.ends_at.isoformat(),
+        "body": details[:1500],
+        "location": location,
+    }
+    return {
+        "google": "https://calendar.google.com/calendar/render?" + urlencode(google),
+        "outlook": "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(outlook),
+    }
+
+
+def private_feed_url(user: User) -> str | None:
+    return feed_url("/calendar.ics", [("token", user.feed_token)]) if user.feed_token else None
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals.update(
+        feed_url=feed_url,
+        subscribe_links=subscribe_links,
+        add_event_links=add_event_links,
+        private_feed_url=private_feed_url,
+    )
