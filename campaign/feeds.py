@@ -1,10 +1,10 @@
 """The iCalendar feeds: /calendar.ics (public or private), theme and partner feeds, and
 one event's .ics download. Every one is built by :func:`serve_calendar`.
 
-Speed without shared state: a feed request reads only ``(id, version)`` of the matching
+Speed without shared state: a feed request reads only ``(id, uid, version)`` of the matching
 events, hashes them into a strong ETag and answers a conditional request with 304 at
 once. Otherwise it joins VEVENT bytes kept per process under ``(render key, event id,
-row version)``. The row version rises on every write to an event (it is SQLAlchemy's
+uid, row version)``. The row version rises on every write to an event (it is SQLAlchemy's
 optimistic-locking column), and the render key covers everything else a VEVENT shows
 (site URL, organizer, the names of themes, partners and venues), so a cached entry can
 never be stale: an edit makes a new key and only that event is rendered again. Nothing
@@ -78,7 +78,7 @@ class _LRU:
             self._bytes = 0
 
 
-# (render key, event id, version) -> RenderedEvent. Immutable by construction.
+# (render key, event id, uid, version) -> RenderedEvent. Immutable by construction.
 _vevents = _LRU(max_items=200_000, max_bytes=256 * 2**20)
 # ETag -> (body, last modified): repeated polls of an unchanged feed cost one join less.
 _bodies = _LRU(max_items=64, max_bytes=96 * 2**20)
@@ -125,11 +125,11 @@ def _render_key(session, ctx: ical.RenderContext) -> str:
     return h.hexdigest()[:32]
 
 
-def _etag(render_key: str, head: bytes, versions: list[tuple[int, int]]) -> str:
+def _etag(render_key: str, head: bytes, rows: list[tuple[int, str, int]]) -> str:
     h = hashlib.sha256()
     h.update(render_key.encode())
     h.update(head)
-    h.update(b"".join(b"%d:%d," % pair for pair in versions))
+    h.update("".join(f"{eid}:{uid}:{version}," for eid, uid, version in rows).encode())
     return h.hexdigest()[:40]
 
 
@@ -151,22 +151,23 @@ def _load(session, ids: list[int], conditions: list) -> dict[int, Event]:
 def _assemble(session, rows, conditions, ctx, render_key, head):
     """Cached VEVENTs for ``rows``; renders (and caches) only the ones missing."""
     rendered: list[ical.RenderedEvent | None] = [
-        _cached(_vevents, (render_key, eid, version)) for eid, version in rows
+        _cached(_vevents, (render_key, *row)) for row in rows
     ]
-    missing = [eid for (eid, _), r in zip(rows, rendered, strict=True) if r is None]
+    missing = [row[0] for row, r in zip(rows, rendered, strict=True) if r is None]
     used = list(rows)
     if missing:
         loaded = _load(session, missing, conditions)
-        for i, (eid, _version) in enumerate(rows):
+        for i, (eid, _uid, _version) in enumerate(rows):
             if rendered[i] is not None:
                 continue
             event = loaded.get(eid)
             if event is None:  # a draft deleted between the two queries
                 continue
             r = ical.render_vevent(event, ctx)
-            _vevents.put((render_key, event.id, event.version), r, len(r.vevent) + 200)
+            row = (event.id, event.uid, event.version)
+            _vevents.put((render_key, *row), r, len(r.vevent) + 200)
             rendered[i] = r
-            used[i] = (event.id, event.version)
+            used[i] = row
     present = [r for r in rendered if r is not None]
     used = [pair for pair, r in zip(used, rendered, strict=True) if r is not None]
     body = b"".join(
@@ -192,10 +193,13 @@ def serve_calendar(
     ctx = render_context()
     render_key = _render_key(session, ctx)
     head = ical.calendar_head(name, description, subscription=subscription)
+    # The uid is in the key because SQLite may give a deleted draft's id to a new event.
     rows = [
-        (eid, version)
-        for eid, version in session.execute(
-            select(Event.id, Event.version).where(*conditions).order_by(Event.starts_at, Event.id)
+        tuple(row)
+        for row in session.execute(
+            select(Event.id, Event.uid, Event.version)
+            .where(*conditions)
+            .order_by(Event.starts_at, Event.id)
         )
     ]
     etag = _etag(render_key, head, rows)
