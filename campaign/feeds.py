@@ -247,20 +247,26 @@ def _feed_name(flt: EventFilter, private: bool) -> str:
     if described:
         name += f" — {described}"
     if private:
-        name += " (private, with drafts)"
-    return name
+        name += " (private feed with drafts)"
+    return calendar_text(name)
+
+
+def calendar_text(value: str) -> str:
+    """X-WR-CALNAME and X-WR-CALDESC are read unescaped by many clients (and by icalendar
+    and vobject), so a calendar's name and description hold no comma or semicolon."""
+    return value.replace(", ", " · ").replace(",", " ·").replace(";", " ·")
 
 
 def _feed_description(private: bool) -> str:
     cfg = current_app.config
     text = (
-        f"{cfg['CAMPAIGN_NAME']}: panels, round tables and seminars of Serbia's IPAP 2 "
-        "public information campaign. Cancelled events stay in the calendar, marked cancelled. "
+        f"{cfg['CAMPAIGN_NAME']}: panels and round tables and seminars of Serbia's IPAP 2 "
+        "public information campaign. Cancelled events stay in the calendar marked as cancelled. "
         f"{cfg['SITE_URL'].rstrip('/')}/events"
     )
     if private:
         text += " Private feed for organizers: drafts are shown as tentative. Do not share it."
-    return text
+    return calendar_text(text)
 
 
 def _token_user() -> User | None:
@@ -326,7 +332,7 @@ def event_download(event_id: int):
         abort(404)
     return serve_calendar(
         [Event.id == event_id],
-        name=f"{current_app.config['CAMPAIGN_NAME']} — {row.title}",
+        name=calendar_text(f"{current_app.config['CAMPAIGN_NAME']} — {row.title}"),
         description=_feed_description(False),
         subscription=False,
         cache_control="private, no-cache" if draft else PUBLIC_CACHE,
