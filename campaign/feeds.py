@@ -1,19 +1,28 @@
 """The iCalendar feeds: /calendar.ics (public or private), theme and partner feeds, and
 one event's .ics download. Every one is built by :func:`serve_calendar`.
 
-Speed without shared state: a feed request reads only ``(id, uid, version)`` of the matching
-events, hashes them into a strong ETag and answers a conditional request with 304 at
-once. Otherwise it joins VEVENT bytes kept per process under ``(render key, event id,
-uid, row version)``. The row version rises on every write to an event (it is SQLAlchemy's
-optimistic-locking column), and the render key covers everything else a VEVENT shows
-(site URL, organizer, the names of themes, partners and venues), so a cached entry can
-never be stale: an edit makes a new key and only that event is rendered again. Nothing
-needs invalidating across gunicorn workers; a new worker simply starts cold.
+Speed without shared state in memory, in three layers:
+
+1. ``feed_state.generation`` (one row in the database) rises in the same transaction as
+   every write to what a feed shows (see the listeners at the end). A request reads that
+   number first: if this worker already answered the same calendar at the same
+   generation, the ETag and body are known and an unchanged feed costs one small query.
+2. Otherwise the request reads ``(id, uid, version)`` of the matching events and hashes
+   them with everything else the bytes depend on into a strong ETag. The ETag depends on
+   content only, so it is the same in every worker and after a restart, a change to
+   another theme's event leaves it alone, and a conditional request gets its 304 without
+   any rendering.
+3. The body joins VEVENT bytes kept per worker under ``(render key, id, uid, version)``.
+   The row version rises on every write to an event (SQLAlchemy's optimistic-locking
+   column) and the render key covers the rest a VEVENT shows (site URL, organizer, names
+   of themes, partners and venues), so an entry can never be stale: after an edit only
+   that event is rendered again. A new worker starts cold and renders everything once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 from collections import OrderedDict
 from importlib import metadata
@@ -21,13 +30,14 @@ from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, subqueryload
 
 from . import ical
 from .db import get_session
 from .filters import EventFilter
-from .models import Event, EventPartner, Partner, Theme, User, Venue
+from .models import Event, EventPartner, FeedState, Partner, Theme, User, Venue
 from .views import campaign_zone
 
 bp = Blueprint("feeds", __name__)
@@ -80,14 +90,17 @@ class _LRU:
 
 # (render key, event id, uid, version) -> RenderedEvent. Immutable by construction.
 _vevents = _LRU(max_items=200_000, max_bytes=256 * 2**20)
-# ETag -> (body, last modified): repeated polls of an unchanged feed cost one join less.
+# ETag -> (body, last modified): feeds whose events did not change are not joined again.
 _bodies = _LRU(max_items=64, max_bytes=96 * 2**20)
+# (calendar, head, render context, feed generation) -> (ETag, last modified).
+_current = _LRU(max_items=4096, max_bytes=4096 * 200)
 
 
 def clear_caches() -> None:
     """Forget every cached VEVENT and feed body (tests and benchmarks)."""
     _vevents.clear()
     _bodies.clear()
+    _current.clear()
 
 
 def _cached(cache: _LRU, key):
@@ -180,6 +193,7 @@ def _assemble(session, rows, conditions, ctx, render_key, head):
 def serve_calendar(
     conditions: list,
     *,
+    key: tuple,
     name: str,
     description: str,
     subscription: bool,
@@ -188,12 +202,68 @@ def serve_calendar(
 ):
     """The response for one calendar: a 304 when the client's copy is current, else the
     bytes, with a strong ETag, Last-Modified and caching headers. A fixed number of SQL
-    queries whatever the number of events."""
+    queries whatever the number of events.
+
+    ``key`` names the calendar (its filter); with the database's feed generation it finds
+    this worker's last answer, so an unchanged feed costs one small query.
+    """
     session = get_session()
     ctx = render_context()
-    render_key = _render_key(session, ctx)
     head = ical.calendar_head(name, description, subscription=subscription)
-    # The uid is in the key because SQLite may give a deleted draft's id to a new event.
+    generation = session.scalar(select(FeedState.generation).where(FeedState.id == 1))
+    current_key = (key, head, ctx, generation)
+    known = _cached(_current, current_key) if generation is not None else None
+    rows = render_key = None
+    if known is None:
+        render_key, rows = _versions(session, ctx, conditions)
+        etag, last_modified = _etag(render_key, head, rows), None
+    else:
+        etag, last_modified = known
+    headers = {"ETag": f'"{etag}"', "Cache-Control": cache_control}
+
+    if request.if_none_match:
+        # RFC 9110 13.1.2: If-None-Match wins over If-Modified-Since.
+        if request.if_none_match.contains_weak(etag):
+            _current.put(current_key, (etag, last_modified), 200)
+            return "", 304, headers
+    elif request.if_modified_since:
+        if last_modified is None:
+            cached = _cached(_bodies, etag)
+            last_modified = (
+                cached[1]
+                if cached
+                else session.scalar(select(func.max(Event.updated)).where(*conditions))
+            )
+            _current.put(current_key, (etag, last_modified), 200)
+        if last_modified and last_modified.replace(microsecond=0) <= request.if_modified_since:
+            return "", 304, headers
+
+    cached = _cached(_bodies, etag)
+    if cached is None:
+        if rows is None:  # the body was evicted: look at the events again
+            render_key, rows = _versions(session, ctx, conditions)
+        body, last_modified, etag = _assemble(session, rows, conditions, ctx, render_key, head)
+        # If an event changed between the two queries, the ETag names what was sent.
+        headers["ETag"] = f'"{etag}"'
+        _bodies.put(etag, (body, last_modified), len(body))
+    else:
+        body, last_modified = cached
+    if generation is not None:
+        _current.put(current_key, (etag, last_modified), 200)
+    response = current_app.response_class(body, status=200, content_type=CONTENT_TYPE)
+    response.headers.update(headers)
+    if last_modified is not None:
+        response.last_modified = last_modified
+    if filename:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _versions(session, ctx: ical.RenderContext, conditions: list):
+    """The render key, and (id, uid, version) of every event of the calendar in order.
+
+    The uid is there because SQLite may give a deleted draft's id to a new event.
+    """
     rows = [
         tuple(row)
         for row in session.execute(
@@ -202,40 +272,7 @@ def serve_calendar(
             .order_by(Event.starts_at, Event.id)
         )
     ]
-    etag = _etag(render_key, head, rows)
-    headers = {"ETag": f'"{etag}"', "Cache-Control": cache_control}
-
-    if request.if_none_match:
-        # RFC 9110 13.1.2: If-None-Match wins over If-Modified-Since.
-        if request.if_none_match.contains_weak(etag):
-            return "", 304, headers
-    elif request.if_modified_since:
-        cached = _cached(_bodies, etag)
-        last_modified = (
-            cached[1]
-            if cached
-            else session.scalar(select(func.max(Event.updated)).where(*conditions))
-        )
-        if last_modified and last_modified.replace(microsecond=0) <= request.if_modified_since:
-            return "", 304, headers
-
-    cached = _cached(_bodies, etag)
-    if cached is None:
-        body, last_modified, actual = _assemble(session, rows, conditions, ctx, render_key, head)
-        if actual == etag:
-            _bodies.put(etag, (body, last_modified), len(body))
-        else:  # an event changed between the two queries: name what was sent
-            etag = actual
-            headers["ETag"] = f'"{etag}"'
-    else:
-        body, last_modified = cached
-    response = current_app.response_class(body, status=200, content_type=CONTENT_TYPE)
-    response.headers.update(headers)
-    if last_modified is not None:
-        response.last_modified = last_modified
-    if filename:
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return _render_key(session, ctx), rows
 
 
 # -- routes ------------------------------------------------------------------------------
@@ -295,8 +332,10 @@ def _feed(fixed: dict | None = None):
         campaign_zone=campaign_zone(),
         fixed=fixed,
     )
+    fixed_key = tuple(sorted((k, tuple(v)) for k, v in (fixed or {}).items()))
     return serve_calendar(
         flt.conditions(),
+        key=("feed", private, fixed_key, flt.args),
         name=_feed_name(flt, private),
         description=_feed_description(private),
         subscription=True,
@@ -332,6 +371,7 @@ def event_download(event_id: int):
         abort(404)
     return serve_calendar(
         [Event.id == event_id],
+        key=("event", event_id),
         name=calendar_text(f"{current_app.config['CAMPAIGN_NAME']} — {row.title}"),
         description=_feed_description(False),
         subscription=False,
@@ -397,7 +437,41 @@ def private_feed_url(user: User) -> str | None:
     return feed_url("/calendar.ics", [("token", user.feed_token)]) if user.feed_token else None
 
 
+# -- the feed generation -----------------------------------------------------------------
+
+FEED_TABLES = frozenset(
+    {"events", "event_themes", "event_partners", "themes", "partners", "venues"}
+)
+FEED_CLASSES = (Event, EventPartner, Theme, Partner, Venue)
+
+
+def _bump_generation(session) -> None:
+    session.connection().execute(
+        update(FeedState).where(FeedState.id == 1).values(generation=FeedState.generation + 1)
+    )
+
+
+def _before_flush(session, _context, _instances) -> None:
+    # Any write of what a feed shows, in the same transaction as the write itself.
+    if any(
+        isinstance(obj, FEED_CLASSES)
+        for obj in itertools.chain(session.new, session.dirty, session.deleted)
+    ):
+        _bump_generation(session)
+
+
+def _on_execute(state) -> None:
+    # Bulk statements (import_events, delete_all) bypass the flush.
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in FEED_TABLES:
+            _bump_generation(state.session)
+
+
 def init_app(app) -> None:
+    sessions = app.extensions["campaign.sessionmaker"]
+    sa_event.listen(sessions, "before_flush", _before_flush)
+    sa_event.listen(sessions, "do_orm_execute", _on_execute)
     app.jinja_env.globals.update(
         feed_url=feed_url,
         subscribe_links=subscribe_links,
