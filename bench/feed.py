@@ -48,13 +48,15 @@ class Server:
              "feed_app:app"],
             env=self.env,
         )  # fmt: skip
+        # The master listens before its worker has imported the app: wait for the worker.
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
+                if self.get("/_bench/ping")[1] == 200:
+                    return
             except OSError:
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
         raise RuntimeError("gunicorn did not start")
 
     def stop(self) -> None:

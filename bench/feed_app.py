@@ -23,6 +23,11 @@ app = create_app()
 STATIC_COPY = os.environ["BENCH_STATIC_COPY"]
 
 
+@app.get("/_bench/ping")
+def ping():
+    return "ok"  # no database, no feed: tells the bench the worker has booted
+
+
 @app.get("/_bench/static.ics")
 def static_copy():
     return send_file(STATIC_COPY, mimetype="text/calendar", conditional=True, max_age=300)
