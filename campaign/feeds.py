@@ -4,8 +4,8 @@ one event's .ics download. Every one is built by :func:`serve_calendar`.
 Speed without shared state in memory, in three layers:
 
 1. ``feed_state.generation`` (one row in the database) rises in the same transaction as
-   every write to what a feed shows (see the listeners at the end). A request reads that
-   number first: if this worker already answered the same calendar at the same
+   every write to what a feed shows (see the listeners at the end), and its
+   ``changed_at`` is the feeds' Last-Modified. A request reads that row first: if this worker already answered the same calendar at the same
    generation, the ETag and body are known and an unchanged feed costs one small query.
 2. Otherwise the request reads ``(id, uid, version)`` of the matching events and hashes
    them with everything else the bytes depend on into a strong ETag. The ETag depends on
@@ -25,13 +25,14 @@ import hashlib
 import itertools
 import threading
 from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, subqueryload
 
 from . import ical
@@ -90,9 +91,9 @@ class _LRU:
 
 # (render key, event id, uid, version) -> RenderedEvent. Immutable by construction.
 _vevents = _LRU(max_items=200_000, max_bytes=256 * 2**20)
-# ETag -> (body, last modified): feeds whose events did not change are not joined again.
+# ETag -> body: feeds whose events did not change are not joined again.
 _bodies = _LRU(max_items=64, max_bytes=96 * 2**20)
-# (calendar, head, render context, feed generation) -> (ETag, last modified).
+# (calendar, head, render context, feed generation) -> ETag.
 _current = _LRU(max_items=4096, max_bytes=4096 * 200)
 
 
@@ -186,8 +187,7 @@ def _assemble(session, rows, conditions, ctx, render_key, head):
     body = b"".join(
         [head, ical.timezones_for(present), *(r.vevent for r in present), ical.CALENDAR_TAIL]
     )
-    last_modified = max((r.updated for r in present), default=None)
-    return body, last_modified, _etag(render_key, head, used)
+    return body, _etag(render_key, head, used)
 
 
 def serve_calendar(
@@ -210,50 +210,41 @@ def serve_calendar(
     session = get_session()
     ctx = render_context()
     head = ical.calendar_head(name, description, subscription=subscription)
-    generation = session.scalar(select(FeedState.generation).where(FeedState.id == 1))
+    generation, changed_at = session.execute(
+        select(FeedState.generation, FeedState.changed_at).where(FeedState.id == 1)
+    ).one()
+    # Last-Modified is the last change to anything a feed shows, not max(updated) of the
+    # events in it: an event that leaves the feed (a theme removed, a draft deleted) or a
+    # renamed venue changes the feed without raising any remaining event's `updated`, and
+    # a client asking If-Modified-Since would be told 304 for good.
+    last_modified = min(changed_at, datetime.now(UTC))
     current_key = (key, head, ctx, generation)
-    known = _cached(_current, current_key) if generation is not None else None
     rows = render_key = None
-    if known is None:
+    etag = _cached(_current, current_key)
+    if etag is None:
         render_key, rows = _versions(session, ctx, conditions)
-        etag, last_modified = _etag(render_key, head, rows), None
-    else:
-        etag, last_modified = known
+        etag = _etag(render_key, head, rows)
+        _current.put(current_key, etag, 200)
     headers = {"ETag": f'"{etag}"', "Cache-Control": cache_control}
 
     if request.if_none_match:
         # RFC 9110 13.1.2: If-None-Match wins over If-Modified-Since.
         if request.if_none_match.contains_weak(etag):
-            _current.put(current_key, (etag, last_modified), 200)
             return "", 304, headers
-    elif request.if_modified_since:
-        if last_modified is None:
-            cached = _cached(_bodies, etag)
-            last_modified = (
-                cached[1]
-                if cached
-                else session.scalar(select(func.max(Event.updated)).where(*conditions))
-            )
-            _current.put(current_key, (etag, last_modified), 200)
-        if last_modified and last_modified.replace(microsecond=0) <= request.if_modified_since:
-            return "", 304, headers
+    elif request.if_modified_since and changed_at <= request.if_modified_since:
+        return "", 304, headers
 
-    cached = _cached(_bodies, etag)
-    if cached is None:
+    body = _cached(_bodies, etag)
+    if body is None:
         if rows is None:  # the body was evicted: look at the events again
             render_key, rows = _versions(session, ctx, conditions)
-        body, last_modified, etag = _assemble(session, rows, conditions, ctx, render_key, head)
+        body, etag = _assemble(session, rows, conditions, ctx, render_key, head)
         # If an event changed between the two queries, the ETag names what was sent.
         headers["ETag"] = f'"{etag}"'
-        _bodies.put(etag, (body, last_modified), len(body))
-    else:
-        body, last_modified = cached
-    if generation is not None:
-        _current.put(current_key, (etag, last_modified), 200)
+        _bodies.put(etag, body, len(body))
     response = current_app.response_class(body, status=200, content_type=CONTENT_TYPE)
     response.headers.update(headers)
-    if last_modified is not None:
-        response.last_modified = last_modified
+    response.last_modified = last_modified
     if filename:
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -446,9 +437,28 @@ FEED_CLASSES = (Event, EventPartner, Theme, Partner, Venue)
 
 
 def _bump_generation(session) -> None:
-    session.connection().execute(
-        update(FeedState).where(FeedState.id == 1).values(generation=FeedState.generation + 1)
+    # Once per transaction: readers cannot see the change before it commits anyway.
+    if session.info.get("feed_generation_bumped"):
+        return
+    session.info["feed_generation_bumped"] = True
+    connection = session.connection()
+    previous = connection.scalar(
+        select(FeedState.changed_at).where(FeedState.id == 1).with_for_update()
     )
+    # Whole seconds (HTTP dates have no more) that rise with every change, so that a
+    # client's If-Modified-Since never matches a later change made in the same second.
+    now = datetime.now(UTC).replace(microsecond=0)
+    changed_at = max(now, previous + timedelta(seconds=1)) if previous else now
+    connection.execute(
+        update(FeedState)
+        .where(FeedState.id == 1)
+        .values(generation=FeedState.generation + 1, changed_at=changed_at)
+    )
+
+
+def _transaction_ended(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop("feed_generation_bumped", None)
 
 
 def _before_flush(session, _context, _instances) -> None:
@@ -472,6 +482,7 @@ def init_app(app) -> None:
     sessions = app.extensions["campaign.sessionmaker"]
     sa_event.listen(sessions, "before_flush", _before_flush)
     sa_event.listen(sessions, "do_orm_execute", _on_execute)
+    sa_event.listen(sessions, "after_transaction_end", _transaction_ended)
     app.jinja_env.globals.update(
         feed_url=feed_url,
         subscribe_links=subscribe_links,

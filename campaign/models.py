@@ -384,3 +384,5 @@ class FeedState(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     generation: Mapped[int] = mapped_column(default=0)
+    # When the generation last rose, in whole seconds: the feeds' Last-Modified.
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

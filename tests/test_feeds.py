@@ -355,12 +355,35 @@ def test_same_data_same_bytes(app, client, world):
 # -- HTTP: validators, 304, HEAD ---------------------------------------------------------
 
 
+def feed_changed_at(app) -> datetime:
+    from campaign.models import FeedState
+
+    with app.app_context():
+        return get_session().scalar(select(FeedState.changed_at))
+
+
+def settle(app) -> None:
+    """Make the last change an hour old. Many writes within a second push the feeds'
+    change time ahead of the clock (it rises a whole second per change), and the
+    Last-Modified sent is never later than now."""
+    from sqlalchemy import update
+
+    from campaign.models import FeedState
+
+    with app.app_context():
+        session = get_session()
+        past = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+        session.connection().execute(update(FeedState).values(changed_at=past))
+        session.commit()
+
+
 def test_etag_last_modified_and_304(app, client, world):
+    settle(app)
     response = fetch(client, "/calendar.ics")
     etag = response.headers["ETag"]
     assert etag.startswith('"') and not etag.startswith("W/")
-    newest = max(e.updated for e in db_events(app))
-    assert response.headers["Last-Modified"] == format_datetime(newest, usegmt=True)
+    changed_at = feed_changed_at(app)
+    assert response.headers["Last-Modified"] == format_datetime(changed_at, usegmt=True)
     assert response.headers["Cache-Control"] == "public, max-age=300"
 
     not_modified = fetch(client, "/calendar.ics", 304, headers={"If-None-Match": etag})
@@ -371,7 +394,7 @@ def test_etag_last_modified_and_304(app, client, world):
 
     since = response.headers["Last-Modified"]
     fetch(client, "/calendar.ics", 304, headers={"If-Modified-Since": since})
-    earlier = format_datetime(newest - timedelta(seconds=5), usegmt=True)
+    earlier = format_datetime(changed_at - timedelta(seconds=1), usegmt=True)
     fetch(client, "/calendar.ics", 200, headers={"If-Modified-Since": earlier})
     # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2)
     fetch(
@@ -381,9 +404,29 @@ def test_etag_last_modified_and_304(app, client, world):
     edit(app, world["panel"].id, description="Changed.")
     changed = fetch(client, "/calendar.ics", 200, headers={"If-None-Match": etag})
     assert changed.headers["ETag"] != etag
+    # The same second as the last answer: Last-Modified still moves on.
+    fetch(client, "/calendar.ics", 200, headers={"If-Modified-Since": since})
+    assert changed.headers["Last-Modified"] != since
+
+
+def test_event_leaving_a_feed_is_not_answered_304(app, client, world):
+    """The panel leaves the cyber-security feed: no event left in it changed, but the feed
+    did, so If-Modified-Since must not get a 304."""
+    url = "/themes/cyber-security/calendar.ics"
+    settle(app)
+    first = fetch(client, url)
+    assert world["panel"].uid in first.get_data(as_text=True)
+    with app.app_context():
+        kfor = get_session().scalar(select(Theme).where(Theme.slug == "kfor"))
+    edit(app, world["panel"].id, themes=[kfor])
+    since = {"If-Modified-Since": first.headers["Last-Modified"]}
+    second = fetch(client, url, 200, headers=since)
+    assert world["panel"].uid not in second.get_data(as_text=True)
+    fetch(client, url, 200, headers={"If-None-Match": first.headers["ETag"]})
 
 
 def test_304_is_answered_without_rendering(app, client, world, monkeypatch):
+    settle(app)
     response = fetch(client, "/calendar.ics")
     etag, since = response.headers["ETag"], response.headers["Last-Modified"]
     feeds.clear_caches()
@@ -666,13 +709,14 @@ def test_every_write_a_feed_shows_raises_the_generation(
 
     def generation():
         db.rollback()
-        return db.scalar(select(FeedState.generation))
+        return db.execute(select(FeedState.generation, FeedState.changed_at)).one()
 
     seen = [generation()]
 
     def rose():
+        # Both the number and the change time rise, even within one second.
         seen.append(generation())
-        return seen[-1] > seen[-2]
+        return seen[-1][0] > seen[-2][0] and seen[-1][1] > seen[-2][1]
 
     event = create_event(status="draft")
     assert rose()

@@ -5,6 +5,8 @@ Revises: 0002
 Create Date: 2026-11-27
 """
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -19,9 +21,11 @@ def upgrade() -> None:
         "feed_state",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("generation", sa.Integer(), nullable=False),
+        sa.Column("changed_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feed_state")),
     )
-    op.bulk_insert(table, [{"id": 1, "generation": 0}])
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    op.bulk_insert(table, [{"id": 1, "generation": 0, "changed_at": now}])
 
 
 def downgrade() -> None:
