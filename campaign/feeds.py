@@ -398,7 +398,7 @@ def subscribe_links(url: str, name: str) -> dict[str, str]:
 def add_event_links(event: Event) -> dict[str, str]:
     """One-off "add this event" links for Google Calendar and Outlook on the web."""
     page = render_context().event_url(event.id)
-    location = ical._location(event)
+    location = ical.location_text(event)
     details = f"{event.description.strip()}\n\n{page}".strip()
     fmt = "%Y%m%dT%H%M%SZ"
     google = {

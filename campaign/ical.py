@@ -133,7 +133,7 @@ def _description(event: Event, url: str) -> str:
             + "; ".join(f"{lk.partner.name} ({lk.role_label})" for lk in event.partner_links)
         )
     if event.venue:
-        facts.append("Venue: " + _location(event))
+        facts.append("Venue: " + location_text(event))
     if event.online_url:
         facts.append(f"Online: {event.online_url}")
     # Exchange and Outlook drop the URL property; the page address must be in the text.
@@ -142,7 +142,8 @@ def _description(event: Event, url: str) -> str:
     return "\n\n".join(parts)
 
 
-def _location(event: Event) -> str:
+def location_text(event: Event) -> str:
+    """Where the event is, as one line: venue, address and city, or its online link."""
     venue = event.venue
     if venue is None:
         return event.online_url or "Online"
@@ -178,7 +179,7 @@ def render_vevent(event: Event, ctx: RenderContext) -> RenderedEvent:
         f"SUMMARY:{escape_text(event.title)}",
         f"DESCRIPTION:{escape_text(_description(event, url))}",
         f"URL;VALUE=URI:{url}",
-        f"LOCATION:{escape_text(_location(event))}",
+        f"LOCATION:{escape_text(location_text(event))}",
     ]
     venue = event.venue
     if venue is not None and venue.latitude is not None and venue.longitude is not None:

@@ -81,7 +81,7 @@ def vevents(text: str) -> dict[str, icalendar.Event]:
     return {str(e["UID"]): e for e in cal.walk("VEVENT")}
 
 
-def check_against_database(text: str, expected: list[Event], private=False) -> None:
+def check_against_database(text: str, expected: list[Event]) -> None:
     """Every parser finds exactly the expected events, at the right instants, with the
     right status and sequence."""
     want = {e.uid: e for e in expected}
@@ -537,7 +537,7 @@ def test_private_feed_has_drafts_as_tentative(app, client, organizer, world):
     text = response.get_data(as_text=True)
     assert str(vevents(text)[world["draft"].uid]["STATUS"]) == "TENTATIVE"
     check_wire_format(response.get_data())
-    check_against_database(text, db_events(app, drafts=True), private=True)
+    check_against_database(text, db_events(app, drafts=True))
     name = "IPAP 2 campaign (private feed with drafts)"
     assert str(icalendar.Calendar.from_ical(text)["NAME"]) == name
     assert vobject.readOne(text).x_wr_calname.value == name
