@@ -303,12 +303,19 @@ def _token_user() -> User | None:
     if not tokens:
         return None
     token = tokens[0]
-    if len(tokens) != 1 or not token or len(token) > 64 or not token.isascii():
-        abort(403)
-    user = get_session().scalar(select(User).where(User.feed_token == token))
-    if user is None or not user.active:
-        abort(403)
-    return user
+    if len(tokens) == 1 and token and len(token) <= 64 and token.isascii():
+        user = get_session().scalar(select(User).where(User.feed_token == token))
+        if user is not None and user.active:
+            return user
+    # Plain text, as for bad filters, so that a calendar client can show the reason.
+    abort(
+        current_app.response_class(
+            "token: this private feed address is no longer valid; "
+            "copy the current one from your account page.\n",
+            status=403,
+            content_type="text/plain; charset=utf-8",
+        )
+    )
 
 
 def _feed(fixed: dict | None = None):

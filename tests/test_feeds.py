@@ -552,6 +552,7 @@ def test_private_feed_has_drafts_as_tentative(app, client, organizer, world):
 def test_wrong_token_is_403_never_the_public_feed(client, organizer, world, token):
     response = client.get("/calendar.ics", query_string={"token": token})
     assert response.status_code == 403
+    assert response.get_data(as_text=True).startswith("token: ")
     assert b"BEGIN:VCALENDAR" not in response.get_data()
 
 
