@@ -402,35 +402,6 @@ def subscribe_links(url: str, name: str) -> dict[str, str]:
     }
 
 
-def add_event_links(event: Event) -> dict[str, str]:
-    """One-off "add this event" links for Google Calendar and Outlook on the web."""
-    page = render_context().event_url(event.id)
-    location = ical.location_text(event)
-    details = f"{event.description.strip()}\n\n{page}".strip()
-    fmt = "%Y%m%dT%H%M%SZ"
-    google = {
-        "action": "TEMPLATE",
-        "text": event.title,
-        "dates": f"{event.starts_at.strftime(fmt)}/{event.ends_at.strftime(fmt)}",
-        "details": details[:1500],
-        "location": location,
-        "ctz": event.timezone,
-    }
-    outlook = {
-        "path": "/calendar/action/compose",
-        "rru": "addevent",
-        "subject": event.title,
-        "startdt": event.starts_at.isoformat(),
-        "enddt": event.ends_at.isoformat(),
-        "body": details[:1500],
-        "location": location,
-    }
-    return {
-        "google": "https://calendar.google.com/calendar/render?" + urlencode(google),
-        "outlook": "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(outlook),
-    }
-
-
 def private_feed_url(user: User) -> str | None:
     return feed_url("/calendar.ics", [("token", user.feed_token)]) if user.feed_token else None
 
@@ -493,6 +464,5 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(
         feed_url=feed_url,
         subscribe_links=subscribe_links,
-        add_event_links=add_event_links,
         private_feed_url=private_feed_url,
     )
