@@ -103,7 +103,6 @@ class RenderedEvent:
     """One event's VEVENT bytes and what a calendar around it needs to know."""
 
     vevent: bytes
-    updated: datetime
     tzid: str | None  # the zone its DTSTART/DTEND name, if any
     years: tuple[int, int]  # first and last local year it touches
 
@@ -194,7 +193,6 @@ def render_vevent(event: Event, ctx: RenderContext) -> RenderedEvent:
     ]
     return RenderedEvent(
         vevent="".join(fold(line) for line in lines).encode(),
-        updated=event.updated,
         tzid=start_tz or end_tz,
         years=(first_year, last_year),
     )
