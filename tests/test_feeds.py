@@ -781,3 +781,16 @@ def test_a_second_worker_sees_a_change_made_through_the_first(app, client, world
         assert "novo vreme" in after.get_data(as_text=True)
     finally:
         other.extensions["campaign.engine"].dispose()
+
+
+def test_partners_in_a_fixed_order(app, client, create_event, create_partner):
+    """Host first, then by role and name, whatever order the database returns ties in."""
+    zeta = create_partner(slug="zeta", name="Zeta institut")
+    alfa = create_partner(slug="alfa", name="Alfa fondacija")
+    host = create_partner(slug="host", name="Mreža domaćina")
+    event = create_event(partners=[(zeta, "speakers"), (host, "host"), (alfa, "speakers")])
+    description = str(vevents(feed_text(client))[event.uid]["DESCRIPTION"])
+    assert (
+        "Partners: Mreža domaćina (Host); Alfa fondacija (Speakers); Zeta institut (Speakers)"
+        in description
+    )
