@@ -210,28 +210,31 @@ def serve_calendar(
     session = get_session()
     ctx = render_context()
     head = ical.calendar_head(name, description, subscription=subscription)
-    generation, changed_at = session.execute(
+    state = session.execute(
         select(FeedState.generation, FeedState.changed_at).where(FeedState.id == 1)
-    ).one()
+    ).one_or_none()
+    # Without the row (a schema made by hand, not by init-db) feeds still work, slower.
+    generation, changed_at = state or (None, None)
     # Last-Modified is the last change to anything a feed shows, not max(updated) of the
     # events in it: an event that leaves the feed (a theme removed, a draft deleted) or a
     # renamed venue changes the feed without raising any remaining event's `updated`, and
     # a client asking If-Modified-Since would be told 304 for good.
-    last_modified = min(changed_at, datetime.now(UTC))
+    last_modified = min(changed_at, datetime.now(UTC)) if changed_at else None
     current_key = (key, head, ctx, generation)
     rows = render_key = None
-    etag = _cached(_current, current_key)
+    etag = _cached(_current, current_key) if generation is not None else None
     if etag is None:
         render_key, rows = _versions(session, ctx, conditions)
         etag = _etag(render_key, head, rows)
-        _current.put(current_key, etag, 200)
+        if generation is not None:
+            _current.put(current_key, etag, 200)
     headers = {"ETag": f'"{etag}"', "Cache-Control": cache_control}
 
     if request.if_none_match:
         # RFC 9110 13.1.2: If-None-Match wins over If-Modified-Since.
         if request.if_none_match.contains_weak(etag):
             return "", 304, headers
-    elif request.if_modified_since and changed_at <= request.if_modified_since:
+    elif changed_at and request.if_modified_since and changed_at <= request.if_modified_since:
         return "", 304, headers
 
     body = _cached(_bodies, etag)
@@ -244,7 +247,8 @@ def serve_calendar(
         _bodies.put(etag, body, len(body))
     response = current_app.response_class(body, status=200, content_type=CONTENT_TYPE)
     response.headers.update(headers)
-    response.last_modified = last_modified
+    if last_modified is not None:
+        response.last_modified = last_modified
     if filename:
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

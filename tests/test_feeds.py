@@ -794,3 +794,19 @@ def test_partners_in_a_fixed_order(app, client, create_event, create_partner):
         "Partners: Mreža domaćina (Host); Alfa fondacija (Speakers); Zeta institut (Speakers)"
         in description
     )
+
+
+def test_feeds_work_without_the_feed_state_row(app, client, world):
+    from sqlalchemy import delete
+
+    from campaign.models import FeedState
+
+    with app.app_context():
+        session = get_session()
+        session.execute(delete(FeedState))
+        session.commit()
+    first = fetch(client, "/calendar.ics")
+    assert "Last-Modified" not in first.headers
+    fetch(client, "/calendar.ics", 304, headers={"If-None-Match": first.headers["ETag"]})
+    edit(app, world["panel"].id, description="Still reaches the feed.")
+    assert "Still reaches the feed." in feed_text(client)
