@@ -29,18 +29,20 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     _check_config(app)
 
-    from . import auth, catalog, cli, dashboard, db, events, exports, views
+    from . import auth, catalog, cli, dashboard, db, events, exports, feeds, views
 
     db.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)
     views.init_app(app)
     cli.init_app(app)
+    feeds.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(events.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(feeds.bp)
 
     @app.errorhandler(404)
     def not_found(_e):

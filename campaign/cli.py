@@ -164,7 +164,7 @@ def export(fmt, theme, partner, event_format, city, status, date_from, date_to, 
     The filter options mean what the web's parameters mean. Staff run this command, so
     drafts are included unless --public is given.
     """
-    from .exports import ExportUnavailable, export_for_app
+    from .exports import export_for_app
 
     session = read_only(get_session())
     args = {
@@ -195,10 +195,7 @@ def export(fmt, theme, partner, event_format, city, status, date_from, date_to, 
 
     # The progress bar is fed as batches are written; it is drawn only when writing a file.
     progress = ProgressFeed()
-    try:
-        chunks = export_for_app(fmt, session, flt, progress=progress.update)
-    except ExportUnavailable as exc:
-        raise click.ClickException(str(exc)) from None
+    chunks = export_for_app(fmt, session, flt, progress=progress.update)
     if to_stdout:
         sys.stdout.flush()
         stdout = sys.stdout.buffer

@@ -8,6 +8,8 @@ DATABASE_URL = None
 # The campaign's own time zone: dates in filters and on pages are read in it.
 TIMEZONE = "Europe/Belgrade"
 CAMPAIGN_NAME = "IPAP 2 campaign"
+# The ORGANIZER of every event in the feeds (RFC 5545 needs a cal-address: a mailto URI).
+ORGANIZER_EMAIL = "campaign@ipap2.example.org"
 # Absolute base URL used in feeds and exports when there is no request (CLI).
 SITE_URL = "http://127.0.0.1:5000"
 EVENTS_PER_PAGE = 25

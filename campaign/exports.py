@@ -17,7 +17,6 @@ SELECT when N fills its last batch exactly (including N = 0).
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import json
 import re
@@ -366,35 +365,11 @@ def write_xlsx(batches: Iterable[list[Event]], *, site_url: str, title: str = "E
 # -- ICS ---------------------------------------------------------------------------------
 
 
-class ExportUnavailable(RuntimeError):
-    """This build cannot write the asked-for format."""
+def write_ics(session: Session, flt: EventFilter):
+    # The feeds' own renderer, so an ICS export and the feed of one filter are one thing.
+    from .feeds import render_feed
 
-
-def feed_renderer():
-    """``campaign.ical.render_feed``, the one iCalendar renderer, or ExportUnavailable.
-
-    The exports do not render iCalendar themselves: the feed renderer built with
-    ``/calendar.ics`` does, so an ICS export and the feed of one filter are the same bytes.
-    The hook it must provide: ``render_feed(session, flt, *, site_url) -> bytes | str``.
-    """
-    try:
-        ical = importlib.import_module(f"{__package__}.ical")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.ical":
-            raise
-        ical = None
-    render_feed = getattr(ical, "render_feed", None)
-    if render_feed is None:
-        raise ExportUnavailable(
-            "ICS export needs the feed renderer campaign.ical.render_feed, "
-            "which this build does not have yet."
-        )
-    return render_feed
-
-
-def write_ics(render_feed, session: Session, flt: EventFilter, *, site_url: str):
-    body = render_feed(session, flt, site_url=site_url)
-    yield body.encode("utf-8") if isinstance(body, str) else body
+    yield render_feed(session, flt)
 
 
 # -- one entry point ---------------------------------------------------------------------
@@ -414,8 +389,7 @@ def export(
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
     if fmt == "ics":
-        # Looked up now, not on the first chunk, so a missing renderer fails before output.
-        return write_ics(feed_renderer(), session, flt, site_url=site_url)
+        return write_ics(session, flt)
     batches = event_batches(session, flt, chunk_size)
     if progress is not None:
         batches = counted(batches, progress)

@@ -13,7 +13,7 @@ import secrets
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
@@ -119,7 +119,9 @@ def validate_event(data: EventData) -> None:
         errors["starts_at"] = "Give the start date and time."
     if data.ends_at is None:
         errors["ends_at"] = "Give the end date and time."
-    if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
+    # Compared as instants: two datetimes sharing one ZoneInfo compare by wall clock, and
+    # 02:30-03:30 on the spring changeover day is no time at all.
+    if data.starts_at and data.ends_at and _instant(data.ends_at) <= _instant(data.starts_at):
         errors["ends_at"] = "The end must be after the start."
     elif data.starts_at and data.ends_at and data.ends_at - data.starts_at > MAX_EVENT_DURATION:
         errors["ends_at"] = f"An event can last at most {MAX_EVENT_DURATION.days} days."
@@ -180,6 +182,10 @@ def event_data(event: Event) -> EventData:
         expected_audience=event.expected_audience,
         attendance=event.attendance,
     )
+
+
+def _instant(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value
 
 
 def _text(value) -> str:
@@ -288,7 +294,9 @@ def update_event(
         return False
     _apply(event, data)
     now = utcnow()
-    event.updated = now
+    # Feeds publish `updated` as DTSTAMP/LAST-MODIFIED, whole seconds only, and clients
+    # take a change with the same SEQUENCE only when DTSTAMP moved: move it a full second.
+    event.updated = max(now, event.updated.replace(microsecond=0) + timedelta(seconds=1))
     if any(k in diff for k in SEQUENCE_FIELDS):
         event.sequence += 1
     session.add(

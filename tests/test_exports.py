@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import math
@@ -30,7 +29,6 @@ HEADER = (
 )
 EVIL = '=HYPERLINK("http://evil.example","click me")'
 BELGRADE = ZoneInfo("Europe/Belgrade")
-HAS_ICAL = importlib.util.find_spec("campaign.ical") is not None
 
 
 def csv_rows(data: bytes) -> list[dict]:
@@ -529,11 +527,6 @@ def test_every_format_holds_the_same_events_as_the_list(app, client, auth, seede
             assert 0 < len(found["csv"]) < 300, query
 
 
-@pytest.mark.skipif(
-    not HAS_ICAL,
-    reason="campaign.ical (the feed renderer, issue of /calendar.ics) is not on this branch; "
-    "the lead enables this part when the feed is merged",
-)
 def test_ics_feed_holds_the_same_events_as_the_exports(client, seeded):
     seeded(300, seed=11)
     for pairs in CONSISTENCY_FILTERS:
@@ -625,14 +618,23 @@ def test_cli_needs_a_format(runner):
     assert "'--format'" in result.stderr
 
 
-@pytest.mark.skipif(HAS_ICAL, reason="campaign.ical is present: the ICS export works")
-def test_cli_ics_says_the_feed_renderer_is_missing(runner, tmp_path):
-    tmp_path = tmp_path / "out"
-    tmp_path.mkdir()
-    result = runner.invoke(args=["export", "--format", "ics", "-o", str(tmp_path / "a.ics")])
-    assert result.exit_code == 1
-    assert "campaign.ical.render_feed" in result.stderr
-    assert list(tmp_path.iterdir()) == []
+@pytest.mark.parametrize(
+    "pairs", [[], [("theme", "cyber-security")], [("city", "Novi Sad"), ("from", "2020-06-01")]]
+)
+def test_cli_ics_is_the_feed_byte_for_byte(client, runner, seeded, organizer, pairs, tmp_path):
+    seeded(120, seed=5)
+    options = [x for name, value in pairs for x in (f"--{name}", value)]
+    public = runner.invoke(args=["export", "--format", "ics", "--public", *options])
+    assert public.exit_code == 0, public.output
+    assert public.stdout_bytes == client.get(f"/calendar.ics?{urlencode(pairs)}").data
+    # With drafts (the CLI's default) it is the organizer's private feed.
+    target = tmp_path / "private.ics"
+    private = runner.invoke(args=["export", "--format", "ics", *options, "-o", str(target)])
+    assert private.exit_code == 0, private.output
+    feed = client.get(f"/calendar.ics?{urlencode([*pairs, ('token', organizer.feed_token)])}")
+    assert target.read_bytes() == feed.data
+    if not pairs:
+        assert b"STATUS:TENTATIVE" in feed.data
 
 
 def test_a_long_cli_export_does_not_block_writers(app, create_event, database_url):
