@@ -47,7 +47,7 @@ def _events_page(fixed: dict):
     }
 
 
-def _edit_page(form, obj, save, template: str, done_url, **context):
+def _edit_page(form, obj, save, done_url, **context):
     if form.validate_on_submit():
         values = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
         try:
@@ -61,7 +61,8 @@ def _edit_page(form, obj, save, template: str, done_url, **context):
             flash("Saved.", "success")
             return redirect(done_url(obj))
     status = 400 if request.method == "POST" else 200
-    return render_template(template, form=form, obj=obj, **context), status
+    kind = save.__name__.removeprefix("save_")
+    return render_template("catalog/form.html", form=form, obj=obj, kind=kind, **context), status
 
 
 def _delete(obj, done_url: str, back_url: str):
@@ -106,7 +107,6 @@ def new_theme():
         ThemeForm(),
         None,
         ops.save_theme,
-        "catalog/theme_form.html",
         lambda t: url_for("catalog.theme", slug=t.slug),
     )
 
@@ -119,7 +119,6 @@ def edit_theme(slug: str):
         ThemeForm(obj=obj),
         obj,
         ops.save_theme,
-        "catalog/theme_form.html",
         lambda t: url_for("catalog.theme", slug=t.slug),
     )
 
@@ -163,7 +162,6 @@ def new_partner():
         PartnerForm(),
         None,
         ops.save_partner,
-        "catalog/partner_form.html",
         lambda p: url_for("catalog.partner", slug=p.slug),
     )
 
@@ -176,7 +174,6 @@ def edit_partner(slug: str):
         PartnerForm(obj=obj),
         obj,
         ops.save_partner,
-        "catalog/partner_form.html",
         lambda p: url_for("catalog.partner", slug=p.slug),
     )
 
@@ -213,7 +210,6 @@ def new_venue():
         VenueForm(),
         None,
         ops.save_venue,
-        "catalog/venue_form.html",
         lambda v: url_for("catalog.venues"),
     )
 
@@ -226,7 +222,6 @@ def edit_venue(venue_id: int):
         VenueForm(obj=obj),
         obj,
         ops.save_venue,
-        "catalog/venue_form.html",
         lambda v: url_for("catalog.venues"),
     )
 
