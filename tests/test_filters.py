@@ -231,4 +231,7 @@ def test_busy_day_in_month_view_links_to_the_rest(client, create_event):
     assert page.count('<a class="cal-event') == 4
     assert "+ 2 more" in page
     assert "format=round_table&amp;from=2020-06-03&amp;to=2020-06-03" in page
-    assert titles(client, "?format=round_table&from=2020-06-03&to=2020-06-03")[4:] == ["Session 4", "Session 5"]
+    assert titles(client, "?format=round_table&from=2020-06-03&to=2020-06-03")[4:] == [
+        "Session 4",
+        "Session 5",
+    ]
