@@ -85,7 +85,7 @@ request_log = logging.getLogger("campaign.requests")
 
 
 def redacted_query(args) -> str:
-    pairs = [(k, "[redacted]" if k in SECRET_PARAMETERS else v) for k, v in args.items(multi=True)]
+    pairs = [(k, "redacted" if k in SECRET_PARAMETERS else v) for k, v in args.items(multi=True)]
     return urlencode(pairs)
 
 
@@ -98,7 +98,7 @@ class _RedactTokens(logging.Filter):
         if record.args:
             record.msg = record.msg % record.args
             record.args = ()
-        record.msg = self.pattern.sub(r"\1=[redacted]", str(record.msg))
+        record.msg = self.pattern.sub(r"\1=redacted", str(record.msg))
         return True
 
 
