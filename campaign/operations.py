@@ -596,8 +596,8 @@ def save_venue(session: Session, actor: User | None, venue: Venue | None, **valu
         )
     _check_texts(values, ("name", "city", "address"), (), errors)
     cap = values.get("capacity")
-    if cap is not None and cap < 0:
-        errors["capacity"] = "The capacity cannot be negative."
+    if cap is not None and not 0 <= cap <= 10_000_000:
+        errors["capacity"] = "Give a capacity of zero or more people (at most 10,000,000)."
     if errors:
         raise ValidationError(errors)
     renamed = venue is not None and venue.name != values.get("name")
