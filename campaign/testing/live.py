@@ -31,7 +31,14 @@ VERSION_RE = re.compile(r'name="version"[^>]*value="(\d+)"')
 
 def prepare_database(url: str, organizers: int, demo_events: int = 0) -> dict:
     """Migrate, add ``organizers`` accounts (load-N@example.org) and optional demo events."""
-    app = create_app({"DATABASE_URL": url, "PASSWORD_HASH_METHOD": FAST_HASH, "TESTING": True})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "PASSWORD_HASH_METHOD": FAST_HASH,
+            "TESTING": True,
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     engine = app.extensions["campaign.engine"]
     upgrade(engine)
     with app.app_context():
@@ -59,6 +66,7 @@ class Gunicorn:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.dir = Path(log_dir or tempfile.mkdtemp(prefix="campaign-gunicorn-"))
+        self.dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.dir / "gunicorn.log"
         self.process: subprocess.Popen | None = None
 
