@@ -8,7 +8,7 @@ DEMO ?= 1
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test lint format bench clean
+.PHONY: run test install install-test lint format bench load clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ format: install-test
 
 bench: install-test
 	$(VENV)/bin/python bench/list_page.py
+
+# Mixed load on gunicorn (4 workers), SQLite then PostgreSQL with a restart; ~1 minute.
+load: install-test
+	$(VENV)/bin/python bench/load.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -24,8 +35,27 @@ login_manager.login_message_category = "info"
 _DUMMY_HASH = generate_password_hash("not a real password")
 
 
+# Counts failed logins. Its storage comes from RATELIMIT_STORAGE_URI: memory:// is per
+# process; several workers or hosts must share redis:// or memcached:// storage.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
 def init_app(app) -> None:
     login_manager.init_app(app)
+    limiter.init_app(app)
+
+
+def _failed_login(response) -> bool:
+    return response.status_code == 401
+
+
+def _login_account() -> str:
+    return "account:" + request.form.get("email", "").strip().lower()[:254]
+
+
+def _login_address() -> str:
+    # Behind a reverse proxy, wrap the app in werkzeug's ProxyFix so this is the client.
+    return "address:" + (get_remote_address() or "unknown")
 
 
 @login_manager.user_loader
@@ -58,6 +88,20 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_login_account,
+    methods=["POST"],
+    deduct_when=_failed_login,
+    scope="login-account",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    key_func=_login_address,
+    methods=["POST"],
+    deduct_when=_failed_login,
+    scope="login-address",
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("events.home"))

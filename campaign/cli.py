@@ -1,4 +1,5 @@
-"""Command-line tools: ``flask --app campaign init-db | create-user | seed-demo | export``."""
+"""Command-line tools: ``flask --app campaign init-db | create-user | seed-demo | export |
+backup | restore``."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
     app.cli.add_command(export)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
 
 
 @click.command("init-db")
@@ -229,3 +232,50 @@ class ProgressFeed:
     def update(self, n: int) -> None:
         if self.bar is not None:
             self.bar.update(n)
+
+
+def _progress(table: str, rows: int) -> None:
+    click.echo(f"  {table}: {rows} rows", err=True)
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+def backup(file: Path, force: bool) -> None:
+    """Write the whole campaign to FILE (JSON Lines; see docs/reliability.md)."""
+    from .backup import backup_to_file
+
+    if file.exists() and not force:
+        click.echo(f"Error: {file} exists; choose another name or add --force.", err=True)
+        raise SystemExit(2)
+    if not file.parent.is_dir():
+        click.echo(f"Error: the folder {file.parent} does not exist.", err=True)
+        raise SystemExit(2)
+    click.echo(f"Backing up to {file} ...", err=True)
+    counts = backup_to_file(get_engine(), file, _progress)
+    click.echo(f"Backed up {sum(counts.values())} rows to {file}.")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def restore(file: Path) -> None:
+    """Load a backup FILE into this (new, empty) database; all or nothing."""
+    from .backup import BackupError
+    from .backup import restore as restore_backup
+
+    if not file.is_file():
+        click.echo(f"Error: {file} is not a file.", err=True)
+        raise SystemExit(2)
+    click.echo(f"Restoring from {file} ...", err=True)
+    try:
+        with open(file, encoding="utf-8") as source:
+            counts = restore_backup(get_engine(), source, _progress)
+    except UnicodeDecodeError:
+        click.echo(f"Error: {file} is not UTF-8 text; nothing was restored.", err=True)
+        raise SystemExit(2) from None
+    except BackupError as exc:
+        click.echo(f"Error: {exc} Nothing was restored.", err=True)
+        raise SystemExit(2) from None
+    click.echo(f"Restored {sum(counts.values())} rows from {file}.")

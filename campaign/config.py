@@ -24,3 +24,15 @@ MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 WTF_CSRF_TIME_LIMIT = None
 # werkzeug method for new password hashes; scrypt is memory-hard.
 PASSWORD_HASH_METHOD = "scrypt"
+# Login throttling (Flask-Limiter). memory:// counts per worker process; with several
+# gunicorn workers or hosts use shared storage, e.g. redis://localhost:6379 or
+# memcached://localhost:11211 (see docs/reliability.md).
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_ENABLED = True
+# Failed logins allowed per account (e-mail) and per client address.
+LOGIN_LIMIT_PER_ACCOUNT = "5 per minute"
+LOGIN_LIMIT_PER_ADDRESS = "20 per minute"
+# Seconds a client is told to wait (Retry-After) when the database is unreachable.
+DATABASE_RETRY_AFTER = 30
+# Level of the campaign.* loggers (one line per request and per write) on stderr.
+LOG_LEVEL = "INFO"

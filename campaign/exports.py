@@ -203,6 +203,7 @@ def event_json(event: Event, site_url: str) -> dict:
         ],
         "sequence": event.sequence,
         "updated": _local(event, event.updated).isoformat(),
+        "description": event.description,
     }
 
 

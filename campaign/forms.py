@@ -68,7 +68,12 @@ class EventForm(FlaskForm):
     )
     venue = SelectField("Venue", choices=[], validate_choice=True)
     online_url = StringField("Online link", validators=[Optional(), Length(max=500)])
-    description = TextAreaField("Description", validators=[Length(max=100_000)])
+    description = TextAreaField(
+        "Description",
+        validators=[
+            Length(max=100_000, message="The description is too long (at most 100,000 characters).")
+        ],
+    )
     themes = MultiCheckboxField("Themes", choices=[], coerce=int)
     partners_host = SelectMultipleField(PartnerRole.host.label, choices=[], coerce=int)
     partners_co_organizer = SelectMultipleField(

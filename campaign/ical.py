@@ -134,8 +134,9 @@ def _partners(event: Event):
 
 def _description(event: Event, url: str) -> str:
     parts = []
-    if event.description.strip():
-        parts.append(event.description.strip())
+    if event.description:
+        # Exactly as written (no strip): the text must come back unchanged from a client.
+        parts.append(event.description)
     facts = []
     if event.is_cancelled:
         facts.append("This event is cancelled.")

@@ -47,6 +47,22 @@ log = logging.getLogger("campaign.operations")
 # Changes to these make calendar clients replace their copy (RFC 5545 3.8.7.4).
 SEQUENCE_FIELDS = ("start", "end", "timezone", "venue", "online_link", "status")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Control characters (C0 but tab and line feed, DEL, C1) and the non-characters U+FFFE/FFFF.
+# XML 1.0 (XLSX) cannot carry C0 controls, iCalendar TEXT forbids them (RFC 5545 3.3.11)
+# and on a page they are invisible: refused rather than silently dropped.
+CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+LINE_BREAK_RE = re.compile("[\t\n]")
+
+
+def check_text(value: str, name: str, errors: dict[str, str], *, multiline: bool = False) -> None:
+    """Refuse characters that no page, feed or export can carry faithfully."""
+    bad = CONTROL_RE.search(value) or (None if multiline else LINE_BREAK_RE.search(value))
+    if bad and name not in errors:
+        what = f"U+{ord(bad.group()):04X}"
+        allowed = " (line breaks and tabs are fine)" if multiline else ""
+        errors[name] = (
+            f"Remove the invisible control character {what} at position {bad.start() + 1}{allowed}."
+        )
 
 
 @functools.cache
@@ -142,6 +158,9 @@ def validate_event(data: EventData) -> None:
             errors["partners"] = f"Unknown partner role '{role}'."
     if len(data.description) > 100_000:
         errors["description"] = "The description is too long (at most 100,000 characters)."
+    check_text(data.title, "title", errors)
+    check_text(data.description, "description", errors, multiline=True)
+    check_text(data.online_url, "online_url", errors)
     if errors:
         raise ValidationError(errors)
 
@@ -254,7 +273,14 @@ def _apply(event: Event, data: EventData) -> None:
     )
 
 
+def _normalise_newlines(data: EventData) -> None:
+    # Browsers send CRLF from a textarea; the stored text has plain line feeds (a lone CR
+    # is still refused by validate_event, as a control character).
+    data.description = data.description.replace("\r\n", "\n")
+
+
 def create_event(session: Session, actor: User | None, data: EventData) -> Event:
+    _normalise_newlines(data)
     validate_event(data)
     now = utcnow()
     event = Event(
@@ -286,6 +312,7 @@ def update_event(
     action: str = "updated",
 ) -> bool:
     """Apply ``data``; returns False when nothing changed. Raises ConflictError when stale."""
+    _normalise_newlines(data)
     validate_event(data)
     _check_version(event, expected_version)
     before, after = _snapshot(event_data(event)), _snapshot(data)
@@ -329,10 +356,17 @@ def delete_event(session: Session, actor: User | None, event: Event, expected_ve
     if not event.is_draft:
         # Subscribed calendars only learn of a removal through STATUS:CANCELLED.
         raise NotAllowed("Only drafts can be deleted; cancel a published event instead.")
-    uid, title = event.uid, event.title
+    event_id, uid, title = event.id, event.uid, event.title
     session.delete(event)
     _commit(session)
-    log.info("event.deleted actor=%s uid=%s title=%r", _who(actor), uid, title)
+    log.info(
+        "event.deleted actor=%s actor_id=%s event=%s uid=%s title=%r",
+        _who(actor),
+        actor.id if actor else "-",
+        event_id,
+        uid,
+        title,
+    )
 
 
 def _check_version(event: Event, expected_version: int) -> None:
@@ -358,14 +392,17 @@ def _who(actor: User | None) -> str:
 
 
 def _log(what: str, actor: User | None, event: Event, **extra) -> None:
-    details = " ".join(f"{k}={v}" for k, v in extra.items())
+    details = "".join(f" {k}={v}" for k, v in extra.items())
     log.info(
-        "%s actor=%s event=%s uid=%s sequence=%s %s",
+        "%s actor=%s actor_id=%s event=%s uid=%s sequence=%s version=%s title=%r%s",
         what,
         _who(actor),
+        actor.id if actor else "-",
         event.id,
         event.uid,
         event.sequence,
+        event.version,
+        event.title,
         details,
     )
 
@@ -471,6 +508,12 @@ def _check_unique(session: Session, model, column, value, current_id, errors, na
         errors[name] = f"'{value}' is already used by another {model.__name__.lower()}."
 
 
+def _check_texts(values: dict, lines: tuple, texts: tuple, errors: dict[str, str]) -> None:
+    for name in lines + texts:
+        if isinstance(values.get(name), str):
+            check_text(values[name], name, errors, multiline=name in texts)
+
+
 def _save(session: Session, actor: User | None, obj, what: str) -> None:
     session.add(obj)
     try:
@@ -494,6 +537,7 @@ def save_theme(session: Session, actor: User | None, theme: Theme | None, **valu
     if not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
         errors["colour"] = "Give a colour as #rrggbb."
     values["colour"] = colour.lower()
+    _check_texts(values, ("name",), ("description", "key_messages"), errors)
     if "slug" not in errors:
         _check_unique(
             session, Theme, Theme.slug, values["slug"], theme and theme.id, errors, "slug"
@@ -522,6 +566,9 @@ def save_partner(
         urlsplit(website).scheme not in ("http", "https") or not urlsplit(website).netloc
     ):
         errors["website"] = "The website must start with http:// or https://."
+    _check_texts(
+        values, ("name", "city", "contact_name", "contact_phone", "website"), ("notes",), errors
+    )
     email = values.get("contact_email") or ""
     if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         errors["contact_email"] = "Give a valid e-mail address."
@@ -563,9 +610,10 @@ def save_venue(session: Session, actor: User | None, venue: Venue | None, **valu
         errors["longitude" if lon is None else "latitude"] = (
             "Give both latitude and longitude, or neither."
         )
+    _check_texts(values, ("name", "city", "address"), (), errors)
     cap = values.get("capacity")
-    if cap is not None and cap < 0:
-        errors["capacity"] = "The capacity cannot be negative."
+    if cap is not None and not 0 <= cap <= 10_000_000:
+        errors["capacity"] = "Give a capacity of zero or more people (at most 10,000,000)."
     if errors:
         raise ValidationError(errors)
     renamed = venue is not None and venue.name != values.get("name")
@@ -617,6 +665,7 @@ def create_user(
         errors["role"] = "The role must be admin or organizer."
     if len(password) < 10:
         errors["password"] = "The password must have at least 10 characters."
+    check_text(name, "name", errors)
     if errors:
         raise ValidationError(errors)
     user = User(
@@ -636,8 +685,12 @@ def create_user(
 def update_user(
     session: Session, actor: User, user: User, *, role: str, active: bool, name: str
 ) -> None:
+    errors: dict[str, str] = {}
     if role not in UserRole.__members__:
-        raise ValidationError({"role": "The role must be admin or organizer."})
+        errors["role"] = "The role must be admin or organizer."
+    check_text(name, "name", errors)
+    if errors:
+        raise ValidationError(errors)
     if user.id == actor.id and (role != UserRole.admin.value or not active):
         raise NotAllowed("You cannot remove your own admin rights or deactivate yourself.")
     user.role, user.active, user.name = role, active, name.strip()[:200]

@@ -10,94 +10,22 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import event, select
 
 from campaign import create_app
 from campaign import operations as ops
 from campaign.db import get_session, make_engine
 from campaign.migrate import upgrade
 from campaign.models import Partner, Theme, User, Venue
+from campaign.testing.pg import PostgresServer, free_port  # noqa: F401 (used by tests)
 
-PG_BIN = Path(os.environ.get("CAMPAIGN_PG_BIN", "/usr/lib/postgresql/15/bin"))
 BACKENDS = os.environ.get("CAMPAIGN_TEST_BACKENDS", "sqlite,postgresql").split(",")
 PASSWORD = "correct horse battery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PostgresServer:
-    """A throw-away PostgreSQL cluster; ``url(dbname)`` gives a SQLAlchemy URL."""
-
-    def __init__(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="campaign-pg-"))
-        self.data = self.dir / "data"
-        self.port = free_port()
-        self.as_root = os.geteuid() == 0
-        if self.as_root:
-            shutil.chown(self.dir, "postgres", "postgres")
-
-    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        cmd = [str(PG_BIN / args[0]), *args[1:]]
-        if self.as_root:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, check=check, capture_output=True, text=True)
-
-    def start(self) -> PostgresServer:
-        self._run(
-            "initdb",
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--locale=C.UTF-8",
-            "--no-sync",
-        )
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.dir / "log"),
-            "-w",
-            "start",
-        )
-        return self
-
-    def restart(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "restart")
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def url(self, dbname: str = "postgres") -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{dbname}"
-
-    def admin(self, sql: str) -> None:
-        engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(sql))
-        engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -99,13 +99,17 @@ def test_csv_neutralises_formula_injection(app, client, create_event, create_par
     evil_partner = create_partner(name=EVIL)
     create_event(title=EVIL, partners=[evil_partner])
     create_event(title="+381 11 123 4567", description="\tTAB first")
-    create_event(title="-2+3", description="\rCR first")
+    carriage = create_event(title="-2+3")
     create_event(title="@SUM(1+1)*cmd|' /C calc'!A0", description="-\n=1+1")
     tabbed = create_event(title="tab later")
     with app.app_context():
         session = get_session()
         # Imported data may carry what the form strips: a title that starts with a tab.
         session.execute(update(Event).where(Event.id == tabbed.id).values(title="\t=1+2"))
+        # Forms refuse a lone carriage return; restored or imported rows may still hold one.
+        session.execute(
+            update(Event).where(Event.id == carriage.id).values(description="\rCR first")
+        )
         session.commit()
 
     rows = csv_rows(client.get("/events.csv").data)
@@ -140,7 +144,7 @@ def test_csv_quotes_newlines_commas_and_quotes(client, create_event):
     data = client.get("/events.csv").data
     (row,) = csv_rows(data)
     assert row["title"] == 'Panel "Bezbednost, danas"'
-    assert row["description"] == description
+    assert row["description"] == description.replace("\r\n", "\n")  # stored as typed, LF
     assert b'"Panel ""Bezbednost, danas"""' in data
 
 
@@ -191,7 +195,16 @@ def test_xlsx_has_datetime_cells_bold_frozen_header_and_autofilter(
 
 def test_xlsx_writes_formula_like_text_as_text(app, client, create_event, create_partner):
     create_event(title=EVIL, partners=[create_partner(name="@evil(1)")])
-    create_event(title="#N/A", description="+1\x0bvertical tab is illegal in XML")
+    odd = create_event(title="#N/A")
+    with app.app_context():
+        # Forms refuse control characters; older or imported rows may still hold one.
+        session = get_session()
+        session.execute(
+            update(Event)
+            .where(Event.id == odd.id)
+            .values(description="+1\x0bvertical tab is illegal in XML")
+        )
+        session.commit()
 
     data = client.get("/events.xlsx").data
 
@@ -261,6 +274,7 @@ def test_json_is_exactly_the_designed_shape(client, create_event, create_venue, 
         "partners",
         "sequence",
         "updated",
+        "description",
     }
     assert set(second) == set(first)
     assert isinstance(first["id"], int)
