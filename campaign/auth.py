@@ -76,10 +76,6 @@ def admin_required(view):
     return wrapped
 
 
-def is_organizer() -> bool:
-    return current_user.is_authenticated
-
-
 def _safe_next(target: str | None) -> str:
     # Only local paths: "//evil.example" and "https://..." would send people away.
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from .db import get_session
 from .filters import EventFilter
-from .models import Event, EventFormat, PartnerRole
+from .models import Event, EventFormat
 from .views import campaign_zone, request_filter
 
 CHUNK_SIZE = 500  # = selectinload's own IN-list size, so each batch is 3 statements
@@ -88,7 +88,6 @@ COLUMN_WIDTHS = {
     "updated": 17,
     "description": 60,
 }
-ROLE_ORDER = {role.value: n for n, role in enumerate(PartnerRole)}
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -135,17 +134,6 @@ def event_url(site_url: str, event: Event) -> str:
     return f"{site_url.rstrip('/')}/events/{event.id}"
 
 
-def sorted_themes(event: Event):
-    return sorted(event.themes, key=lambda t: (t.name, t.slug))
-
-
-def sorted_partner_links(event: Event):
-    return sorted(
-        event.partner_links,
-        key=lambda lk: (ROLE_ORDER.get(lk.role, 99), lk.partner.name, lk.partner.slug),
-    )
-
-
 def _local(event: Event, instant: datetime) -> datetime:
     # Whole seconds: what Excel and people read; the offset makes the instant unambiguous.
     return instant.astimezone(event.zone).replace(microsecond=0)
@@ -164,9 +152,9 @@ def event_row(event: Event, site_url: str) -> dict:
         "timezone": event.timezone,
         "venue": venue.name if venue else "",
         "city": venue.city if venue else "",
-        "themes": "; ".join(t.name for t in sorted_themes(event)),
+        "themes": "; ".join(t.name for t in event.themes_in_order),
         "partners": "; ".join(
-            f"{lk.partner.name} ({lk.role_label})" for lk in sorted_partner_links(event)
+            f"{lk.partner.name} ({lk.role_label})" for lk in event.partners_in_order
         ),
         "url": event_url(site_url, event),
         "online_url": event.online_url or "",
@@ -196,10 +184,10 @@ def event_json(event: Event, site_url: str) -> dict:
             {"name": venue.name, "city": venue.city, "address": venue.address} if venue else None
         ),
         "online_url": event.online_url or None,
-        "themes": [t.slug for t in sorted_themes(event)],
+        "themes": [t.slug for t in event.themes_in_order],
         "partners": [
             {"slug": lk.partner.slug, "name": lk.partner.name, "role": lk.role}
-            for lk in sorted_partner_links(event)
+            for lk in event.partners_in_order
         ],
         "sequence": event.sequence,
         "updated": _local(event, event.updated).isoformat(),

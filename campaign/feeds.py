@@ -470,7 +470,7 @@ def _before_flush(session, _context, _instances) -> None:
 
 
 def _on_execute(state) -> None:
-    # Bulk statements (import_events, delete_all) bypass the flush.
+    # Bulk statements (import_events) bypass the flush.
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
         if getattr(table, "name", None) in FEED_TABLES:

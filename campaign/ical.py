@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .models import Event, EventFormat, EventStatus, PartnerRole
+from .models import Event, EventFormat, EventStatus
 
 # Bump whenever the bytes of a VEVENT or VCALENDAR change shape: it is part of every
 # cache key and ETag, so cached bytes and clients' copies are replaced.
@@ -116,22 +116,6 @@ def _when(name: str, instant: datetime, zone: ZoneInfo) -> tuple[str, str | None
     return f"{name};TZID={zone.key}:{_local(local)}", zone.key, local.year
 
 
-_ROLE_ORDER = {role.value: n for n, role in enumerate(PartnerRole)}
-
-
-# The relationships order themes by name and partners by role only; ties would come back
-# in whatever order the database likes, and the same data must give the same bytes.
-def _themes(event: Event):
-    return sorted(event.themes, key=lambda t: (t.name, t.id))
-
-
-def _partners(event: Event):
-    return sorted(
-        event.partner_links,
-        key=lambda lk: (_ROLE_ORDER.get(lk.role, 99), lk.partner.name, lk.partner_id),
-    )
-
-
 def _description(event: Event, url: str) -> str:
     parts = []
     if event.description:
@@ -142,11 +126,11 @@ def _description(event: Event, url: str) -> str:
         facts.append("This event is cancelled.")
     facts.append(f"Format: {event.format_label}")
     if event.themes:
-        facts.append("Themes: " + ", ".join(t.name for t in _themes(event)))
+        facts.append("Themes: " + ", ".join(t.name for t in event.themes_in_order))
     if event.partner_links:
         facts.append(
             "Partners: "
-            + "; ".join(f"{lk.partner.name} ({lk.role_label})" for lk in _partners(event))
+            + "; ".join(f"{lk.partner.name} ({lk.role_label})" for lk in event.partners_in_order)
         )
     if event.venue:
         facts.append("Venue: " + location_text(event))
@@ -182,7 +166,7 @@ def render_vevent(event: Event, ctx: RenderContext) -> RenderedEvent:
     end, end_tz, last_year = _when("DTEND", event.ends_at, zone)
     # DTSTAMP is the last change, not the request time: the same data gives the same bytes.
     stamp = _utc(event.updated)
-    categories = [EventFormat(event.format).label, *(t.name for t in _themes(event))]
+    categories = [EventFormat(event.format).label, *(t.name for t in event.themes_in_order)]
     lines = [
         "BEGIN:VEVENT",
         f"UID:{escape_text(event.uid)}",

@@ -334,11 +334,20 @@ class Event(Base):
     def status_label(self) -> str:
         return EventStatus(self.status).label
 
+    # Relationships come back in whatever order the database likes for ties; pages,
+    # feeds and exports show these orders, so the same data always gives the same bytes.
+    @property
+    def themes_in_order(self) -> list[Theme]:
+        return sorted(self.themes, key=lambda t: (t.name, t.slug))
+
     @property
     def partners_in_order(self) -> list[EventPartner]:
         """Hosts first, then co-organizers, speakers and media partners; by name within."""
         order = {role.value: n for n, role in enumerate(PartnerRole)}
-        return sorted(self.partner_links, key=lambda lk: (order[lk.role], lk.partner.name))
+        return sorted(
+            self.partner_links,
+            key=lambda lk: (order.get(lk.role, 99), lk.partner.name, lk.partner.slug),
+        )
 
     @property
     def is_draft(self) -> bool:

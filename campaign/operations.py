@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -713,19 +713,3 @@ def regenerate_feed_token(session: Session, actor: User, user: User) -> str:
     session.commit()
     log.info("user.feed_token_regenerated actor=%s user=%s", _who(actor), user.email)
     return user.feed_token
-
-
-def delete_all(session: Session) -> None:
-    """Empty every table (tests and restores)."""
-    for table in (
-        "event_changes",
-        "event_partners",
-        "event_themes",
-        "events",
-        "venues",
-        "partners",
-        "themes",
-        "users",
-    ):
-        session.execute(delete(Event.metadata.tables[table]))
-    session.commit()
