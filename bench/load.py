@@ -219,6 +219,9 @@ def run_backend(backend: str, args, workdir: Path) -> dict:
             # Recovery by itself: after the run a fresh request must be answered normally.
             recovered = Browser(live.base).get("/events").status_code == 200
             log = live.log_text()
+        # The server's own log, for the tracebacks behind any error counted below.
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / f"gunicorn-{backend}.log").write_text(log)
         with engine.connect() as conn:
             titles = Counter(conn.scalars(select(Event.title)))
         engine.dispose()

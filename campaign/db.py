@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -89,7 +90,18 @@ def get_session() -> Session:
     return g.db_session
 
 
+def new_session() -> Session:
+    """A session outside the request's, for a body that streams after the view returns;
+    whoever takes it closes it."""
+    return current_app.extensions["campaign.sessionmaker"]()
+
+
 def _close_session(_exc=None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
-        session.close()
+        try:
+            session.close()
+        except DBAPIError:
+            # The server dropped the connection (a restart) after the response was made:
+            # throw the connection away; pool pre-ping gives the next request a live one.
+            session.invalidate()

@@ -66,12 +66,17 @@ def test_postgresql_outage_gives_503_then_recovers():
         _assert_unavailable(anonymous.get("/events"))
         _assert_unavailable(anonymous.get("/"))
         _assert_unavailable(organizer.get("/dashboard"))
+        # Feeds and streamed exports too: never a 200 that breaks off, nor a bare 500.
+        _assert_unavailable(anonymous.get("/calendar.ics"))
+        _assert_unavailable(anonymous.get("/events.csv"))
+        _assert_unavailable(anonymous.get("/events.json"))
         _assert_unavailable(organizer.post("/themes/new", {"csrf_token": token, "slug": "x"}))
 
         server.resume()
         # pool_pre_ping throws the dead connections away; no restart of the app needed.
         assert anonymous.get("/events").status_code == 200
         assert organizer.get("/dashboard").status_code == 200
+        assert anonymous.get("/events.csv").status_code == 200
         response = organizer.post(
             "/themes/new", {"slug": "after-outage", "name": "After the outage", "colour": "#123456"}
         )
