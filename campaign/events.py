@@ -340,7 +340,9 @@ def edit(event_id: int):
         if data is not None:
             session = get_session()
             try:
-                changed = ops.update_event(session, current_user, event, data, _version(form))
+                changed = ops.update_event(
+                    session, current_user, event, data, _version(form.version.data)
+                )
             except ops.ValidationError as exc:
                 _attach(form, exc)
             except ops.ConflictError as exc:
@@ -375,21 +377,20 @@ def _warn_about_clashes(event: Event) -> None:
         )
 
 
-def _version(form) -> int:
-    raw = form.version.data if hasattr(form, "version") else request.form.get("version", "")
-    if not raw or not str(raw).isdigit():
+def _version(raw) -> int:
+    """The row version the form was opened at (optimistic locking); 400 if missing."""
+    raw = str(raw or "")
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 12):
         abort(400, "The form is missing the event's version; reload the page and try again.")
     return int(raw)
 
 
 def _state_change(event_id: int, action) -> object:
     event = load_event(event_id)
-    version = request.form.get("version", "")
-    if not version.isdigit():
-        abort(400, "The form is missing the event's version; reload the page and try again.")
+    version = _version(request.form.get("version"))
     session = get_session()
     try:
-        action(session, current_user, event, int(version))
+        action(session, current_user, event, version)
     except (ops.ConflictError, ops.NotAllowed) as exc:
         session.rollback()
         flash(str(exc), "error")

@@ -292,12 +292,15 @@ def test_edit_of_unknown_event_is_404(client, auth):
     assert client.get("/events/999999").status_code == 404
 
 
-def test_missing_version_is_400(client, auth, db, create_event):
+@pytest.mark.parametrize("version", ["abc", "", "²", "1" * 40, "-1"])
+def test_missing_or_nonsense_version_is_400(client, auth, db, create_event, version):
     event = create_event()
     auth.login()
-    response = client.post(f"/events/{event.id}/edit", form_data(db, version="abc"))
+    response = client.post(f"/events/{event.id}/edit", form_data(db, version=version))
     assert response.status_code == 400
+    assert client.post(f"/events/{event.id}/cancel", {"version": version}).status_code == 400
     assert load(db, event.id).title == event.title
+    assert load(db, event.id).status == "confirmed"
 
 
 # -- validation: each rule posts nonsense, checks the message and that nothing changed -----
