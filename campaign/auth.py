@@ -60,7 +60,7 @@ def _login_address() -> str:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+    if not (user_id.isascii() and user_id.isdigit()):
         return None
     return get_session().get(User, int(user_id))
 
