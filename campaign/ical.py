@@ -116,11 +116,14 @@ def _when(name: str, instant: datetime, zone: ZoneInfo) -> tuple[str, str | None
     return f"{name};TZID={zone.key}:{_local(local)}", zone.key, local.year
 
 
-def _description(event: Event, url: str) -> str:
+def description_text(event: Event, url: str, limit: int | None = None) -> str:
+    """The event's text followed by its facts and page address: the feeds' DESCRIPTION,
+    and the details of the add-to-calendar links (``limit`` shortens the event's text
+    for those URLs)."""
     parts = []
     if event.description:
         # Exactly as written (no strip): the text must come back unchanged from a client.
-        parts.append(event.description)
+        parts.append(event.description if limit is None else event.description[:limit])
     facts = []
     if event.is_cancelled:
         facts.append("This event is cancelled.")
@@ -177,7 +180,7 @@ def render_vevent(event: Event, ctx: RenderContext) -> RenderedEvent:
         start,
         end,
         f"SUMMARY:{escape_text(event.title)}",
-        f"DESCRIPTION:{escape_text(_description(event, url))}",
+        f"DESCRIPTION:{escape_text(description_text(event, url))}",
         f"URL;VALUE=URI:{url}",
         f"LOCATION:{escape_text(location_text(event))}",
     ]

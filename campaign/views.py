@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .db import get_session
 from .filters import EventFilter, FilterError
+from .ical import description_text, location_text
 
 
 def campaign_zone() -> ZoneInfo:
@@ -257,24 +258,8 @@ def add_to_calendar_links(event) -> dict[str, str]:
     Exchange and Google ignore a separate URL field, so the page address goes in the text.
     """
     page = url_for("events.show", event_id=event.id, _external=True)
-    if event.venue:
-        location = ", ".join(
-            part for part in (event.venue.name, event.venue.address, event.venue.city) if part
-        )
-    else:
-        location = event.online_url
-    details = [event.description.strip()[:1500]] if event.description.strip() else []
-    if event.themes:
-        details.append("Themes: " + ", ".join(t.name for t in event.themes))
-    if event.partner_links:
-        details.append(
-            "Partners: "
-            + ", ".join(f"{lk.partner.name} ({lk.role_label})" for lk in event.partner_links)
-        )
-    if event.online_url:
-        details.append(f"Online: {event.online_url}")
-    details.append(page)
-    body = "\n\n".join(details)
+    location = location_text(event)
+    body = description_text(event, page, limit=1500)
     start, end = event.starts_at.astimezone(UTC), event.ends_at.astimezone(UTC)
     google = {
         "action": "TEMPLATE",
