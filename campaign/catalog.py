@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -13,7 +11,7 @@ from .db import get_session
 from .filters import FilterError
 from .forms import PartnerForm, ThemeForm, VenueForm
 from .models import Event, EventPartner, Partner, PartnerKind, Theme, Venue, event_themes
-from .views import request_filter
+from .views import request_filter, visible_filter
 
 bp = Blueprint("catalog", __name__)
 
@@ -32,18 +30,14 @@ def _events_page(fixed: dict):
         flt = request_filter(fixed=fixed)
     except FilterError as exc:
         return {"error": exc, "flt": None, "events": [], "count": 0, "page": 1, "pages": 0}
-    per_page = current_app.config["EVENTS_PER_PAGE"]
-    count = flt.count(session)
-    events = session.scalars(
-        flt.select_loaded().limit(per_page).offset((flt.page - 1) * per_page)
-    ).all()
+    events, count, pages = flt.page_of(session, current_app.config["EVENTS_PER_PAGE"])
     return {
         "error": None,
         "flt": flt,
         "events": events,
         "count": count,
         "page": flt.page,
-        "pages": max(1, math.ceil(count / per_page)),
+        "pages": pages,
     }
 
 
@@ -82,13 +76,13 @@ def _delete(obj, done_url: str, back_url: str):
 @bp.get("/themes")
 def themes():
     session = get_session()
-    statuses = None if current_user.is_authenticated else ("confirmed", "cancelled")
-    counts = select(event_themes.c.theme_id, func.count().label("n")).join(
-        Event, Event.id == event_themes.c.event_id
+    counts = (
+        select(event_themes.c.theme_id, func.count())
+        .join(Event, Event.id == event_themes.c.event_id)
+        .where(*visible_filter().conditions())
+        .group_by(event_themes.c.theme_id)
     )
-    if statuses:
-        counts = counts.where(Event.status.in_(statuses))
-    counts = dict(session.execute(counts.group_by(event_themes.c.theme_id)).all())
+    counts = dict(session.execute(counts).all())
     rows = session.scalars(select(Theme).order_by(Theme.name)).all()
     return render_template("catalog/themes.html", themes=rows, counts=counts)
 
@@ -136,12 +130,13 @@ def delete_theme(slug: str):
 @bp.get("/partners")
 def partners():
     session = get_session()
-    counts = select(EventPartner.partner_id, func.count(func.distinct(EventPartner.event_id))).join(
-        Event, Event.id == EventPartner.event_id
+    counts = (
+        select(EventPartner.partner_id, func.count(func.distinct(EventPartner.event_id)))
+        .join(Event, Event.id == EventPartner.event_id)
+        .where(*visible_filter().conditions())
+        .group_by(EventPartner.partner_id)
     )
-    if not current_user.is_authenticated:
-        counts = counts.where(Event.status.in_(("confirmed", "cancelled")))
-    counts = dict(session.execute(counts.group_by(EventPartner.partner_id)).all())
+    counts = dict(session.execute(counts).all())
     rows = session.scalars(select(Partner).order_by(Partner.kind, Partner.name)).all()
     return render_template("catalog/partners.html", partners=rows, counts=counts, kinds=PartnerKind)
 

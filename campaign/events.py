@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import calendar
 import dataclasses
-import math
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -29,7 +28,7 @@ from .models import (
     Theme,
     Venue,
 )
-from .views import add_to_calendar_links, campaign_zone, request_filter
+from .views import add_to_calendar_links, campaign_zone, request_filter, visible_filter
 
 bp = Blueprint("events", __name__)
 EVENTS_PER_DAY = 4  # in the month grid; the rest are one click away in the list
@@ -53,17 +52,15 @@ def load_event(event_id: int, *, history: bool = False) -> Event:
 def home():
     session = get_session()
     now = datetime.now(UTC)
-    statuses = PUBLIC_STATUSES if not current_user.is_authenticated else tuple(EventStatus)
-    base = select(Event).where(Event.status.in_(statuses)).options(*event_list_loading())
+    visible = visible_filter().select_loaded()
     upcoming = session.scalars(
-        base.where(Event.ends_at >= now, Event.starts_at > now - MAX_EVENT_DURATION)
-        .order_by(Event.starts_at, Event.id)
-        .limit(10)
+        visible.where(Event.ends_at >= now, Event.starts_at > now - MAX_EVENT_DURATION).limit(10)
     ).all()
     recent = []
     if not upcoming:
         recent = session.scalars(
-            base.where(Event.ends_at < now)
+            visible.where(Event.ends_at < now)
+            .order_by(None)
             .order_by(Event.starts_at.desc(), Event.id.desc())
             .limit(10)
         ).all()
@@ -105,12 +102,7 @@ def list_events():
             ),
             400,
         )
-    per_page = current_app.config["EVENTS_PER_PAGE"]
-    count = flt.count(session)
-    pages = max(1, math.ceil(count / per_page))
-    events = session.scalars(
-        flt.select_loaded().limit(per_page).offset((flt.page - 1) * per_page)
-    ).all()
+    events, count, pages = flt.page_of(session, current_app.config["EVENTS_PER_PAGE"])
     # Clashes are planning information: organizers see them marked, the public does not.
     clashes = find_clashes(session, events) if current_user.is_authenticated else {}
     return render_template(

@@ -223,6 +223,14 @@ class EventFilter:
         """
         return self.select().options(*event_list_loading(unbounded=unbounded))
 
+    def page_of(self, session: Session, per_page: int) -> tuple[list[Event], int, int]:
+        """This filter's page of events (fully loaded), the number of matches and pages."""
+        count = self.count(session)
+        events = session.scalars(
+            self.select_loaded().limit(per_page).offset((self.page - 1) * per_page)
+        ).all()
+        return events, count, max(1, -(-count // per_page))
+
     def count(self, session: Session) -> int:
         return session.scalar(select(func.count()).select_from(Event).where(*self.conditions()))
 

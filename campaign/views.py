@@ -43,6 +43,11 @@ def request_filter(fixed: dict | None = None, args=None) -> EventFilter:
     )
 
 
+def visible_filter() -> EventFilter:
+    """No parameters: just what the current user may see (drafts for organizers only)."""
+    return EventFilter(include_drafts=current_user.is_authenticated, campaign_zone=campaign_zone())
+
+
 def format_when(event) -> str:
     """'Tue 3 Mar 2020, 18:00–20:00 CET' in the event's own zone."""
     start, end = event.local_start, event.local_end
