@@ -11,8 +11,9 @@ from ..auth.access import sees_drafts
 from ..auth.models import User
 from ..db import get_session
 from ..events.filters import EventFilter
+from ..events.lists import request_filter
 from ..events.models import Event
-from ..web import campaign_zone, request_filter
+from ..web import campaign_zone
 from . import feeds, ical, links, tracking
 
 bp = Blueprint("feeds", __name__)
@@ -131,5 +132,6 @@ def init_app(app) -> None:
         feed_url=links.feed_url,
         subscribe_links=links.subscribe_links,
         private_feed_url=links.private_feed_url,
+        add_to_calendar_links=links.add_to_calendar_links,
     )
     app.register_blueprint(bp)

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from ..core.errors import NotAllowed, ValidationError
 from ..db import get_session
+from ..events.lists import events_page, visible_filter
 from ..events.models import Event, EventPartner, event_themes
-from ..web import events_page, visible_filter
 from . import operations as ops
 from .forms import PartnerForm, ThemeForm, VenueForm
 from .models import Partner, PartnerKind, Theme, Venue

@@ -7,7 +7,7 @@ from flask_login import login_required
 
 from ..db import get_session
 from ..events.filters import FilterError
-from ..web import filter_choices, request_filter
+from ..events.lists import filter_choices, request_filter
 from .coverage import coverage
 
 bp = Blueprint("dashboard", __name__)

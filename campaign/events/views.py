@@ -13,16 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth.access import sees_drafts
-from ..calendar.links import add_to_calendar_links
 from ..catalog.models import Partner, Theme, Venue
 from ..core import validation as rules
 from ..core.errors import ConflictError, NotAllowed, ValidationError
 from ..db import get_session
-from ..web import campaign_zone, events_page, filter_choices, request_filter, visible_filter
+from ..web import campaign_zone
 from . import operations as ops
 from .clashes import clashes_of, find_clashes
 from .filters import FilterError, event_list_loading
 from .forms import EventForm
+from .lists import events_page, filter_choices, request_filter, visible_filter
 from .models import MAX_EVENT_DURATION, Event, EventChange, EventStatus, PartnerRole
 
 bp = Blueprint("events", __name__)
@@ -173,7 +173,6 @@ def show(event_id: int):
         "events/show.html",
         event=event,
         clashes=clashes,
-        calendar_links=add_to_calendar_links(event),
     )
 
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from flask import Blueprint, Response, current_app, stream_with_context
 
 from ..db import new_session
-from ..web import campaign_zone, request_filter
+from ..events.lists import request_filter
+from ..web import campaign_zone
 from .filenames import content_disposition, export_filename
 from .writers import MEDIA_TYPES, export
 
