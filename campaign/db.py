@@ -72,10 +72,35 @@ def read_only(session: Session) -> Session:
     return session
 
 
+# The objects a request's session has loaded or stored, held until the session is closed.
+#
+# The identity map holds objects weakly, so an object the request no longer references
+# is freed while its session is still open. Pages put the loaded objects in reference
+# cycles (every Jinja render with a macro makes one), so they are freed by the cyclic
+# garbage collector, in whichever thread next allocates, and the collector then runs
+# SQLAlchemy's weakref callback (InstanceState._cleanup) on states that the owning
+# request's session still tracks. On Python 3.11 that collection runs inside any
+# allocation, and the callback lets other threads run in the middle of it: under
+# threaded serving (gunicorn gthread, flask run) that corrupts memory and the process
+# dies with SIGSEGV (tests/test_threaded.py). Held strongly, a request's objects can
+# only become garbage once close() has detached them, together with their states, and
+# the collector then has no callback to run.
+HELD_OBJECTS = "campaign_held_objects"
+
+
+def _hold(session: Session, instance) -> None:
+    held = session.info.get(HELD_OBJECTS)
+    if held is not None:
+        held.append(instance)
+
+
 def init_app(app: Flask) -> None:
     engine = make_engine(database_url(app), app.config["SQLITE_BUSY_TIMEOUT"])
     app.extensions["campaign.engine"] = engine
-    app.extensions["campaign.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    event.listen(sessions, "loaded_as_persistent", _hold)
+    event.listen(sessions, "pending_to_persistent", _hold)
+    app.extensions["campaign.sessionmaker"] = sessions
     app.teardown_appcontext(_close_session)
 
 
@@ -86,7 +111,12 @@ def get_engine() -> Engine:
 def get_session() -> Session:
     """The session of the current request or CLI command."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["campaign.sessionmaker"]()
+        session = current_app.extensions["campaign.sessionmaker"]()
+        if has_request_context():
+            # A request's objects live as long as its session (see HELD_OBJECTS). Not
+            # for CLI commands: an export there reads batch after batch in one session.
+            session.info[HELD_OBJECTS] = []
+        g.db_session = session
     return g.db_session
 
 
@@ -105,3 +135,6 @@ def _close_session(_exc=None) -> None:
             # The server dropped the connection (a restart) after the response was made:
             # throw the connection away; pool pre-ping gives the next request a live one.
             session.invalidate()
+        finally:
+            # Detached now: the objects may go, with their states (see HELD_OBJECTS).
+            session.info.pop(HELD_OBJECTS, None)
