@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from campaign.db import get_session
 from campaign.events import operations as event_ops
 from campaign.events.filters import event_list_loading
 from campaign.models import Event, Theme, User
+from tests.conftest import wait_for
 
 BELGRADE = ZoneInfo("Europe/Belgrade")
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -365,9 +366,8 @@ def feed_changed_at(app) -> datetime:
 
 
 def settle(app) -> None:
-    """Make the last change an hour old. Many writes within a second push the feeds'
-    change time ahead of the clock (it rises a whole second per change), and the
-    Last-Modified sent is never later than now."""
+    """Make the last change an hour old, so that its second is long over and the
+    Last-Modified sent is final (see calendar.feeds.last_modified)."""
     from sqlalchemy import update
 
     from campaign.models import FeedState
@@ -411,6 +411,104 @@ def test_etag_last_modified_and_304(app, client, world):
     assert changed.headers["Last-Modified"] != since
 
 
+def http_date(response) -> datetime | None:
+    value = response.headers.get("Last-Modified")
+    return parsedate_to_datetime(value) if value else None
+
+
+def poll(client, url, since=None, etag=None):
+    """One conditional GET as a subscriber makes it; checks that Last-Modified is never
+    later than the clock (so never later than the Date a server adds)."""
+    headers = {}
+    if since:
+        headers["If-Modified-Since"] = since
+    if etag:
+        headers["If-None-Match"] = etag
+    response = client.get(url, headers=headers)
+    date = datetime.now(UTC).replace(microsecond=0)  # what a server would send as Date
+    assert response.status_code in (200, 304), response.status_code
+    sent = http_date(response)
+    if response.status_code == 200:
+        assert sent is not None and sent <= date, (sent, date)
+    return response
+
+
+def test_a_burst_of_changes_then_last_modified_earns_a_304(app, client, world):
+    """Twelve edits in a row (the old code pushed the change time a second ahead of the
+    clock per change): once their second is over, a client sending back the
+    Last-Modified it was given gets its 304, and the date sent is the date compared."""
+    panel = world["panel"]
+    for n in range(12):
+        edit(app, panel.id, description=f"Edit number {n}.")
+    last_change = feed_changed_at(app)
+    assert last_change <= datetime.now(UTC)  # no drift ahead of the clock
+
+    def final_copy():
+        response = poll(client, "/calendar.ics")
+        return http_date(response) == last_change.replace(microsecond=0)
+
+    # Bounded: the second of the last change plus the settling time (two seconds).
+    assert wait_for(final_copy, timeout=10, interval=0.1)
+    response = poll(client, "/calendar.ics")
+    assert "Edit number 11." in response.get_data(as_text=True)
+    since = response.headers["Last-Modified"]
+    again = poll(client, "/calendar.ics", since=since)
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    # Later dates than the one sent are not the one sent (nginx's "exact").
+    later = format_datetime(http_date(response) + timedelta(seconds=5), usegmt=True)
+    assert poll(client, "/calendar.ics", since=later).status_code == 200
+
+
+def test_a_change_in_the_same_second_as_a_poll_is_never_hidden(app, client, world):
+    """A subscriber polls right after each change, sending back what it was given each
+    time; every change comes through, also two changes within one second (HTTP dates
+    have whole seconds), also when the client only asks once that second is over."""
+    panel = world["panel"]
+    since = None
+    for n in range(6):
+        edit(app, panel.id, description=f"Change {n} for the poller.")
+        response = poll(client, "/calendar.ics", since=since)
+        assert response.status_code == 200
+        assert f"Change {n} for the poller." in response.get_data(as_text=True)
+        since = response.headers["Last-Modified"]
+    # Two changes, each followed at once by a poll: the first copy was sent while the
+    # second change could still fall into the same second.
+    edit(app, panel.id, description="First of two quick changes.")
+    first = poll(client, "/calendar.ics", since=since)
+    assert "First of two quick changes." in first.get_data(as_text=True)
+    edit(app, panel.id, description="Second of two quick changes.")
+    # The client comes back with the first copy's date, now and after the seconds are over.
+    stale_since = first.headers["Last-Modified"]
+    assert poll(client, "/calendar.ics", since=stale_since).status_code == 200
+    last_change = feed_changed_at(app)
+
+    def over():
+        return datetime.now(UTC) >= last_change.replace(microsecond=0) + timedelta(seconds=2)
+
+    assert wait_for(over, timeout=10, interval=0.1)
+    late = poll(client, "/calendar.ics", since=stale_since)
+    assert late.status_code == 200
+    assert "Second of two quick changes." in late.get_data(as_text=True)
+    # And the copy sent now is final: sent back, it is a 304.
+    assert poll(client, "/calendar.ics", since=late.headers["Last-Modified"]).status_code == 304
+
+
+def test_last_modified_is_stamped_at_the_commit_and_always_rises(app, db, world):
+    """The change time is the clock when the change commits, not a second per change."""
+    from campaign.models import FeedState
+
+    stamps = []
+    for n in range(5):
+        before = datetime.now(UTC)
+        edit(app, world["panel"].id, description=f"Stamp {n}.")
+        after = datetime.now(UTC)
+        db.rollback()
+        stamps.append(db.scalar(select(FeedState.changed_at)))
+        assert before <= stamps[-1] <= after
+    assert stamps == sorted(set(stamps))
+
+
 def test_event_leaving_a_feed_is_not_answered_304(app, client, world):
     """The panel leaves the cyber-security feed: no event left in it changed, but the feed
     did, so If-Modified-Since must not get a 304."""
@@ -441,7 +539,8 @@ def test_304_is_answered_without_rendering(app, client, world, monkeypatch):
     fetch(client, "/calendar.ics", 304, headers={"If-Modified-Since": since})
 
 
-def test_head_gives_the_headers_without_a_body(client, world):
+def test_head_gives_the_headers_without_a_body(app, client, world):
+    settle(app)  # the same Last-Modified for both, whatever the clock does in between
     get = fetch(client, "/calendar.ics")
     head = client.head("/calendar.ics")
     assert head.status_code == 200
