@@ -18,10 +18,11 @@ from sqlalchemy import select
 from campaign.auth import operations as user_ops
 from campaign.calendar import feeds, ical
 from campaign.catalog import operations as catalog_ops
+from campaign.core.errors import ConflictError
 from campaign.db import get_session
 from campaign.events import operations as event_ops
 from campaign.events.filters import event_list_loading
-from campaign.models import Event, Theme, User
+from campaign.models import Event, Partner, Theme, User, Venue
 from tests.conftest import wait_for
 
 BELGRADE = ZoneInfo("Europe/Belgrade")
@@ -306,6 +307,179 @@ def test_renaming_a_venue_reaches_cached_events(app, client, world):
     assert str(v["LOCATION"]) == "Dom omladine Beograda, Makedonska 22, Beograd"
 
 
+def save_venue(app, venue_id: int, **changes) -> None:
+    with app.app_context():
+        session = get_session()
+        venue = session.get(Venue, venue_id)
+        values = {
+            k: getattr(venue, k)
+            for k in ("name", "city", "address", "latitude", "longitude", "capacity")
+        }
+        catalog_ops.save_venue(session, None, venue, **{**values, **changes})
+
+
+def save_theme(app, slug: str, **changes) -> None:
+    with app.app_context():
+        session = get_session()
+        theme = session.scalar(select(Theme).where(Theme.slug == slug))
+        values = {
+            k: getattr(theme, k) for k in ("slug", "name", "description", "key_messages", "colour")
+        }
+        catalog_ops.save_theme(session, None, theme, **{**values, **changes})
+
+
+def save_partner(app, slug: str, **changes) -> None:
+    with app.app_context():
+        session = get_session()
+        partner = session.scalar(select(Partner).where(Partner.slug == slug))
+        values = {
+            k: getattr(partner, k)
+            for k in (
+                "slug", "name", "kind", "city", "website", "contact_name", "contact_email",
+                "contact_phone", "notes",
+            )
+        }  # fmt: skip
+        catalog_ops.save_partner(session, None, partner, **{**values, **changes})
+
+
+def stamps(v: icalendar.Event) -> tuple:
+    return v.decoded("DTSTAMP"), v.decoded("LAST-MODIFIED"), int(v["SEQUENCE"])
+
+
+def history(app, event_id: int) -> list[tuple[str, dict]]:
+    from campaign.models import EventChange
+
+    with app.app_context():
+        return [
+            (ch.action, ch.changes)
+            for ch in get_session().scalars(
+                select(EventChange).where(EventChange.event_id == event_id).order_by(EventChange.id)
+            )
+        ]
+
+
+def test_a_venue_change_moves_dtstamp_and_sequence_of_its_events(app, client, world):
+    """A new name or address is a new LOCATION for every event there: clients that compare
+    DTSTAMP/LAST-MODIFIED and SEQUENCE must take the new copy."""
+    first = fetch(client, "/calendar.ics")
+    before = vevents(first.get_data(as_text=True))
+    download = fetch(client, f"/events/{world['panel'].id}.ics")
+    at_venue = [world["panel"], world["cancelled"]]
+
+    save_venue(app, world["venue"].id, name="Dom omladine Beograda", address="Makedonska 22a")
+
+    response = fetch(client, "/calendar.ics", headers={"If-None-Match": first.headers["ETag"]})
+    after = vevents(response.get_data(as_text=True))
+    for event in at_venue:
+        old, new = before[event.uid], after[event.uid]
+        assert str(new["LOCATION"]) == "Dom omladine Beograda, Makedonska 22a, Beograd"
+        assert new.decoded("DTSTAMP") > old.decoded("DTSTAMP")
+        assert new.decoded("LAST-MODIFIED") == new.decoded("DTSTAMP")
+        assert int(new["SEQUENCE"]) == int(old["SEQUENCE"]) + 1
+        assert history(app, event.id)[-1] == (
+            "venue changed",
+            {
+                "venue name": ["Dom omladine", "Dom omladine Beograda"],
+                "venue address": ["Makedonska 22", "Makedonska 22a"],
+            },
+        )
+    online = world["online"].uid
+    assert after[online].to_ical() == before[online].to_ical()
+    check_against_database(response.get_data(as_text=True), db_events(app))
+    # The subscriber's next poll, and the event's own download.
+    fetch(client, "/calendar.ics", 304, headers={"If-None-Match": response.headers["ETag"]})
+    url = f"/events/{world['panel'].id}.ics"
+    one = fetch(client, url, headers={"If-None-Match": download.headers["ETag"]})
+    assert stamps(vevents(one.get_data(as_text=True))[world["panel"].uid]) == stamps(
+        after[world["panel"].uid]
+    )
+    fetch(client, url, 304, headers={"If-None-Match": one.headers["ETag"]})
+
+
+def test_venue_coordinates_move_dtstamp_only_and_capacity_nothing(app, client, world):
+    before = vevents(feed_text(client))
+    save_venue(app, world["venue"].id, latitude=44.8, longitude=20.46)
+    moved = vevents(feed_text(client))
+    panel = world["panel"].uid
+    assert str(moved[panel]["GEO"].to_ical()) != str(before[panel]["GEO"].to_ical())
+    assert moved[panel].decoded("DTSTAMP") > before[panel].decoded("DTSTAMP")
+    assert int(moved[panel]["SEQUENCE"]) == int(before[panel]["SEQUENCE"])
+    assert history(app, world["panel"].id)[-1][0] == "venue changed"
+
+    whole = fetch(client, "/calendar.ics")
+    save_venue(app, world["venue"].id, capacity=350)  # not in any feed
+    fetch(client, "/calendar.ics", 304, headers={"If-None-Match": whole.headers["ETag"]})
+    assert history(app, world["panel"].id)[-1][0] == "venue changed"
+    assert len(history(app, world["panel"].id)) == 2  # created, the coordinates
+
+
+def test_a_theme_rename_moves_dtstamp_not_sequence(app, client, world):
+    url = "/themes/cyber-security/calendar.ics"
+    first = fetch(client, url)
+    whole_before = vevents(feed_text(client))
+    before = vevents(first.get_data(as_text=True))
+    panel = world["panel"]
+    with app.app_context():
+        old_name = get_session().scalar(select(Theme.name).where(Theme.slug == "cyber-security"))
+
+    save_theme(app, "cyber-security", name="Sajber bezbednost i odbrana")
+
+    response = fetch(client, url, headers={"If-None-Match": first.headers["ETag"]})
+    after = vevents(response.get_data(as_text=True))
+    assert "Sajber bezbednost i odbrana" in [str(c) for c in after[panel.uid]["CATEGORIES"].cats]
+    assert after[panel.uid].decoded("DTSTAMP") > before[panel.uid].decoded("DTSTAMP")
+    assert after[panel.uid].decoded("LAST-MODIFIED") > before[panel.uid].decoded("LAST-MODIFIED")
+    assert int(after[panel.uid]["SEQUENCE"]) == int(before[panel.uid]["SEQUENCE"])
+    assert history(app, panel.id)[-1] == (
+        "theme renamed",
+        {"theme": [old_name, "Sajber bezbednost i odbrana"]},
+    )
+    # Events without the theme keep their stamps and bytes.
+    whole_after = vevents(feed_text(client))
+    for key in ("cancelled", "online"):
+        uid = world[key].uid
+        assert whole_after[uid].to_ical() == whole_before[uid].to_ical()
+    fetch(client, url, 304, headers={"If-None-Match": response.headers["ETag"]})
+
+
+def test_a_partner_rename_moves_dtstamp_not_sequence_and_refuses_older_forms(app, client, world):
+    """The new name is in the DESCRIPTION and in the search text; the row version rises
+    too, so an edit form opened before the rename is refused, not saved over it."""
+    panel = world["panel"]
+    before = vevents(feed_text(client))
+    with app.app_context():
+        opened_at = get_session().get(Event, panel.id).version
+
+    save_partner(app, "bcbp", name="Centar za bezbednosnu politiku")
+
+    after = vevents(feed_text(client))
+    assert "Centar za bezbednosnu politiku (Host)" in str(after[panel.uid]["DESCRIPTION"])
+    assert after[panel.uid].decoded("DTSTAMP") > before[panel.uid].decoded("DTSTAMP")
+    assert int(after[panel.uid]["SEQUENCE"]) == int(before[panel.uid]["SEQUENCE"])
+    for key in ("cancelled", "online"):
+        assert after[world[key].uid].to_ical() == before[world[key].uid].to_ical()
+    assert history(app, panel.id)[-1] == (
+        "partner renamed",
+        {
+            "partner": [
+                "Beogradski centar za bezbednosnu politiku",
+                "Centar za bezbednosnu politiku",
+            ]
+        },
+    )
+    found = client.get("/events", query_string={"q": "centar za bezbednosnu"})
+    assert "Panel: sajber bezbednost" in found.get_data(as_text=True)
+    with app.app_context():
+        session = get_session()
+        event = session.scalar(
+            select(Event).where(Event.id == panel.id).options(*event_list_loading())
+        )
+        data = event_ops.event_data(event)
+        data.description = "Saved from a form opened before the rename."
+        with pytest.raises(ConflictError):
+            event_ops.update_event(session, None, event, data, opened_at)
+
+
 def test_brussels_event_gets_its_own_vtimezone(client, world):
     text = feed_text(client)
     cal = icalendar.Calendar.from_ical(text)
@@ -507,6 +681,89 @@ def test_last_modified_is_stamped_at_the_commit_and_always_rises(app, db, world)
         stamps.append(db.scalar(select(FeedState.changed_at)))
         assert before <= stamps[-1] <= after
     assert stamps == sorted(set(stamps))
+
+
+def test_a_subscriber_with_both_validators_sees_every_change_then_304(
+    app, client, organizer, world
+):
+    """Calendar clients poll with If-None-Match and If-Modified-Since both taken from their
+    copy. After an edit, a venue rename, a theme rename, a cancellation and the deletion
+    of a draft, every feed that shows the change answers 200 with it, the others 304, and
+    the next poll of each is a 304."""
+    panel = world["panel"]
+    urls = {
+        "all": "/calendar.ics",
+        "theme": "/themes/cyber-security/calendar.ics",
+        "event": f"/events/{panel.id}.ics",
+        "private": f"/calendar.ics?token={organizer.feed_token}",
+    }
+    copies = {name: fetch(client, url) for name, url in urls.items()}
+
+    def validators(name):
+        copy = copies[name]
+        return {
+            "If-None-Match": copy.headers["ETag"],
+            "If-Modified-Since": copy.headers["Last-Modified"],
+        }
+
+    def poll_all(changed: set[str]) -> dict[str, dict[str, icalendar.Event]]:
+        seen = {}
+        for name, url in urls.items():
+            response = client.get(url, headers=validators(name))
+            assert response.status_code == (200 if name in changed else 304), name
+            if response.status_code == 200:
+                copies[name] = response
+                check_wire_format(response.get_data())
+            seen[name] = vevents(copies[name].get_data(as_text=True))
+        for name, url in urls.items():  # and nothing more to fetch
+            assert client.get(url, headers=validators(name)).status_code == 304, name
+        return seen
+
+    showing_panel = {"all", "theme", "event", "private"}
+    previous = poll_all(set())
+
+    edit(app, panel.id, description="Nova pitanja za panel.")
+    seen = poll_all(showing_panel)
+    for name in showing_panel:
+        v = seen[name][panel.uid]
+        assert str(v["DESCRIPTION"]).startswith("Nova pitanja za panel.")
+        assert v.decoded("DTSTAMP") > previous[name][panel.uid].decoded("DTSTAMP")
+    previous = seen
+
+    save_venue(app, world["venue"].id, name="Dom omladine Beograda")
+    seen = poll_all(showing_panel)
+    for name in showing_panel:
+        v, old = seen[name][panel.uid], previous[name][panel.uid]
+        assert str(v["LOCATION"]).startswith("Dom omladine Beograda, ")
+        assert v.decoded("DTSTAMP") > old.decoded("DTSTAMP")
+        assert int(v["SEQUENCE"]) == int(old["SEQUENCE"]) + 1
+    previous = seen
+
+    save_theme(app, "cyber-security", name="Sajber odbrana")
+    seen = poll_all(showing_panel)
+    for name in showing_panel:
+        v, old = seen[name][panel.uid], previous[name][panel.uid]
+        assert "Sajber odbrana" in [str(c) for c in v["CATEGORIES"].cats]
+        assert v.decoded("DTSTAMP") > old.decoded("DTSTAMP")
+        assert int(v["SEQUENCE"]) == int(old["SEQUENCE"])
+    previous = seen
+
+    cancel(app, panel.id)
+    seen = poll_all(showing_panel)
+    for name in showing_panel:
+        v, old = seen[name][panel.uid], previous[name][panel.uid]
+        assert str(v["STATUS"]) == "CANCELLED"
+        assert int(v["SEQUENCE"]) == int(old["SEQUENCE"]) + 1
+
+    draft = world["draft"]
+    assert draft.uid in seen["private"] and draft.uid not in seen["all"]
+    with app.app_context():
+        session = get_session()
+        event = session.get(Event, draft.id)
+        event_ops.delete_event(session, None, event, event.version)
+    seen = poll_all({"private"})
+    assert draft.uid not in seen["private"]
+    check_against_database(copies["private"].get_data(as_text=True), db_events(app, drafts=True))
 
 
 def test_event_leaving_a_feed_is_not_answered_304(app, client, world):
