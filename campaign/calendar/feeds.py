@@ -6,9 +6,8 @@ Speed without shared state in memory, in three layers:
 1. ``feed_state.generation`` (one row in the database) rises in the same transaction as
    every write to what a feed shows (see calendar.tracking), and its ``changed_at``
    gives the feeds' Last-Modified (see :func:`last_modified`). A request reads that row
-   first: if this worker already
-   answered the same calendar at the same generation, the ETag and body are known and an
-   unchanged feed costs one small query.
+   first: if this worker already answered the same calendar at the same generation, the
+   ETag and body are known and an unchanged feed costs one small query.
 2. Otherwise the request reads ``(id, uid, version)`` of the matching events and hashes
    them with everything else the bytes depend on into a strong ETag. The ETag depends on
    content only, so it is the same in every worker and after a restart, a change to
@@ -16,9 +15,11 @@ Speed without shared state in memory, in three layers:
    any rendering.
 3. The body joins VEVENT bytes kept per worker under ``(render key, id, uid, version)``.
    The row version rises on every write to an event (SQLAlchemy's optimistic-locking
-   column) and the render key covers the rest a VEVENT shows (site URL, organizer, names
-   of themes, partners and venues), so an entry can never be stale: after an edit only
-   that event is rendered again. A new worker starts cold and renders everything once.
+   column, also when a theme, partner or venue it shows changes) and the render key
+   covers the rest a VEVENT shows (site URL, organizer, names of themes, partners and
+   venues) and the database's epoch (new on every restore), so an entry can never be
+   stale: after an edit only that event is rendered again. A new worker starts cold and
+   renders everything once.
 """
 
 from __future__ import annotations
@@ -204,6 +205,8 @@ class Calendar:
         )
         self._rows: list[tuple[int, str, int]] | None = None
         self._render_key: str | None = None
+        # feed_state.epoch, once read (None: the row is missing).
+        self._epoch: tuple[str | None] | None = None
         self.etag: str | None = None
 
     def current(self) -> Version:
@@ -216,6 +219,7 @@ class Calendar:
         ).one_or_none()
         # Without the row (a schema made by hand, not by init-db) feeds still work, slower.
         generation, changed_at, epoch = state or (None, None, None)
+        self._epoch = (epoch,)
         # The database's URL and epoch: generation numbers of two databases (tests, a
         # restored backup) say nothing about each other.
         database = (str(self.session.get_bind().url), epoch)
@@ -258,7 +262,9 @@ class Calendar:
                 self.flt.select().with_only_columns(Event.id, Event.uid, Event.version)
             )
         ]
-        self._render_key = _render_key(self.session, self.ctx)
+        if self._epoch is None:  # body() without current(): the ICS export
+            self._epoch = (self.session.scalar(select(FeedState.epoch).where(FeedState.id == 1)),)
+        self._render_key = _render_key(self.session, self.ctx, self._epoch[0])
 
     def _assemble(self) -> tuple[bytes, str]:
         """Cached VEVENTs for the rows; renders (and caches) only the ones missing."""
@@ -316,14 +322,17 @@ def feed_of(session: Session, flt: EventFilter, config) -> Calendar:
     return Calendar(session, flt, ctx, feed_presentation(flt, ctx, config["CAMPAIGN_NAME"]))
 
 
-def _render_key(session: Session, ctx: ical.RenderContext) -> str:
+def _render_key(session: Session, ctx: ical.RenderContext, epoch: str | None) -> str:
     """Everything besides the event row that its VEVENT shows, hashed.
 
-    Renaming a theme, partner or venue does not touch the events' rows, so the names
-    are part of the key (three small tables, read in three fixed queries).
+    The names of themes, partners and venues are part of the key (three small tables,
+    read in three fixed queries), so that no cached VEVENT outlives a change to them even
+    if the events' rows were not touched. So is the database's epoch: a restored backup
+    gives back event rows with the ids, uids and versions that the lost database went on
+    to use for other contents.
     """
     h = hashlib.sha256()
-    h.update(repr((ical.RENDERER_VERSION, _TZDATA, ctx)).encode())
+    h.update(repr((ical.RENDERER_VERSION, _TZDATA, ctx, epoch)).encode())
     for rows in (
         session.execute(select(Theme.id, Theme.name).order_by(Theme.id)),
         session.execute(select(Partner.id, Partner.name).order_by(Partner.id)),
