@@ -13,8 +13,8 @@ The file is UTF-8 text, one JSON object per line:
 
 Everything is copied as stored: ids, password hashes, feed tokens, event uid, sequence,
 version, created, updated, search_text, the links and the change history; only the
-feeds' epoch (``feed_state.epoch``) is new, as the restored database is a new one. Both commands
-stream, so memory stays flat whatever the size of the campaign.
+feeds' epoch (``feed_state.epoch``) is new, as the restored database is a new one. Both
+commands stream, so memory stays flat whatever the size of the campaign.
 """
 
 from __future__ import annotations

@@ -170,8 +170,9 @@ def catalog_entry_changed(
     ``updated`` (DTSTAMP/LAST-MODIFIED: clients compare them), a new search text and, for
     a ``significant`` change (RFC 5546 2.1.4; here the place, as SEQUENCE_FIELDS for an
     edit), a higher SEQUENCE; and a new row version, so that cached VEVENTs are replaced
-    and an edit form opened before is refused rather than saved over it. Part of the caller's transaction (the caller commits); returns the number
-    of events.
+    and an edit form opened before is refused rather than saved over it.
+
+    Part of the caller's transaction (the caller commits); returns the number of events.
     """
     session.flush()  # the new names and addresses are what the search text is made of
     events = session.execute(
