@@ -12,25 +12,27 @@ The file is UTF-8 text, one JSON object per line:
    was cut short and is refused.
 
 Everything is copied as stored: ids, password hashes, feed tokens, event uid, sequence,
-version, created, updated, search_text, the links and the change history. Both commands
-stream, so memory stays flat whatever the size of the campaign.
+version, created, updated, search_text, the links and the change history; only the
+feeds' epoch (``feed_state.epoch``) is new, as the restored database is a new one. Both
+commands stream, so memory stays flat whatever the size of the campaign.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
 from .migrate import current_revision, upgrade
-from .models import Base, UTCDateTime
+from .models import Base, FeedState, UTCDateTime
 
 FORMAT = "ipap2-campaign-backup"
 VERSION = 1
@@ -219,7 +221,15 @@ def restore(engine: Engine, source: IO[str], progress: Callable[[str, int], None
             raise BackupError(f"the file holds {counts} rows but its end marker says {expected}.")
         if conn.dialect.name == "postgresql":
             _reset_sequences(conn)
+        _new_epoch(conn)
     return counts
+
+
+def _new_epoch(conn: Connection) -> None:
+    """A restored database is another database, even at the same address: a worker that
+    answered the old one's feeds at generation N must not take the restored generation N
+    for it (see calendar.feeds), so the copied epoch is replaced."""
+    conn.execute(update(FeedState).values(epoch=str(uuid.uuid4())))
 
 
 def _reset_sequences(conn: Connection) -> None:

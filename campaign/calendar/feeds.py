@@ -4,10 +4,10 @@ bytes out. No HTTP here (see calendar.views); the ICS export calls this too.
 Speed without shared state in memory, in three layers:
 
 1. ``feed_state.generation`` (one row in the database) rises in the same transaction as
-   every write to what a feed shows (see calendar.tracking), and its ``changed_at`` is
-   the feeds' Last-Modified. A request reads that row first: if this worker already
-   answered the same calendar at the same generation, the ETag and body are known and an
-   unchanged feed costs one small query.
+   every write to what a feed shows (see calendar.tracking), and its ``changed_at``
+   gives the feeds' Last-Modified (see :func:`last_modified`). A request reads that row
+   first: if this worker already answered the same calendar at the same generation, the
+   ETag and body are known and an unchanged feed costs one small query.
 2. Otherwise the request reads ``(id, uid, version)`` of the matching events and hashes
    them with everything else the bytes depend on into a strong ETag. The ETag depends on
    content only, so it is the same in every worker and after a restart, a change to
@@ -15,9 +15,11 @@ Speed without shared state in memory, in three layers:
    any rendering.
 3. The body joins VEVENT bytes kept per worker under ``(render key, id, uid, version)``.
    The row version rises on every write to an event (SQLAlchemy's optimistic-locking
-   column) and the render key covers the rest a VEVENT shows (site URL, organizer, names
-   of themes, partners and venues), so an entry can never be stale: after an edit only
-   that event is rendered again. A new worker starts cold and renders everything once.
+   column, also when a theme, partner or venue it shows changes) and the render key
+   covers the rest a VEVENT shows (site URL, organizer, names of themes, partners and
+   venues) and the database's epoch (new on every restore), so an entry can never be
+   stale: after an edit only that event is rendered again. A new worker starts cold and
+   renders everything once.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 
 from sqlalchemy import select
@@ -138,11 +140,48 @@ def feed_description(ctx: ical.RenderContext, campaign_name: str, private: bool 
     return calendar_text(text)
 
 
+# HTTP dates have whole seconds, so a Last-Modified naming the second of the last change
+# says nothing about a second change within that second. A second is "over" only when no
+# change can still be stamped with it: once it has ended, plus SETTLE for a change stamped
+# just before its commit (calendar.tracking stamps at the commit), a reader's snapshot
+# taken a moment before its clock reading, and the clocks of several hosts.
+SECOND = timedelta(seconds=1)
+SETTLE = timedelta(seconds=1)
+
+
 @dataclass(frozen=True)
 class Version:
     etag: str
-    # The last change to anything a feed shows; None without a feed_state row.
-    changed_at: datetime | None
+    # What Last-Modified says; None without a feed_state row.
+    last_modified: datetime | None
+    # Whether an If-Modified-Since equal to ``last_modified`` means the client has the
+    # current bytes: only once the second of the last change is over.
+    final: bool = False
+
+    def not_modified_since(self, since: datetime | None) -> bool:
+        """RFC 9110 13.1.3 with nginx's ``if_modified_since exact``: a 304 only for the
+        very date this server sends for the current bytes, never for a date merely later
+        (a client's own clock, the Date of an old answer, a backup older than the copy)."""
+        return self.final and since is not None and since == self.last_modified
+
+
+def last_modified(changed_at: datetime | None, now: datetime) -> tuple[datetime | None, bool]:
+    """The Last-Modified of feeds whose last change was stamped ``changed_at``, as sent at
+    ``now`` (the clock, read before the row holding ``changed_at``), and whether it is
+    final.
+
+    Once the second of the change is over, that second: the one value that earns a 304.
+    Before, the second before it (never later than the clock): a copy sent while another
+    change could still fall into the same second must be sent again when the client
+    revalidates with it, and a date on the copy keeps caches from falling back on the
+    answer's Date. Either way never later than ``now``, so never later than Date.
+    """
+    if changed_at is None:
+        return None, False
+    second = changed_at.replace(microsecond=0)
+    if now >= second + SECOND + SETTLE:
+        return second, True
+    return min(second, now.replace(microsecond=0)) - SECOND, False
 
 
 class Calendar:
@@ -166,9 +205,13 @@ class Calendar:
         )
         self._rows: list[tuple[int, str, int]] | None = None
         self._render_key: str | None = None
+        # feed_state.epoch, once read (None: the row is missing).
+        self._epoch: tuple[str | None] | None = None
         self.etag: str | None = None
 
     def current(self) -> Version:
+        # Read before the state row: a change the row does not show yet was stamped later.
+        now = datetime.now(UTC)
         state = self.session.execute(
             select(FeedState.generation, FeedState.changed_at, FeedState.epoch).where(
                 FeedState.id == 1
@@ -176,6 +219,7 @@ class Calendar:
         ).one_or_none()
         # Without the row (a schema made by hand, not by init-db) feeds still work, slower.
         generation, changed_at, epoch = state or (None, None, None)
+        self._epoch = (epoch,)
         # The database's URL and epoch: generation numbers of two databases (tests, a
         # restored backup) say nothing about each other.
         database = (str(self.session.get_bind().url), epoch)
@@ -189,9 +233,9 @@ class Calendar:
         self.etag = etag
         # Last-Modified is the last change to anything a feed shows, not max(updated) of
         # the events in it: an event that leaves the feed (a theme removed, a draft
-        # deleted) or a renamed venue changes the feed without raising any remaining
-        # event's `updated`, and a client asking If-Modified-Since would get 304 for good.
-        return Version(etag, min(changed_at, datetime.now(UTC)) if changed_at else None)
+        # deleted) changes the feed without raising any remaining event's `updated`, and a
+        # client asking If-Modified-Since would get 304 for good.
+        return Version(etag, *last_modified(changed_at, now))
 
     def body(self) -> tuple[bytes, str]:
         """The calendar's bytes and the ETag of exactly those bytes (an event may have
@@ -218,7 +262,9 @@ class Calendar:
                 self.flt.select().with_only_columns(Event.id, Event.uid, Event.version)
             )
         ]
-        self._render_key = _render_key(self.session, self.ctx)
+        if self._epoch is None:  # body() without current(): the ICS export
+            self._epoch = (self.session.scalar(select(FeedState.epoch).where(FeedState.id == 1)),)
+        self._render_key = _render_key(self.session, self.ctx, self._epoch[0])
 
     def _assemble(self) -> tuple[bytes, str]:
         """Cached VEVENTs for the rows; renders (and caches) only the ones missing."""
@@ -276,14 +322,17 @@ def feed_of(session: Session, flt: EventFilter, config) -> Calendar:
     return Calendar(session, flt, ctx, feed_presentation(flt, ctx, config["CAMPAIGN_NAME"]))
 
 
-def _render_key(session: Session, ctx: ical.RenderContext) -> str:
+def _render_key(session: Session, ctx: ical.RenderContext, epoch: str | None) -> str:
     """Everything besides the event row that its VEVENT shows, hashed.
 
-    Renaming a theme, partner or venue does not touch the events' rows, so the names
-    are part of the key (three small tables, read in three fixed queries).
+    The names of themes, partners and venues are part of the key (three small tables,
+    read in three fixed queries), so that no cached VEVENT outlives a change to them even
+    if the events' rows were not touched. So is the database's epoch: a restored backup
+    gives back event rows with the ids, uids and versions that the lost database went on
+    to use for other contents.
     """
     h = hashlib.sha256()
-    h.update(repr((ical.RENDERER_VERSION, _TZDATA, ctx)).encode())
+    h.update(repr((ical.RENDERER_VERSION, _TZDATA, ctx, epoch)).encode())
     for rows in (
         session.execute(select(Theme.id, Theme.name).order_by(Theme.id)),
         session.execute(select(Partner.id, Partner.name).order_by(Partner.id)),

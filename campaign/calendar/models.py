@@ -24,7 +24,8 @@ class FeedState(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     generation: Mapped[int] = mapped_column(default=0)
-    # When the generation last rose, in whole seconds: the feeds' Last-Modified.
+    # When the generation last rose (stamped at the commit, to the microsecond, strictly
+    # rising): what the feeds' Last-Modified is made of (calendar.feeds.last_modified).
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Random per database: a worker's cached answers for generation N of one database are
     # never taken for generation N of another (a recreated or restored database).

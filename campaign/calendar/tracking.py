@@ -1,5 +1,7 @@
 """Change tracking for the feeds: ``feed_state.generation`` rises in the same transaction
-as every write to what a feed shows, so every worker and host sees each change."""
+as every write to what a feed shows, so every worker and host sees each change, and
+``feed_state.changed_at`` records when (see calendar.feeds for how it becomes the feeds'
+Last-Modified)."""
 
 from __future__ import annotations
 
@@ -18,30 +20,54 @@ FEED_TABLES = frozenset(
 )
 FEED_CLASSES = (Event, EventPartner, Theme, Partner, Venue)
 
+_BUMPED = "feed_generation_bumped"
+_PREVIOUS = "feed_changed_at_before"
+
+
+def _stamp(previous: datetime | None) -> datetime:
+    """The clock, to the microsecond; strictly after ``previous`` even if the clock (or
+    another host's) is behind it. No drift beyond that: the time is the time."""
+    now = datetime.now(UTC)
+    if previous is not None and now <= previous:
+        return previous + timedelta(microseconds=1)
+    return now
+
 
 def _bump_generation(session) -> None:
     # Once per transaction: readers cannot see the change before it commits anyway.
-    if session.info.get("feed_generation_bumped"):
+    if session.info.get(_BUMPED):
         return
-    session.info["feed_generation_bumped"] = True
+    session.info[_BUMPED] = True
     connection = session.connection()
+    # The row lock (PostgreSQL) or the write lock (SQLite) is held until the commit, so
+    # writers to what feeds show take turns here and ``previous`` cannot change under us.
     previous = connection.scalar(
         select(FeedState.changed_at).where(FeedState.id == 1).with_for_update()
     )
-    # Whole seconds (HTTP dates have no more) that rise with every change, so that a
-    # client's If-Modified-Since never matches a later change made in the same second.
-    now = datetime.now(UTC).replace(microsecond=0)
-    changed_at = max(now, previous + timedelta(seconds=1)) if previous else now
+    session.info[_PREVIOUS] = previous
     connection.execute(
         update(FeedState)
         .where(FeedState.id == 1)
-        .values(generation=FeedState.generation + 1, changed_at=changed_at)
+        .values(generation=FeedState.generation + 1, changed_at=_stamp(previous))
     )
+
+
+def _before_commit(session) -> None:
+    # A transaction that wrote early (an autoflush, a bulk statement) is stamped again
+    # just before it commits: the change becomes visible at the commit, and Last-Modified
+    # must not name a second that had already ended for readers (calendar.feeds).
+    if session.info.get(_BUMPED):
+        session.connection().execute(
+            update(FeedState)
+            .where(FeedState.id == 1)
+            .values(changed_at=_stamp(session.info.get(_PREVIOUS)))
+        )
 
 
 def _transaction_ended(session, transaction) -> None:
     if transaction.parent is None:
-        session.info.pop("feed_generation_bumped", None)
+        session.info.pop(_BUMPED, None)
+        session.info.pop(_PREVIOUS, None)
 
 
 def _before_flush(session, _context, _instances) -> None:
@@ -54,7 +80,7 @@ def _before_flush(session, _context, _instances) -> None:
 
 
 def _on_execute(state) -> None:
-    # Bulk statements (import_events) bypass the flush.
+    # Bulk statements (import_events, catalog changes) bypass the flush.
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
         if getattr(table, "name", None) in FEED_TABLES:
@@ -65,4 +91,5 @@ def track(sessions) -> None:
     """Listen to every session ``sessions`` (a sessionmaker) makes."""
     sa_event.listen(sessions, "before_flush", _before_flush)
     sa_event.listen(sessions, "do_orm_execute", _on_execute)
+    sa_event.listen(sessions, "before_commit", _before_commit)
     sa_event.listen(sessions, "after_transaction_end", _transaction_ended)

@@ -37,19 +37,16 @@ def serve(calendar: feeds.Calendar, *, cache_control: str, filename: str | None 
         # RFC 9110 13.1.2: If-None-Match wins over If-Modified-Since.
         if request.if_none_match.contains_weak(version.etag):
             return "", 304, headers
-    elif (
-        version.changed_at
-        and request.if_modified_since
-        and version.changed_at <= request.if_modified_since
-    ):
+    elif version.not_modified_since(request.if_modified_since):
         return "", 304, headers
     body, etag = calendar.body()
     # If an event changed between the two queries, the ETag names what was sent.
     headers["ETag"] = f'"{etag}"'
     response = current_app.response_class(body, status=200, content_type=CONTENT_TYPE)
     response.headers.update(headers)
-    if version.changed_at is not None:
-        response.last_modified = version.changed_at
+    if version.last_modified is not None:
+        # The value If-Modified-Since is compared with, never later than Date.
+        response.last_modified = version.last_modified
     if filename:
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

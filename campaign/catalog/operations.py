@@ -11,7 +11,7 @@ from ..core import validation as rules
 from ..core.audit import log, who
 from ..core.errors import NotAllowed, ValidationError
 from ..events.models import Event, EventPartner, event_themes
-from ..events.operations import refresh_search_text
+from ..events.operations import catalog_entry_changed
 from .models import Partner, PartnerKind, Theme, Venue
 
 
@@ -27,6 +27,24 @@ def _check_texts(values: dict, lines: tuple, texts: tuple, errors: dict[str, str
     for name in lines + texts:
         if isinstance(values.get(name), str):
             rules.add(errors, name, rules.text(values[name], multiline=name in texts))
+
+
+def _changed(obj, values: dict, fields: tuple[str, ...]) -> dict[str, list]:
+    """{field: [old, new]} for the ``fields`` that ``values`` change on an existing
+    ``obj``; empty for a new one."""
+    if obj is None:
+        return {}
+    return {
+        k: [getattr(obj, k), values[k]]
+        for k in fields
+        if k in values and values[k] != getattr(obj, k)
+    }
+
+
+def _coordinates(venue: Venue) -> str:
+    if venue.latitude is None or venue.longitude is None:
+        return ""
+    return f"{venue.latitude}, {venue.longitude}"
 
 
 def _save(session: Session, actor: User | None, obj, what: str) -> None:
@@ -56,9 +74,22 @@ def save_theme(session: Session, actor: User | None, theme: Theme | None, **valu
         )
     if errors:
         raise ValidationError(errors)
+    renamed = _changed(theme, values, ("name",))
     theme = theme or Theme()
     for k, v in values.items():
         setattr(theme, k, v)
+    if renamed:
+        # Theme names are the events' CATEGORIES and part of their DESCRIPTION.
+        catalog_entry_changed(
+            session,
+            actor,
+            Event.id.in_(
+                select(event_themes.c.event_id).where(event_themes.c.theme_id == theme.id)
+            ),
+            "theme renamed",
+            {"theme": renamed["name"]},
+            significant=False,
+        )
     _save(session, actor, theme, "theme")
     return theme
 
@@ -85,17 +116,21 @@ def save_partner(
         )
     if errors:
         raise ValidationError(errors)
-    renamed = partner is not None and partner.name != values.get("name")
+    renamed = _changed(partner, values, ("name",))
     partner = partner or Partner()
     for k, v in values.items():
         setattr(partner, k, v)
     if renamed:
-        session.flush()
-        refresh_search_text(
+        # Partner names are part of the events' DESCRIPTION and of their search text.
+        catalog_entry_changed(
             session,
+            actor,
             Event.id.in_(
                 select(EventPartner.event_id).where(EventPartner.partner_id == partner.id)
             ),
+            "partner renamed",
+            {"partner": renamed["name"]},
+            significant=False,
         )
     _save(session, actor, partner, "partner")
     return partner
@@ -120,13 +155,22 @@ def save_venue(session: Session, actor: User | None, venue: Venue | None, **valu
     rules.add(errors, "capacity", rules.people(values.get("capacity")))
     if errors:
         raise ValidationError(errors)
-    renamed = venue is not None and venue.name != values.get("name")
+    existing = venue is not None
+    moved = _changed(venue, values, ("name", "address", "city"))
+    was_at = _coordinates(venue) if existing else ""
     venue = venue or Venue()
     for k, v in values.items():
         setattr(venue, k, v)
-    if renamed:
-        session.flush()
-        refresh_search_text(session, Event.venue_id == venue.id)
+    changes = {f"venue {k}": pair for k, pair in moved.items()}
+    if existing and _coordinates(venue) != was_at:
+        changes["venue coordinates"] = [was_at, _coordinates(venue)]
+    if changes:
+        # Name, address and city are the events' LOCATION: a new place, which calendar
+        # clients must not miss (a higher SEQUENCE). Coordinates are only their GEO.
+        catalog_entry_changed(
+            session, actor, Event.venue_id == venue.id, "venue changed", changes,
+            significant=bool(moved),
+        )  # fmt: skip
     _save(session, actor, venue, "venue")
     return venue
 

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, select, text
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.models import User
@@ -148,23 +148,109 @@ def search_text(title: str, description: str, venue: str | None, partners: Itera
     return fold("\n".join([title, description, venue or "", *sorted(partners)]))
 
 
-def refresh_search_text(session: Session, condition) -> None:
-    """Recompute search_text of the events matching ``condition`` (after a rename)."""
-    events = session.scalars(
-        select(Event)
+def _next_updated(previous: datetime, now: datetime) -> datetime:
+    """The new ``updated`` of a changed event. Feeds publish it as DTSTAMP/LAST-MODIFIED,
+    whole seconds only, and clients take a change with the same SEQUENCE only when
+    DTSTAMP moved: it moves a full second past the last one."""
+    return max(now, previous.replace(microsecond=0) + timedelta(seconds=1))
+
+
+def catalog_entry_changed(
+    session: Session,
+    actor: User | None,
+    condition,
+    action: str,
+    changes: dict[str, list[str]],
+    *,
+    significant: bool,
+) -> int:
+    """A theme, partner or venue that the events matching ``condition`` show was changed
+    (``changes``, {field: [old, new]} as people read them, goes to each event's history
+    under ``action``). What their VEVENTs say changed, so each of them gets a new
+    ``updated`` (DTSTAMP/LAST-MODIFIED: clients compare them), a new search text and, for
+    a ``significant`` change (RFC 5546 2.1.4; here the place, as SEQUENCE_FIELDS for an
+    edit), a higher SEQUENCE; and a new row version, so that cached VEVENTs are replaced
+    and an edit form opened before is refused rather than saved over it.
+
+    Part of the caller's transaction (the caller commits); returns the number of events.
+    """
+    session.flush()  # the new names and addresses are what the search text is made of
+    events = session.execute(
+        select(Event.id, Event.title, Event.description, Event.venue_id, Event.updated)
         .where(condition)
-        .options(
-            joinedload(Event.venue),
-            selectinload(Event.partner_links).joinedload(EventPartner.partner),
-        )
+        .order_by(Event.id)
+        .with_for_update()
     ).all()
-    for event in events:
-        event.search_text = search_text(
-            event.title,
-            event.description,
-            event.venue.name if event.venue else None,
-            [lk.partner.name for lk in event.partner_links],
-        )
+    if not events:
+        return 0
+    matching = select(Event.id).where(condition)
+    venues = dict(
+        session.execute(
+            select(Venue.id, Venue.name).where(
+                Venue.id.in_(select(Event.venue_id).where(condition))
+            )
+        ).all()
+    )
+    partners: dict[int, list[str]] = {}
+    for event_id, name in session.execute(
+        select(EventPartner.event_id, Partner.name)
+        .join(Partner, Partner.id == EventPartner.partner_id)
+        .where(EventPartner.event_id.in_(matching))
+    ):
+        partners.setdefault(event_id, []).append(name)
+    now = utcnow()
+    table = Event.__table__
+    # One statement for all of them; the version rises as the ORM's own UPDATE would.
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            search_text=bindparam("b_search_text"),
+            updated=bindparam("b_updated", type_=table.c.updated.type),
+            sequence=table.c.sequence + (1 if significant else 0),
+            version=table.c.version + 1,
+        ),
+        [
+            {
+                "b_id": row.id,
+                "b_search_text": search_text(
+                    row.title,
+                    row.description,
+                    venues.get(row.venue_id),
+                    partners.get(row.id, ()),
+                ),
+                "b_updated": _next_updated(row.updated, now),
+            }
+            for row in events
+        ],
+    )
+    user_id = actor.id if actor else None
+    session.execute(
+        insert(EventChange.__table__),
+        [
+            {
+                "event_id": row.id,
+                "user_id": user_id,
+                "at": now,
+                "action": action,
+                "changes": changes,
+            }
+            for row in events
+        ],
+    )
+    # Loaded copies of these events (this session keeps objects across commits) are old.
+    ids = {row.id for row in events}
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Event) and obj.id in ids:
+            session.expire(obj)
+    log.info(
+        "events.%s actor=%s count=%s significant=%s",
+        action.replace(" ", "_"),
+        who(actor),
+        len(events),
+        significant,
+    )
+    return len(events)
 
 
 def _apply(event: Event, data: EventData) -> None:
@@ -248,9 +334,7 @@ def update_event(
         return False
     _apply(event, data)
     now = utcnow()
-    # Feeds publish `updated` as DTSTAMP/LAST-MODIFIED, whole seconds only, and clients
-    # take a change with the same SEQUENCE only when DTSTAMP moved: move it a full second.
-    event.updated = max(now, event.updated.replace(microsecond=0) + timedelta(seconds=1))
+    event.updated = _next_updated(event.updated, now)
     if any(k in diff for k in SEQUENCE_FIELDS):
         event.sequence += 1
     session.add(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +14,7 @@ from campaign.auth import operations as user_ops
 from campaign.catalog import operations as catalog_ops
 from campaign.db import get_session
 from campaign.events import operations as event_ops
-from campaign.models import Base, Event, Theme, User, Venue
+from campaign.models import Base, Event, FeedState, Theme, User, Venue
 from tests.conftest import BACKENDS, PASSWORD
 
 
@@ -127,6 +128,9 @@ def test_backup_and_restore_lose_nothing(campaign_data, empty_database, target, 
         assert "event_changes:" in result.output and "Restored" in result.output
         before = dump(source.extensions["campaign.engine"])
         after = dump(restored.extensions["campaign.engine"])
+        # A restored database starts a new feed epoch (see test_a_restore_starts_...).
+        before_epoch, after_epoch = _pop_epoch(before), _pop_epoch(after)
+        assert after_epoch != before_epoch
         for table in before:
             assert after[table] == before[table], f"{table} differs after the restore"
         assert any(row for row in before["event_changes"] if row[5])  # real diffs kept
@@ -161,6 +165,71 @@ def test_backup_and_restore_lose_nothing(campaign_data, empty_database, target, 
         assert response.status_code == 302
     finally:
         restored.extensions["campaign.engine"].dispose()
+
+
+def _pop_epoch(rows: dict[str, list[tuple]]) -> str:
+    """Take the epoch out of the feed_state rows of a dump; returns it."""
+    position = list(FeedState.__table__.columns.keys()).index("epoch")
+    (row,) = rows["feed_state"]
+    rows["feed_state"] = [row[:position] + row[position + 1 :]]
+    return row[position]
+
+
+def _replace_with_empty_database(app, request) -> None:
+    """The disaster: the database at the app's address is gone, an empty one is there."""
+    from sqlalchemy.engine import make_url
+
+    app.extensions["campaign.engine"].dispose()
+    url = make_url(app.config["DATABASE_URL"])
+    if url.get_backend_name() == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.database + suffix).unlink(missing_ok=True)
+        return
+    server = request.getfixturevalue("postgres")
+    server.admin(f"DROP DATABASE {url.database} WITH (FORCE)")
+    server.admin(f"CREATE DATABASE {url.database}")
+
+
+def test_a_restore_starts_a_new_feed_epoch(app, create_event, request, tmp_path):
+    """Restored into the same address, a backup gave back the old epoch, generation and
+    event rows, whose (id, uid, version) the lost database had gone on to use for other
+    contents: after as many changes, a worker that had served the lost database took
+    the restored one for it and answered with the lost bytes, or a 304 for them."""
+    from campaign.calendar import feeds
+    from campaign.events.filters import event_list_loading
+
+    def retitle(title):
+        with app.app_context():
+            session = get_session()
+            event = session.scalar(select(Event).options(*event_list_loading()))
+            data = event_ops.event_data(event)
+            data.title = title
+            event_ops.update_event(session, None, event, data, event.version)
+
+    feeds.clear_caches()
+    client = app.test_client()
+    create_event(title="Panel: as backed up")
+    path = tmp_path / "campaign.jsonl"
+    assert app.test_cli_runner().invoke(args=["backup", str(path)]).exit_code == 0
+    with app.app_context():
+        backed_up_epoch = get_session().scalar(select(FeedState.epoch))
+
+    retitle("Panel: only in the lost database")
+    lost = client.get("/calendar.ics")
+    assert b"only in the lost database" in lost.data
+
+    _replace_with_empty_database(app, request)
+    result = app.test_cli_runner().invoke(args=["restore", str(path)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert get_session().scalar(select(FeedState.epoch)) != backed_up_epoch
+    retitle("Panel: after the restore")  # the same generation as the lost one had
+
+    response = client.get("/calendar.ics", headers={"If-None-Match": lost.headers["ETag"]})
+    assert response.status_code == 200
+    assert b"after the restore" in response.data
+    assert b"only in the lost database" not in response.data
+    feeds.clear_caches()
 
 
 def test_backup_file_format(campaign_data, tmp_path):
