@@ -59,8 +59,10 @@ def init_app(app: Flask) -> None:
         started = g.get("request_started")
         duration = (time.perf_counter() - started) * 1000 if started else 0.0
         query = redacted_query(request.args)
-        # The id the session claims; reading it needs no database (which may be down).
-        user = session.get("_user_id") or "-"
+        # The user id the session claims; reading it needs no database (which may be
+        # down). dict.get does not mark the session as accessed, so a response whose
+        # body never read the session gets no "Vary: Cookie" because of this line.
+        user = (dict.get(session._get_current_object(), "_user_id") or "-").partition(":")[0]
         request_log.info(
             "method=%s path=%s status=%s duration_ms=%.1f user=%s",
             request.method,

@@ -28,6 +28,8 @@ ACCESS: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("POST", "/logout"): (LOGIN, 302, 302, LOGIN),
     ("GET", "/account"): (LOGIN, 200, 200, LOGIN),
     ("POST", "/account"): (LOGIN, 302, 302, LOGIN),
+    ("GET", "/account/password"): (LOGIN, 200, 200, LOGIN),
+    ("POST", "/account/password"): (LOGIN, 400, 400, LOGIN),
     ("GET", "/users"): (LOGIN, 403, 200, LOGIN),
     ("POST", "/users"): (LOGIN, 403, 400, LOGIN),
     ("GET", "/users/<int:user_id>"): (LOGIN, 403, 200, LOGIN),
