@@ -142,8 +142,20 @@ def account():
     return render_template("auth/account.html")
 
 
+def _wrong_current_password(response) -> bool:
+    return response.status_code == 400 and g.get("wrong_current_password", False)
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    # Guessing the current password from a stolen session counts like failed logins.
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=lambda: "account:" + current_user.email,
+    methods=["POST"],
+    deduct_when=_wrong_current_password,
+    scope="login-account",
+)
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
@@ -157,6 +169,7 @@ def change_password():
                 form.repeat_password.data,
             )
         except ValidationError as exc:
+            g.wrong_current_password = "current_password" in exc.errors
             _attach_errors(form, exc)
         else:
             # Every other session of the account has ended; this one goes on.

@@ -102,3 +102,12 @@ def test_organizer_changes_own_password(app, client, auth, db):
     client.logout()
     assert Client(app).login(auth.user.email, PASSWORD).status_code == 401
     assert Client(app).login(auth.user.email, STRONG).status_code == 302
+
+
+def test_guessing_the_current_password_is_throttled(client, auth, db):
+    auth.login()
+    for _ in range(5):
+        assert _change(client, current="a guess at it").status_code == 400
+    assert _change(client).status_code == 429
+    db.rollback()
+    assert check_password_hash(db.get(User, auth.user.id).password_hash, PASSWORD)
