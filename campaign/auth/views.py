@@ -15,9 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask import (
-    session as browser_session,
-)
+from flask import session as browser_session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
