@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import secrets
+import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Config, Flask
 from flask_wtf.csrf import CSRFProtect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("CAMPAIGN")
     if test_config:
         app.config.update(test_config)
+    _ensure_secret_key(app)
     _check_config(app)
 
     from . import db, error_pages, logs, security, web
@@ -52,6 +56,46 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(exports.bp)
     return app
+
+
+def _ensure_secret_key(app: Flask) -> None:
+    """Outside production and tests, an installation that has not chosen a SECRET_KEY gets
+    a random one of its own, written once to instance/config.py and read from there on
+    every start: the built-in default is public, and anyone could sign a session with it.
+    (Production refuses to start without a key of its own, see _check_config.)"""
+    from .config import DEV_SECRET_KEY
+
+    config = app.config
+    if config["SECRET_KEY"] != DEV_SECRET_KEY or config["TESTING"] or config["PRODUCTION"]:
+        return
+    path = Path(app.instance_path) / "config.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = f'SECRET_KEY = "{secrets.token_hex(32)}"\n'
+    # Create the file whole or not at all: a temporary file linked into place, which fails
+    # if another process (a second worker starting) made it first.
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, prefix=".config-", suffix=".tmp", delete=False
+    ) as tmp:
+        tmp.write("# Made by the first start; never commit this file.\n" + line)
+    try:
+        os.link(tmp.name, path)
+    except FileExistsError:
+        # A config.py of the installation's own without a usable key: add one, unless a
+        # process that held the lock before did.
+        with open(path, "r+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            if _configured_secret(path) in (None, DEV_SECRET_KEY):
+                text = handle.read()
+                handle.write(("" if not text or text.endswith("\n") else "\n") + line)
+    finally:
+        os.unlink(tmp.name)
+    config["SECRET_KEY"] = _configured_secret(path)
+
+
+def _configured_secret(path: Path) -> str | None:
+    loaded = Config(str(path.parent))
+    loaded.from_pyfile(str(path))
+    return loaded.get("SECRET_KEY")
 
 
 def _check_config(app: Flask) -> None:

@@ -62,7 +62,7 @@ def init_db(admin_email: str | None) -> None:
         click.echo(f"  An admin account was created. Log in at {login_url} with")
         click.echo(f"    e-mail:   {user.email}")
         click.echo(f"    password: {password}")
-        click.echo("  This password is shown only once; change it under Users.")
+        click.echo("  This password is shown only once; change it at /account/password.")
         click.echo("")
 
 
@@ -72,7 +72,8 @@ def init_db(admin_email: str | None) -> None:
 @click.option("--role", type=click.Choice([r.value for r in UserRole]), required=True)
 @click.option("--name", default="", help="The person's name.")
 @click.option(
-    "--password", help="The password (at least 10 characters); prompted for when omitted."
+    "--password",
+    help="The password (at least 10 characters, hard to guess); prompted for when omitted.",
 )
 def create_user(email: str, role: str, name: str, password: str | None) -> None:
     """Add an account."""

@@ -7,7 +7,9 @@ import re
 import time
 from urllib.parse import quote, urlencode
 
-from flask import Flask, g, request, session
+from flask import Flask, g, request
+
+from .security import unread_session
 
 # Query parameters whose values never reach a log line (the private feed's token).
 SECRET_PARAMETERS = frozenset({"token", "password", "csrf_token"})
@@ -59,8 +61,9 @@ def init_app(app: Flask) -> None:
         started = g.get("request_started")
         duration = (time.perf_counter() - started) * 1000 if started else 0.0
         query = redacted_query(request.args)
-        # The id the session claims; reading it needs no database (which may be down).
-        user = session.get("_user_id") or "-"
+        # The user id the session claims; reading it needs no database (which may be
+        # down), and looking does not count as reading the session ("Vary: Cookie").
+        user = (dict.get(unread_session(), "_user_id") or "-").partition(":")[0]
         request_log.info(
             "method=%s path=%s status=%s duration_ms=%.1f user=%s",
             request.method,

@@ -121,18 +121,17 @@ class Client:
     def post(self, url, data=None, **kwargs):
         data = dict(data or {})
         data.setdefault("csrf_token", self.csrf_token())
-        return self.http.post(url, data=data, **kwargs)
+        response = self.http.post(url, data=data, **kwargs)
+        if url.startswith(("/login", "/logout", "/account/password")):
+            self._token = None  # the session has a new CSRF token, as a browser would see
+        return response
 
     def login(self, email: str, password: str = PASSWORD):
         self._token = None
-        response = self.post("/login", {"email": email, "password": password})
-        self._token = None  # Flask-WTF ties the token to the session, renewed at login
-        return response
+        return self.post("/login", {"email": email, "password": password})
 
     def logout(self):
-        response = self.post("/logout")
-        self._token = None
-        return response
+        return self.post("/logout")
 
 
 @pytest.fixture

@@ -17,10 +17,16 @@ login_manager.login_message_category = "info"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    if not (user_id.isascii() and user_id.isdigit()):
+def load_user(session_id: str) -> User | None:
+    """The account of a login session, as long as that session has not been ended: the
+    id is "<user id>:<session version>" (User.get_id) and the version must be current."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 18):
         return None
-    return get_session().get(User, int(user_id))
+    user = get_session().get(User, int(user_id))
+    if user is None or version != str(user.session_version):
+        return None
+    return user
 
 
 def sees_drafts() -> bool:

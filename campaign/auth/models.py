@@ -29,6 +29,12 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of the id a login session carries: raising it ends every session of the
+    # account (logout, a new password, a new role, deactivation).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    def get_id(self) -> str:  # what Flask-Login keeps in the session cookie
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

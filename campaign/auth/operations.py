@@ -8,7 +8,7 @@ import secrets
 from flask import current_app, has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core import validation as rules
 from ..core.audit import log, who
@@ -36,7 +36,7 @@ def create_user(
         errors["email"] = f"An account for {email} already exists."
     if role not in UserRole.__members__:
         errors["role"] = ROLE_MESSAGE
-    rules.add(errors, "password", rules.password(password))
+    rules.add(errors, "password", rules.password(password, (email, name)))
     rules.add(errors, "name", rules.text(name))
     if errors:
         raise ValidationError(errors)
@@ -70,11 +70,13 @@ def update_user(
         errors["role"] = ROLE_MESSAGE
     rules.add(errors, "name", rules.text(name))
     if password is not None:
-        rules.add(errors, "password", rules.password(password))
+        rules.add(errors, "password", rules.password(password, (user.email, name, user.name)))
     if errors:
         raise ValidationError(errors)
     if user.id == actor.id and (role != UserRole.admin.value or not active):
         raise NotAllowed("You cannot remove your own admin rights or deactivate yourself.")
+    if password is not None or role != user.role or active != user.active:
+        end_sessions(user)
     user.role, user.active, user.name = role, active, name.strip()[:200]
     if password is not None:
         user.password_hash = hash_password(password)
@@ -89,13 +91,46 @@ def update_user(
     )
 
 
+def end_sessions(user: User) -> None:
+    """Every login session of the account stops working (checked by the user loader) once
+    the caller commits. A session that should go on must log in again (``login_user``)."""
+    user.session_version = User.session_version + 1
+
+
+def logged_out(session: Session, user: User) -> None:
+    """Logging out ends every session of the account, on every device: a copy of the
+    cookie is worth nothing afterwards."""
+    end_sessions(user)
+    session.commit()
+    log.info("user.logged_out user=%s", user.email)
+
+
 def set_password(session: Session, actor: User | None, user: User, password: str) -> None:
-    message = rules.password(password)
+    message = rules.password(password, (user.email, user.name))
     if message:
         raise ValidationError({"password": message})
     user.password_hash = hash_password(password)
+    end_sessions(user)
     session.commit()
     log.info("user.password_changed actor=%s user=%s", who(actor), user.email)
+
+
+def change_own_password(
+    session: Session, user: User, current: str, new: str, repeated: str
+) -> None:
+    """The account's owner changes the password: the current one must be right and the new
+    one given twice. Ends the account's sessions (set_password)."""
+    errors: dict[str, str] = {}
+    if not check_password_hash(user.password_hash, current):
+        errors["current_password"] = "This is not your current password."
+    message = rules.password(new, (user.email, user.name))
+    if message:
+        errors["new_password"] = message
+    elif new != repeated:
+        errors["repeat_password"] = "The two new passwords differ; type the same one twice."
+    if errors:
+        raise ValidationError(errors)
+    set_password(session, user, user, new)
 
 
 def regenerate_feed_token(session: Session, actor: User, user: User) -> str:

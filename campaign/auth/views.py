@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as browser_session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
@@ -13,7 +26,7 @@ from ..core.errors import NotAllowed, ValidationError
 from ..db import get_session
 from . import operations as ops
 from .access import admin_required, login_manager
-from .forms import LoginForm, NewUserForm, UserForm
+from .forms import LoginForm, NewUserForm, PasswordChangeForm, UserForm
 from .models import User
 
 bp = Blueprint("auth", __name__)
@@ -46,10 +59,30 @@ def _login_address() -> str:
     return "address:" + (get_remote_address() or "unknown")
 
 
+# What a browser's URL parser (WHATWG) silently removes before reading an address.
+_URL_IGNORED = str.maketrans("", "", "\t\n\r")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+
+
 def _safe_next(target: str | None) -> str:
-    # Only local paths: "//evil.example" and "https://..." would send people away.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """Where to go after logging in: a path on this site, else the home page.
+
+    The target is judged as the browser will read it: tabs and newlines removed and
+    leading and trailing control characters and spaces stripped ("/<tab>/evil.example" is
+    "//evil.example" to a browser). Backslashes count as slashes there, so they are
+    refused, and so is anything with a scheme or a host once normalised."""
+    if target:
+        path = target.translate(_URL_IGNORED).strip(_C0_AND_SPACE)
+        parts = urlsplit(path)
+        if (
+            path.startswith("/")
+            and not path.startswith("//")
+            and "\\" not in path
+            and not parts.scheme
+            and not parts.netloc
+            and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in path)
+        ):
+            return path
     return url_for("events.home")
 
 
@@ -77,6 +110,9 @@ def login():
         user = session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
         ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, form.password.data)
         if user and ok and user.active:
+            # A new CSRF token for the new session: one read while anonymous (or planted
+            # by someone else) is worth nothing once logged in.
+            _forget_csrf_token()
             login_user(user)
             flash(f"Welcome, {user.display_name}.", "success")
             return redirect(_safe_next(request.args.get("next")))
@@ -87,6 +123,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    ops.logged_out(get_session(), current_user)
+    browser_session.clear()  # the CSRF token and anything else of the logged-in session
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("events.home"))
@@ -100,6 +138,45 @@ def account():
         flash("A new private feed address was made; the old one no longer works.", "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/account.html")
+
+
+def _wrong_current_password(response) -> bool:
+    return response.status_code == 400 and g.get("wrong_current_password", False)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(
+    # Guessing the current password from a stolen session counts like failed logins.
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=lambda: "account:" + current_user.email,
+    methods=["POST"],
+    deduct_when=_wrong_current_password,
+    scope="login-account",
+)
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            ops.change_own_password(
+                get_session(),
+                user,
+                form.current_password.data,
+                form.new_password.data,
+                form.repeat_password.data,
+            )
+        except ValidationError as exc:
+            g.wrong_current_password = "current_password" in exc.errors
+            _attach_errors(form, exc)
+        else:
+            # Every other session of the account has ended; this one goes on.
+            _forget_csrf_token()
+            login_user(user)
+            flash("Your password is changed; you were logged out everywhere else.", "success")
+            return redirect(url_for("auth.account"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/password.html", form=form), status
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -149,10 +226,19 @@ def edit_user(user_id: int):
         except NotAllowed as exc:
             flash(str(exc), "error")
         else:
+            if user.id == current_user.id:  # a new password ended this session too
+                login_user(user)
             flash(f"Account {user.email} saved.", "success")
             return redirect(url_for("auth.users"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/user_edit.html", form=form, user=user), status
+
+
+def _forget_csrf_token() -> None:
+    """Drop the session's CSRF token, so that the next form gets a new one."""
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    browser_session.pop(name, None)
+    g.pop(name, None)
 
 
 def _attach_errors(form, exc: ValidationError) -> None:

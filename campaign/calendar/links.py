@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 from flask import current_app, url_for
 
 from ..auth.models import User
+from . import ical
 from .ical import description_text, location_text
 
 
@@ -44,7 +45,8 @@ def add_to_calendar_links(event) -> dict[str, str]:
     both accept unambiguously; Google also gets ``ctz`` so it shows the event's own zone.
     Exchange and Google ignore a separate URL field, so the page address goes in the text.
     """
-    page = url_for("events.show", event_id=event.id, _external=True)
+    # The page address as in the feeds: from SITE_URL, never from the request's Host.
+    page = ical.RenderContext.from_config(current_app.config).event_url(event.id)
     location = location_text(event)
     body = description_text(event, page, limit=1500)
     start, end = event.starts_at.astimezone(UTC), event.ends_at.astimezone(UTC)

@@ -13,6 +13,7 @@ from ..db import get_session
 from ..events.filters import EventFilter
 from ..events.lists import request_filter
 from ..events.models import Event
+from ..security import ignores_cookie
 from ..web import campaign_zone
 from . import feeds, ical, links, tracking
 
@@ -74,6 +75,8 @@ def _token_user() -> User | None:
 
 
 def _feed(fixed: dict | None = None):
+    # Never reads the session cookie (nor current_user): the same URL gives the same bytes
+    # to everyone, so shared caches need no "Vary: Cookie" (see security.ignores_cookie).
     private = _token_user() is not None
     # Without a valid token a feed is public even for a logged-in organizer: it is sent
     # with "Cache-Control: public" and must never carry drafts.
@@ -85,21 +88,25 @@ def _feed(fixed: dict | None = None):
 
 
 @bp.get("/calendar.ics")
+@ignores_cookie
 def calendar_feed():
     return _feed()
 
 
 @bp.get("/themes/<slug>/calendar.ics")
+@ignores_cookie
 def theme_feed(slug: str):
     return _feed({"theme": [slug]})
 
 
 @bp.get("/partners/<slug>/calendar.ics")
+@ignores_cookie
 def partner_feed(slug: str):
     return _feed({"partner": [slug]})
 
 
 @bp.get("/events/<int:event_id>.ics")
+@ignores_cookie
 def event_download(event_id: int):
     session = get_session()
     row = session.execute(

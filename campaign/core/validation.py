@@ -11,7 +11,10 @@ from __future__ import annotations
 import functools
 import re
 import zoneinfo
+from collections.abc import Iterable
 from urllib.parse import urlsplit
+
+from zxcvbn import zxcvbn
 
 # Control characters (C0 but tab and line feed, DEL, C1) and the non-characters U+FFFE/FFFF.
 # XML 1.0 (XLSX) cannot carry C0 controls, iCalendar TEXT forbids them (RFC 5545 3.3.11)
@@ -24,6 +27,10 @@ COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
 
 MAX_PEOPLE = 10_000_000
 MIN_PASSWORD_LENGTH = 10
+# zxcvbn's score from 0 (too guessable) to 4 (very unguessable); 3 resists offline guessing
+# of a slow hash.
+MIN_PASSWORD_SCORE = 3
+ZXCVBN_MAX_LENGTH = 72
 MAX_EMAIL_LENGTH = 254
 MAX_SLUG_LENGTH = 80
 MAX_URL_LENGTH = 500
@@ -74,10 +81,23 @@ def email(value: str) -> str | None:
     )
 
 
-def password(value: str) -> str | None:
-    if len(value) >= MIN_PASSWORD_LENGTH:
+def password(value: str, user_inputs: Iterable[str] = ()) -> str | None:
+    """At least MIN_PASSWORD_LENGTH characters and hard to guess by zxcvbn's estimate
+    (score MIN_PASSWORD_SCORE of 4), counting the account's own e-mail and name (given
+    in ``user_inputs``) as known words. The message includes zxcvbn's advice."""
+    if len(value) < MIN_PASSWORD_LENGTH:
+        return f"The password must have at least {MIN_PASSWORD_LENGTH} characters."
+    inputs = [word for item in user_inputs if item for word in re.split(r"[\s@.]+", item) if word]
+    # zxcvbn looks at the first 72 characters; more can only make a password stronger.
+    result = zxcvbn(value[:ZXCVBN_MAX_LENGTH], user_inputs=list(user_inputs) + inputs)
+    if result["score"] >= MIN_PASSWORD_SCORE:
         return None
-    return f"The password must have at least {MIN_PASSWORD_LENGTH} characters."
+    feedback = result["feedback"]
+    advice = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])]))
+    return (
+        "This password is too easy to guess; choose a longer one, e.g. several unrelated "
+        "words." + (f" {advice}" if advice else "")
+    )
 
 
 def slug(value: str) -> str | None:

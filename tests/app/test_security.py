@@ -28,6 +28,8 @@ ACCESS: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("POST", "/logout"): (LOGIN, 302, 302, LOGIN),
     ("GET", "/account"): (LOGIN, 200, 200, LOGIN),
     ("POST", "/account"): (LOGIN, 302, 302, LOGIN),
+    ("GET", "/account/password"): (LOGIN, 200, 200, LOGIN),
+    ("POST", "/account/password"): (LOGIN, 400, 400, LOGIN),
     ("GET", "/users"): (LOGIN, 403, 200, LOGIN),
     ("POST", "/users"): (LOGIN, 403, 400, LOGIN),
     ("GET", "/users/<int:user_id>"): (LOGIN, 403, 200, LOGIN),
@@ -420,3 +422,119 @@ def test_one_structured_line_per_request_and_per_write(client, auth, caplog, db)
     message = writes[0].getMessage()
     assert message.startswith(f"event.created actor={auth.user.email} actor_id={auth.user.id}")
     assert "title='Okrugli sto: sajber bezbednost'" in message
+
+
+# --- The secret key of a development install -------------------------------------------
+
+
+def _dev_app(monkeypatch, instance, database_url):
+    monkeypatch.setenv("CAMPAIGN_INSTANCE_PATH", str(instance))
+    monkeypatch.delenv("CAMPAIGN_SECRET_KEY", raising=False)
+    app = create_app({"DATABASE_URL": database_url})
+    app.extensions["campaign.engine"].dispose()
+    return app
+
+
+def test_a_development_install_makes_its_own_secret_key_once(tmp_path, monkeypatch, database_url):
+    from campaign.config import DEV_SECRET_KEY
+
+    instance = tmp_path / "instance"
+    first = _dev_app(monkeypatch, instance, database_url)
+    second = _dev_app(monkeypatch, instance, database_url)
+    key = first.config["SECRET_KEY"]
+    assert key != DEV_SECRET_KEY and len(key) >= 64
+    assert second.config["SECRET_KEY"] == key
+    assert f'SECRET_KEY = "{key}"' in (instance / "config.py").read_text()
+    # Another install gets another key.
+    assert _dev_app(monkeypatch, tmp_path / "other", database_url).config["SECRET_KEY"] != key
+
+
+def test_a_config_py_without_a_key_gets_one_and_keeps_its_settings(
+    tmp_path, monkeypatch, database_url
+):
+    from campaign.config import DEV_SECRET_KEY
+
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text('CAMPAIGN_NAME = "Mine"')  # no final newline
+    app = _dev_app(monkeypatch, instance, database_url)
+    assert app.config["CAMPAIGN_NAME"] == "Mine"
+    assert app.config["SECRET_KEY"] != DEV_SECRET_KEY
+    again = _dev_app(monkeypatch, instance, database_url)
+    assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]
+    assert (instance / "config.py").read_text().count("SECRET_KEY") == 1
+
+
+def test_the_public_default_key_signs_no_session(tmp_path, monkeypatch, database_url, admin):
+    from flask import Flask
+    from flask.sessions import SecureCookieSessionInterface
+
+    from campaign.config import DEV_SECRET_KEY
+
+    app = _dev_app(monkeypatch, tmp_path / "instance", database_url)
+    signer = Flask("forger")
+    signer.secret_key = DEV_SECRET_KEY
+    serializer = SecureCookieSessionInterface().get_signing_serializer(signer)
+    for user_id in (str(admin.id), f"{admin.id}:0"):
+        client = app.test_client()
+        client.set_cookie("session", serializer.dumps({"_user_id": user_id, "_fresh": True}))
+        response = client.get("/users")
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    app.extensions["campaign.engine"].dispose()
+
+
+# --- Caching ----------------------------------------------------------------------------
+
+
+def test_pages_for_a_logged_in_user_are_not_stored(client, auth, create_event):
+    event = create_event(title="Nacrt", status="draft")
+    public = create_event(title="Javni panel")
+    auth.login()
+    for url in [
+        "/account",
+        "/account/password",
+        "/dashboard",
+        "/",
+        "/events",
+        f"/events/{event.id}",
+        f"/events/{public.id}",
+        f"/events/{event.id}/edit",
+        "/themes/eadrcc",
+        "/venues",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers.get("Cache-Control") == "private, no-store", url
+
+
+def test_public_feeds_do_not_vary_on_the_cookie(client, auth, create_event, make_client):
+    event = create_event(title="Javni panel")
+    urls = [
+        "/calendar.ics",
+        "/themes/eadrcc/calendar.ics",
+        "/calendar.ics?theme=eadrcc",
+        f"/events/{event.id}.ics",
+    ]
+    anonymous = make_client()
+    auth.login()
+    private = f"/calendar.ics?token={auth.user.feed_token}"
+    for who, url in [(a, u) for a in (anonymous, client) for u in urls] + [(anonymous, private)]:
+        response = who.get(url)
+        assert response.status_code == 200, url
+        assert "cookie" not in response.headers.get("Vary", "").lower(), url
+        assert "Set-Cookie" not in response.headers, url
+        expected = "private" if "token=" in url else "public"
+        assert response.headers["Cache-Control"].startswith(expected), url
+
+
+# --- Absolute addresses -----------------------------------------------------------------
+
+
+def test_host_header_never_reaches_the_page(client, create_event):
+    event = create_event(title="Javni panel")
+    response = client.get(f"/events/{event.id}", headers={"Host": "evil.example"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "evil.example" not in page
+    # The add-to-calendar links name the page on SITE_URL.
+    assert f"http%3A%2F%2Fcampaign.test%2Fevents%2F{event.id}" in page

@@ -142,7 +142,8 @@ def test_event_page_add_to_calendar_links(client, create_event, create_venue, cr
     assert q["dates"] == ["20200310T170000Z/20200310T190000Z"]
     assert q["location"] == ["Dom omladine, Makedonska 22, Beograd"]
     assert "Kako EADRCC pomaže." in q["details"][0]
-    assert f"http://localhost/events/{event.id}" in q["details"][0]
+    # The page address comes from SITE_URL (the app fixture's), never from the Host header.
+    assert f"http://campaign.test/events/{event.id}" in q["details"][0]
     assert "Beogradski centar (Co-organizer)" in q["details"][0]
 
     [outlook] = [h for h in hrefs if h.startswith("https://outlook.live.com/")]
