@@ -86,6 +86,10 @@ def parse_month(value: str) -> date:
     return first
 
 
+def _in_window(day: date) -> date | None:
+    return None if rules.date_in_window(day) else day
+
+
 @bp.get("/events/calendar")
 def month():
     zone = campaign_zone()
@@ -152,8 +156,9 @@ def month():
         by_day=by_day,
         day_counts=day_counts,
         today=today,
-        prev_month=(first - timedelta(days=1)).replace(day=1),
-        next_month=last + timedelta(days=1),
+        # No link to a month outside the window of years (it would be a 400).
+        prev_month=_in_window((first - timedelta(days=1)).replace(day=1)),
+        next_month=_in_window(last + timedelta(days=1)),
         count=len(rows),
         list_url=url_for("events.list_events") + "?" + urlencode(list_args),
         day_args=lambda day: (

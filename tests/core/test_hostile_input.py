@@ -723,3 +723,12 @@ def test_405_says_which_methods_the_address_takes(client, create_event, method, 
     assert {m.strip() for m in response.headers["Allow"].split(",")} == allowed
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     assert "does not take that method" in response.get_data(as_text=True)
+
+
+def test_month_view_links_no_month_outside_the_window(client):
+    first = client.get("/events/calendar?month=1990-01").get_data(as_text=True)
+    last = client.get("/events/calendar?month=2100-12").get_data(as_text=True)
+    assert "month=1989-12" not in first and "month=1990-02" in first
+    assert "month=2101-01" not in last and "month=2100-11" in last
+    for url in re.findall(r'href="(/events/calendar\?[^"]+)"', first + last):
+        assert client.get(html.unescape(url)).status_code == 200, url
