@@ -42,6 +42,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .events import views as events
     from .exports import views as exports
 
+    # Before any route is added: every <id:...> in a path is a row id the columns can hold.
+    app.url_map.converters["id"] = web.IdConverter
     db.init_app(app)
     csrf.init_app(app)
     security.init_app(app)

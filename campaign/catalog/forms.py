@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import FloatField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from ..core import validation as rules
-from ..core.forms import Rule
+from ..core.forms import DecimalNumberField, Rule, WholeNumberField
 from .models import PartnerKind
 
 
@@ -35,6 +35,6 @@ class VenueForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     city = StringField("City", validators=[DataRequired(), Length(max=100)])
     address = StringField("Address", validators=[Length(max=300)])
-    latitude = FloatField("Latitude", validators=[Optional(), NumberRange(min=-90, max=90)])
-    longitude = FloatField("Longitude", validators=[Optional(), NumberRange(min=-180, max=180)])
-    capacity = IntegerField("Capacity", validators=[Optional(), Rule(rules.people)])
+    latitude = DecimalNumberField("Latitude", validators=[Optional(), Rule(rules.latitude)])
+    longitude = DecimalNumberField("Longitude", validators=[Optional(), Rule(rules.longitude)])
+    capacity = WholeNumberField("Capacity", validators=[Optional(), Rule(rules.people)])
