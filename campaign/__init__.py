@@ -20,8 +20,8 @@ csrf = CSRFProtect()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    # Installed from a wheel, the default instance folder is Flask's (<prefix>/var/campaign-instance),
-    # never site-packages.
+    # Installed from a wheel, the default instance folder is Flask's
+    # (<prefix>/var/campaign-instance), never site-packages.
     default_instance = None if INSTALLED else str(ROOT / "instance")
     app = Flask(
         __name__,
