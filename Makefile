@@ -49,4 +49,4 @@ load: install-test
 	$(VENV)/bin/python bench/load.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-* build dist *.egg-info .pytest_cache
