@@ -95,9 +95,9 @@ def edit_one_event(env: dict, n: int) -> None:
     from sqlalchemy import select
 
     from campaign import create_app
-    from campaign import operations as ops
     from campaign.db import get_session
-    from campaign.filters import event_list_loading
+    from campaign.events import operations as event_ops
+    from campaign.events.filters import event_list_loading
     from campaign.models import Event
 
     app = create_app()
@@ -111,9 +111,9 @@ def edit_one_event(env: dict, n: int) -> None:
             .limit(1)
             .options(*event_list_loading())
         )
-        data = ops.event_data(event)
+        data = event_ops.event_data(event)
         data.description += f"\nBench edit {n}."
-        assert ops.update_event(session, None, event, data, event.version)
+        assert event_ops.update_event(session, None, event, data, event.version)
     app.extensions["campaign.engine"].dispose()
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from campaign import create_app
 from campaign.db import get_session
-from campaign.filters import PUBLIC_STATUSES, event_list_loading
+from campaign.events.filters import PUBLIC_STATUSES, event_list_loading
 from campaign.models import Event
 
 app = create_app()

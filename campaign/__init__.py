@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Flask, render_template
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 PACKAGE = Path(__file__).resolve().parent
@@ -38,25 +38,28 @@ def create_app(test_config: dict | None = None) -> Flask:
     _check_config(app)
     _apply_proxy_fix(app)
 
-    from . import auth, catalog, cli, dashboard, db, events, exports, feeds, views
+    from . import db, error_pages, logs, security, web
+    from .auth import views as auth
+    from .calendar import views as calendar
+    from .catalog import views as catalog
+    from .cli import init_app as init_cli
+    from .dashboard import views as dashboard
+    from .events import views as events
+    from .exports import views as exports
 
     db.init_app(app)
     csrf.init_app(app)
+    security.init_app(app)
+    logs.init_app(app)
+    error_pages.init_app(app)
+    web.init_app(app)
+    init_cli(app)
     auth.init_app(app)
-    views.init_app(app)
-    cli.init_app(app)
-    feeds.init_app(app)
-    app.register_blueprint(auth.bp)
+    calendar.init_app(app)
     app.register_blueprint(events.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(exports.bp)
-    app.register_blueprint(feeds.bp)
-
-    @app.errorhandler(404)
-    def not_found(_e):
-        return render_template("error.html", code=404, message="There is no such page."), 404
-
     return app
 
 

@@ -14,11 +14,14 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select, text
 
-from . import operations as ops
+from .auth import operations as user_ops
+from .auth.models import User, UserRole
+from .catalog.models import Theme
+from .core.errors import ValidationError
 from .db import get_engine, get_session, read_only
-from .filters import EventFilter, FilterError
+from .events.filters import EventFilter, FilterError
+from .events.models import Event
 from .migrate import upgrade
-from .models import Event, Theme, User, UserRole
 
 
 def init_app(app: Flask) -> None:
@@ -49,10 +52,10 @@ def init_db(admin_email: str | None) -> None:
     if admin_email and not session.scalar(select(func.count()).select_from(User)):
         password = secrets.token_urlsafe(12)
         try:
-            user = ops.create_user(
+            user = user_ops.create_user(
                 session, None, admin_email, password, UserRole.admin.value, "Administrator"
             )
-        except ops.ValidationError as exc:
+        except ValidationError as exc:
             raise click.BadParameter(str(exc), param_hint="--admin-email") from None
         click.echo("")
         login_url = current_app.config["SITE_URL"].rstrip("/") + "/login"
@@ -76,8 +79,8 @@ def create_user(email: str, role: str, name: str, password: str | None) -> None:
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = ops.create_user(get_session(), None, email, password, role, name)
-    except ops.ValidationError as exc:
+        user = user_ops.create_user(get_session(), None, email, password, role, name)
+    except ValidationError as exc:
         for field, message in exc.errors.items():
             hint = "EMAIL" if field == "email" else f"--{field}"
             click.echo(f"Error: {hint}: {message}", err=True)

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import operations as ops
-from .models import EventFormat, EventStatus, Partner, PartnerRole, Theme, Venue
+from .catalog import operations as catalog_ops
+from .catalog.models import Partner, Theme, Venue
+from .events import operations as event_ops
+from .events.models import EventFormat, EventStatus, PartnerRole
 
 PARTNERS = [
     # slug, name, kind, city, website
@@ -140,7 +142,7 @@ def ensure_catalog(session: Session) -> tuple[list[Partner], list[Venue]]:
     partners = session.scalars(select(Partner).order_by(Partner.slug)).all()
     if not partners:
         for slug, name, kind, city, website in PARTNERS:
-            ops.save_partner(
+            catalog_ops.save_partner(
                 session,
                 None,
                 None,
@@ -158,7 +160,7 @@ def ensure_catalog(session: Session) -> tuple[list[Partner], list[Venue]]:
     venues = session.scalars(select(Venue).order_by(Venue.id)).all()
     if not venues:
         for name, city, address, lat, lon, cap in VENUES:
-            ops.save_venue(
+            catalog_ops.save_venue(
                 session,
                 None,
                 None,
@@ -174,7 +176,7 @@ def ensure_catalog(session: Session) -> tuple[list[Partner], list[Venue]]:
 
 
 def demo_rows(rng: random.Random, count: int, themes, partners, venues):
-    """Event rows for ``ops.import_events``; pure function of the generator's state."""
+    """Event rows for ``event_ops.import_events``; pure function of the generator's state."""
     span = (LAST - FIRST).days
     formats = [f.value for f in EventFormat]
     roles = [r.value for r in PartnerRole]
@@ -238,7 +240,7 @@ def seed_demo_data(session: Session, count: int, seed: int, progress=None) -> di
     partners, venues = ensure_catalog(session)
     themes = list(_slug_names(session))
     rng = random.Random(seed)
-    made = ops.import_events(
+    made = event_ops.import_events(
         session, demo_rows(rng, count, themes, partners, venues), progress=progress
     )
     return {"partners": len(partners), "venues": len(venues), "events": made}

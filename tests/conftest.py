@@ -18,8 +18,10 @@ import pytest
 from sqlalchemy import event, select
 
 from campaign import create_app
-from campaign import operations as ops
+from campaign.auth import operations as user_ops
+from campaign.catalog import operations as catalog_ops
 from campaign.db import get_session, make_engine
+from campaign.events import operations as event_ops
 from campaign.migrate import upgrade
 from campaign.models import Partner, Theme, User, Venue
 from tests.support.pg import PostgresServer, free_port  # noqa: F401 (used by tests)
@@ -172,7 +174,7 @@ def create_user(app):
     ):
         with app.app_context():
             session = get_session()
-            user = ops.create_user(session, None, email, password, role, name)
+            user = user_ops.create_user(session, None, email, password, role, name)
             if not active:
                 user.active = False
                 session.commit()
@@ -228,7 +230,7 @@ def create_partner(app):
         }
         values.update(overrides)
         with app.app_context():
-            return ops.save_partner(get_session(), None, None, **values)
+            return catalog_ops.save_partner(get_session(), None, None, **values)
 
     return make
 
@@ -246,7 +248,7 @@ def create_venue(app):
         }
         values.update(overrides)
         with app.app_context():
-            return ops.save_venue(get_session(), None, None, **values)
+            return catalog_ops.save_venue(get_session(), None, None, **values)
 
     return make
 
@@ -282,7 +284,7 @@ def create_event(app):
             }
             values.update(overrides)
             actor = session.get(User, owner.id) if owner else None
-            return ops.create_event(session, actor, ops.EventData(**values))
+            return event_ops.create_event(session, actor, event_ops.EventData(**values))
 
     return make
 
@@ -322,3 +324,34 @@ def wait_for(predicate, timeout=10.0, interval=0.05):
             return True
         time.sleep(interval)
     return False
+
+
+# -- form data, built once for every test that posts the event form ----------------------
+
+
+def event_form_data(session, **overrides) -> dict:
+    """What a browser posts from the event form: a confirmed round table on cyber security,
+    with Serbian text in both scripts. ``None`` leaves a field out."""
+    cyber = session.scalar(select(Theme.id).where(Theme.slug == "cyber-security"))
+    data = {
+        "title": "Okrugli sto: sajber bezbednost — Čačak, Šabac, Niš, Đerdap, Žabalj",
+        "format": "round_table",
+        "status": "confirmed",
+        "starts_at": "2020-03-10T18:00",
+        "ends_at": "2020-03-10T20:00",
+        "timezone": "Europe/Belgrade",
+        "venue": "",
+        "online_url": "",
+        "description": "Разговор о сајбер безбедности.\nDruga linija; zarez, tačka-zarez \\ kosa crta.",
+        "themes": [str(cyber)],
+        "expected_audience": "80",
+        "attendance": "",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def form_version(page: str) -> str:
+    """The row version an edit form was opened at."""
+    tag = re.search(r'<input[^>]*name="version"[^>]*>', page).group(0)
+    return re.search(r'value="(\d+)"', tag).group(1)

@@ -17,7 +17,7 @@ import requests
 from sqlalchemy import select
 
 from campaign import create_app
-from campaign import operations as ops
+from campaign.auth import operations as user_ops
 from campaign.db import get_session
 from campaign.migrate import upgrade
 from campaign.models import Theme
@@ -46,7 +46,7 @@ def prepare_database(url: str, organizers: int, demo_events: int = 0) -> dict:
         emails = []
         for n in range(organizers):
             email = f"load-{n}@example.org"
-            ops.create_user(session, None, email, PASSWORD, "organizer", f"Organizer {n}")
+            user_ops.create_user(session, None, email, PASSWORD, "organizer", f"Organizer {n}")
             emails.append(email)
         if demo_events:
             from campaign.demo import seed_demo_data

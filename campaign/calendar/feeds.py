@@ -1,0 +1,305 @@
+"""What a calendar feed contains: an EventFilter and a render context in, an ETag and
+bytes out. No HTTP here (see calendar.views); the ICS export calls this too.
+
+Speed without shared state in memory, in three layers:
+
+1. ``feed_state.generation`` (one row in the database) rises in the same transaction as
+   every write to what a feed shows (see calendar.tracking), and its ``changed_at`` is
+   the feeds' Last-Modified. A request reads that row first: if this worker already
+   answered the same calendar at the same generation, the ETag and body are known and an
+   unchanged feed costs one small query.
+2. Otherwise the request reads ``(id, uid, version)`` of the matching events and hashes
+   them with everything else the bytes depend on into a strong ETag. The ETag depends on
+   content only, so it is the same in every worker and after a restart, a change to
+   another theme's event leaves it alone, and a conditional request gets its 304 without
+   any rendering.
+3. The body joins VEVENT bytes kept per worker under ``(render key, id, uid, version)``.
+   The row version rises on every write to an event (SQLAlchemy's optimistic-locking
+   column) and the render key covers the rest a VEVENT shows (site URL, organizer, names
+   of themes, partners and venues), so an entry can never be stale: after an edit only
+   that event is rendered again. A new worker starts cold and renders everything once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, subqueryload
+
+from ..catalog.models import Partner, Theme, Venue
+from ..events.filters import EventFilter
+from ..events.models import Event, EventPartner
+from . import ical
+from .models import FeedState
+
+# Loading by id is cheaper for a few edited events; a cold cache loads the whole filter.
+LOAD_BY_ID_LIMIT = 500
+
+try:
+    _TZDATA = metadata.version("tzdata")
+except metadata.PackageNotFoundError:  # pragma: no cover - the system zoneinfo is used
+    _TZDATA = "system"
+
+
+class _LRU:
+    """A small thread-safe LRU of immutable values, bounded by count and by bytes."""
+
+    def __init__(self, max_items: int, max_bytes: int):
+        self.max_items, self.max_bytes = max_items, max_bytes
+        self._data: OrderedDict = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is None:
+                return None
+            self._data.move_to_end(key)
+            return hit[0]
+
+    def put(self, key, value, size: int) -> None:
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._data:
+                return
+            self._data[key] = (value, size)
+            self._bytes += size
+            while len(self._data) > self.max_items or self._bytes > self.max_bytes:
+                _, (_, old) = self._data.popitem(last=False)
+                self._bytes -= old
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._bytes = 0
+
+
+# (render key, event id, uid, version) -> RenderedEvent. Immutable by construction.
+_vevents = _LRU(max_items=200_000, max_bytes=256 * 2**20)
+# ETag -> body: feeds whose events did not change are not joined again.
+_bodies = _LRU(max_items=64, max_bytes=96 * 2**20)
+# (filter key, head, render context, database, feed generation) -> ETag.
+_current = _LRU(max_items=4096, max_bytes=4096 * 200)
+
+
+def clear_caches() -> None:
+    """Forget every cached VEVENT and feed body (tests and benchmarks)."""
+    _vevents.clear()
+    _bodies.clear()
+    _current.clear()
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """How a calendar presents itself, besides its events."""
+
+    name: str
+    description: str
+    subscription: bool = True
+
+
+def calendar_text(value: str) -> str:
+    """X-WR-CALNAME and X-WR-CALDESC are read unescaped by many clients (and by icalendar
+    and vobject), so a calendar's name and description hold no comma or semicolon."""
+    return value.replace(", ", " · ").replace(",", " ·").replace(";", " ·")
+
+
+def feed_presentation(
+    flt: EventFilter, ctx: ical.RenderContext, campaign_name: str
+) -> Presentation:
+    """The name and description of the feed of ``flt``; a filter with drafts is a private
+    feed and says so."""
+    private = flt.include_drafts
+    name = campaign_name
+    described = flt.describe()
+    if described:
+        name += f" — {described}"
+    if private:
+        name += " (private feed with drafts)"
+    return Presentation(calendar_text(name), feed_description(ctx, campaign_name, private))
+
+
+def feed_description(ctx: ical.RenderContext, campaign_name: str, private: bool = False) -> str:
+    text = (
+        f"{campaign_name}: panels and round tables and seminars of Serbia's IPAP 2 "
+        "public information campaign. Cancelled events stay in the calendar marked as cancelled. "
+        f"{ctx.site_url}/events"
+    )
+    if private:
+        text += " Private feed for organizers: drafts are shown as tentative. Do not share it."
+    return calendar_text(text)
+
+
+@dataclass(frozen=True)
+class Version:
+    etag: str
+    # The last change to anything a feed shows; None without a feed_state row.
+    changed_at: datetime | None
+
+
+class Calendar:
+    """One calendar: the events of a filter, rendered in a context, presented by name.
+
+    ``current()`` answers "which version is this?" as cheaply as possible (the ETag and
+    the time of the last change) so that conditional requests need no rendering;
+    ``parts()`` gives the bytes, rendering only the events no worker cache holds.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        flt: EventFilter,
+        ctx: ical.RenderContext,
+        presentation: Presentation,
+    ):
+        self.session, self.flt, self.ctx = session, flt, ctx
+        self.head = ical.calendar_head(
+            presentation.name, presentation.description, subscription=presentation.subscription
+        )
+        self._rows: list[tuple[int, str, int]] | None = None
+        self._render_key: str | None = None
+        self.etag: str | None = None
+
+    def current(self) -> Version:
+        state = self.session.execute(
+            select(FeedState.generation, FeedState.changed_at, FeedState.epoch).where(
+                FeedState.id == 1
+            )
+        ).one_or_none()
+        # Without the row (a schema made by hand, not by init-db) feeds still work, slower.
+        generation, changed_at, epoch = state or (None, None, None)
+        # The database's URL and epoch: generation numbers of two databases (tests, a
+        # restored backup) say nothing about each other.
+        database = (str(self.session.get_bind().url), epoch)
+        key = (self.flt.cache_key, self.head, self.ctx, database, generation)
+        etag = _current.get(key) if generation is not None else None
+        if etag is None:
+            self._read_versions()
+            etag = _etag(self._render_key, self.head, self._rows)
+            if generation is not None:
+                _current.put(key, etag, 200)
+        self.etag = etag
+        # Last-Modified is the last change to anything a feed shows, not max(updated) of
+        # the events in it: an event that leaves the feed (a theme removed, a draft
+        # deleted) or a renamed venue changes the feed without raising any remaining
+        # event's `updated`, and a client asking If-Modified-Since would get 304 for good.
+        return Version(etag, min(changed_at, datetime.now(UTC)) if changed_at else None)
+
+    def body(self) -> tuple[bytes, str]:
+        """The calendar's bytes and the ETag of exactly those bytes (an event may have
+        changed since :meth:`current`)."""
+        if self.etag is not None:
+            cached = _bodies.get(self.etag)
+            if cached is not None:
+                return cached, self.etag
+        if self._rows is None:
+            self._read_versions()
+        body, etag = self._assemble()
+        _bodies.put(etag, body, len(body))
+        self.etag = etag
+        return body, etag
+
+    def _read_versions(self) -> None:
+        """The render key, and (id, uid, version) of every event of the calendar in order.
+
+        The uid is there because SQLite may give a deleted draft's id to a new event.
+        """
+        self._rows = [
+            tuple(row)
+            for row in self.session.execute(
+                self.flt.select().with_only_columns(Event.id, Event.uid, Event.version)
+            )
+        ]
+        self._render_key = _render_key(self.session, self.ctx)
+
+    def _assemble(self) -> tuple[bytes, str]:
+        """Cached VEVENTs for the rows; renders (and caches) only the ones missing."""
+        rows, render_key = self._rows, self._render_key
+        rendered: list[ical.RenderedEvent | None] = [
+            _vevents.get((render_key, *row)) for row in rows
+        ]
+        missing = [row[0] for row, r in zip(rows, rendered, strict=True) if r is None]
+        used = list(rows)
+        if missing:
+            loaded = self._load(missing)
+            for i, (eid, _uid, _version) in enumerate(rows):
+                if rendered[i] is not None:
+                    continue
+                event = loaded.get(eid)
+                if event is None:  # a draft deleted between the two queries
+                    continue
+                r = ical.render_vevent(event, self.ctx)
+                row = (event.id, event.uid, event.version)
+                _vevents.put((render_key, *row), r, len(r.vevent) + 200)
+                rendered[i] = r
+                used[i] = row
+        present = [r for r in rendered if r is not None]
+        used = [pair for pair, r in zip(used, rendered, strict=True) if r is not None]
+        body = b"".join(
+            [
+                self.head,
+                ical.timezones_for(present),
+                *(r.vevent for r in present),
+                ical.CALENDAR_TAIL,
+            ]
+        )
+        return body, _etag(render_key, self.head, used)
+
+    def _load(self, ids: list[int]) -> dict[int, Event]:
+        """Events to render, venue, themes and partners loaded in four queries whatever
+        their number."""
+        query = select(Event).options(
+            joinedload(Event.venue),
+            subqueryload(Event.themes),
+            subqueryload(Event.partner_links).joinedload(EventPartner.partner),
+        )
+        if len(ids) <= LOAD_BY_ID_LIMIT:
+            query = query.where(Event.id.in_(ids))
+        else:
+            query = query.where(*self.flt.conditions())
+        wanted = set(ids)
+        return {e.id: e for e in self.session.scalars(query) if e.id in wanted}
+
+
+def feed_of(session: Session, flt: EventFilter, config) -> Calendar:
+    """The feed of ``flt`` with an app's settings (``config``): what /calendar.ics sends
+    for that filter and what the ICS export writes."""
+    ctx = ical.RenderContext.from_config(config)
+    return Calendar(session, flt, ctx, feed_presentation(flt, ctx, config["CAMPAIGN_NAME"]))
+
+
+def _render_key(session: Session, ctx: ical.RenderContext) -> str:
+    """Everything besides the event row that its VEVENT shows, hashed.
+
+    Renaming a theme, partner or venue does not touch the events' rows, so the names
+    are part of the key (three small tables, read in three fixed queries).
+    """
+    h = hashlib.sha256()
+    h.update(repr((ical.RENDERER_VERSION, _TZDATA, ctx)).encode())
+    for rows in (
+        session.execute(select(Theme.id, Theme.name).order_by(Theme.id)),
+        session.execute(select(Partner.id, Partner.name).order_by(Partner.id)),
+        session.execute(
+            select(
+                Venue.id, Venue.name, Venue.address, Venue.city, Venue.latitude, Venue.longitude
+            ).order_by(Venue.id)
+        ),
+    ):
+        h.update(repr(rows.all()).encode())
+    return h.hexdigest()[:32]
+
+
+def _etag(render_key: str, head: bytes, rows: list[tuple[int, str, int]]) -> str:
+    h = hashlib.sha256()
+    h.update(render_key.encode())
+    h.update(head)
+    h.update("".join(f"{eid}:{uid}:{version}," for eid, uid, version in rows).encode())
+    return h.hexdigest()[:40]

@@ -1,0 +1,137 @@
+"""The calendar feeds over HTTP: /calendar.ics (public or private), theme and partner
+feeds, and one event's .ics download. Conditional GET and the private feed token live
+here; what a feed contains is calendar.feeds."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, request
+from sqlalchemy import select
+
+from ..auth.access import sees_drafts
+from ..auth.models import User
+from ..db import get_session
+from ..events.filters import EventFilter
+from ..events.lists import request_filter
+from ..events.models import Event
+from ..web import campaign_zone
+from . import feeds, ical, links, tracking
+
+bp = Blueprint("feeds", __name__)
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+PUBLIC_CACHE = "public, max-age=300"
+PRIVATE_CACHE = "private, max-age=300"
+
+
+def render_context() -> ical.RenderContext:
+    return ical.RenderContext.from_config(current_app.config)
+
+
+def serve(calendar: feeds.Calendar, *, cache_control: str, filename: str | None = None):
+    """A 304 when the client's copy is current, else the bytes, with a strong ETag,
+    Last-Modified and caching headers. A fixed number of SQL queries whatever the number
+    of events."""
+    version = calendar.current()
+    headers = {"ETag": f'"{version.etag}"', "Cache-Control": cache_control}
+    if request.if_none_match:
+        # RFC 9110 13.1.2: If-None-Match wins over If-Modified-Since.
+        if request.if_none_match.contains_weak(version.etag):
+            return "", 304, headers
+    elif (
+        version.changed_at
+        and request.if_modified_since
+        and version.changed_at <= request.if_modified_since
+    ):
+        return "", 304, headers
+    body, etag = calendar.body()
+    # If an event changed between the two queries, the ETag names what was sent.
+    headers["ETag"] = f'"{etag}"'
+    response = current_app.response_class(body, status=200, content_type=CONTENT_TYPE)
+    response.headers.update(headers)
+    if version.changed_at is not None:
+        response.last_modified = version.changed_at
+    if filename:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _token_user() -> User | None:
+    """The organizer whose feed token is in the URL; 403 for any token that is not one."""
+    tokens = request.args.getlist("token")
+    if not tokens:
+        return None
+    token = tokens[0]
+    if len(tokens) == 1 and token and len(token) <= 64 and token.isascii():
+        user = get_session().scalar(select(User).where(User.feed_token == token))
+        if user is not None and user.active:
+            return user
+    # Plain text, as for bad filters, so that a calendar client can show the reason.
+    abort(
+        current_app.response_class(
+            "token: this private feed address is no longer valid; "
+            "copy the current one from your account page.\n",
+            status=403,
+            content_type="text/plain; charset=utf-8",
+        )
+    )
+
+
+def _feed(fixed: dict | None = None):
+    private = _token_user() is not None
+    # Without a valid token a feed is public even for a logged-in organizer: it is sent
+    # with "Cache-Control: public" and must never carry drafts.
+    flt = request_filter(fixed=fixed, drafts=private)
+    return serve(
+        feeds.feed_of(get_session(), flt, current_app.config),
+        cache_control=PRIVATE_CACHE if private else PUBLIC_CACHE,
+    )
+
+
+@bp.get("/calendar.ics")
+def calendar_feed():
+    return _feed()
+
+
+@bp.get("/themes/<slug>/calendar.ics")
+def theme_feed(slug: str):
+    return _feed({"theme": [slug]})
+
+
+@bp.get("/partners/<slug>/calendar.ics")
+def partner_feed(slug: str):
+    return _feed({"partner": [slug]})
+
+
+@bp.get("/events/<int:event_id>.ics")
+def event_download(event_id: int):
+    session = get_session()
+    row = session.execute(
+        select(Event.status, Event.title).where(Event.id == event_id)
+    ).one_or_none()
+    draft = row is not None and row.status == "draft"
+    if row is None or (draft and not sees_drafts()):
+        abort(404)
+    ctx = render_context()
+    name = current_app.config["CAMPAIGN_NAME"]
+    flt = EventFilter(include_drafts=draft, campaign_zone=campaign_zone(), event_ids=(event_id,))
+    presentation = feeds.Presentation(
+        feeds.calendar_text(f"{name} — {row.title}"),
+        feeds.feed_description(ctx, name),
+        subscription=False,
+    )
+    return serve(
+        feeds.Calendar(session, flt, ctx, presentation),
+        cache_control="private, no-cache" if draft else PUBLIC_CACHE,
+        filename=f"ipap2-event-{event_id}.ics",
+    )
+
+
+def init_app(app) -> None:
+    tracking.track(app.extensions["campaign.sessionmaker"])
+    app.jinja_env.globals.update(
+        feed_url=links.feed_url,
+        subscribe_links=links.subscribe_links,
+        private_feed_url=links.private_feed_url,
+        add_to_calendar_links=links.add_to_calendar_links,
+    )
+    app.register_blueprint(bp)

@@ -1,0 +1,153 @@
+"""Writes to themes, partners and venues. One transaction each, logged."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..auth.models import User
+from ..core import validation as rules
+from ..core.audit import log, who
+from ..core.errors import NotAllowed, ValidationError
+from ..events.models import Event, EventPartner, event_themes
+from ..events.operations import refresh_search_text
+from .models import Partner, PartnerKind, Theme, Venue
+
+
+def _check_unique(session: Session, model, column, value, current_id, errors, name) -> None:
+    q = select(func.count()).select_from(model).where(column == value)
+    if current_id is not None:
+        q = q.where(model.id != current_id)
+    if session.scalar(q):
+        errors[name] = f"'{value}' is already used by another {model.__name__.lower()}."
+
+
+def _check_texts(values: dict, lines: tuple, texts: tuple, errors: dict[str, str]) -> None:
+    for name in lines + texts:
+        if isinstance(values.get(name), str):
+            rules.add(errors, name, rules.text(values[name], multiline=name in texts))
+
+
+def _save(session: Session, actor: User | None, obj, what: str) -> None:
+    session.add(obj)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationError(
+            {"slug": "That slug was taken a moment ago; choose another."}
+        ) from None
+    log.info("%s.saved actor=%s id=%s", what, who(actor), obj.id)
+
+
+def save_theme(session: Session, actor: User | None, theme: Theme | None, **values) -> Theme:
+    errors: dict[str, str] = {}
+    values["slug"] = values.get("slug", "").strip()
+    values["name"] = values.get("name", "").strip()
+    rules.add(errors, "slug", rules.slug(values["slug"]))
+    rules.add(errors, "name", rules.name(values["name"]))
+    values["colour"] = (values.get("colour") or "#1f5f99").lower()
+    rules.add(errors, "colour", rules.colour(values["colour"]))
+    _check_texts(values, ("name",), ("description", "key_messages"), errors)
+    if "slug" not in errors:
+        _check_unique(
+            session, Theme, Theme.slug, values["slug"], theme and theme.id, errors, "slug"
+        )
+    if errors:
+        raise ValidationError(errors)
+    theme = theme or Theme()
+    for k, v in values.items():
+        setattr(theme, k, v)
+    _save(session, actor, theme, "theme")
+    return theme
+
+
+def save_partner(
+    session: Session, actor: User | None, partner: Partner | None, **values
+) -> Partner:
+    errors: dict[str, str] = {}
+    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+    rules.add(errors, "slug", rules.slug(values.get("slug", "")))
+    rules.add(errors, "name", rules.name(values.get("name") or ""))
+    if values.get("kind") not in PartnerKind.__members__:
+        errors["kind"] = "Choose what kind of partner this is."
+    if values.get("website"):
+        rules.add(errors, "website", rules.web_url(values["website"], "The website"))
+    _check_texts(
+        values, ("name", "city", "contact_name", "contact_phone", "website"), ("notes",), errors
+    )
+    if values.get("contact_email"):
+        rules.add(errors, "contact_email", rules.email(values["contact_email"]))
+    if "slug" not in errors:
+        _check_unique(
+            session, Partner, Partner.slug, values["slug"], partner and partner.id, errors, "slug"
+        )
+    if errors:
+        raise ValidationError(errors)
+    renamed = partner is not None and partner.name != values.get("name")
+    partner = partner or Partner()
+    for k, v in values.items():
+        setattr(partner, k, v)
+    if renamed:
+        session.flush()
+        refresh_search_text(
+            session,
+            Event.id.in_(
+                select(EventPartner.event_id).where(EventPartner.partner_id == partner.id)
+            ),
+        )
+    _save(session, actor, partner, "partner")
+    return partner
+
+
+def save_venue(session: Session, actor: User | None, venue: Venue | None, **values) -> Venue:
+    errors: dict[str, str] = {}
+    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+    rules.add(errors, "name", rules.name(values.get("name") or ""))
+    if not values.get("city") or len(values["city"]) > 100:
+        errors["city"] = "Give the city (1 to 100 characters)."
+    lat, lon = values.get("latitude"), values.get("longitude")
+    if lat is not None and not -90 <= lat <= 90:
+        errors["latitude"] = "Latitude lies between -90 and 90."
+    if lon is not None and not -180 <= lon <= 180:
+        errors["longitude"] = "Longitude lies between -180 and 180."
+    if (lat is None) != (lon is None):
+        errors["longitude" if lon is None else "latitude"] = (
+            "Give both latitude and longitude, or neither."
+        )
+    _check_texts(values, ("name", "city", "address"), (), errors)
+    rules.add(errors, "capacity", rules.people(values.get("capacity")))
+    if errors:
+        raise ValidationError(errors)
+    renamed = venue is not None and venue.name != values.get("name")
+    venue = venue or Venue()
+    for k, v in values.items():
+        setattr(venue, k, v)
+    if renamed:
+        session.flush()
+        refresh_search_text(session, Event.venue_id == venue.id)
+    _save(session, actor, venue, "venue")
+    return venue
+
+
+def delete_catalog_entry(session: Session, actor: User | None, obj) -> None:
+    """Delete a theme, partner or venue that no event uses."""
+    if isinstance(obj, Theme):
+        used = (
+            select(func.count()).select_from(event_themes).where(event_themes.c.theme_id == obj.id)
+        )
+    elif isinstance(obj, Partner):
+        used = (
+            select(func.count()).select_from(EventPartner).where(EventPartner.partner_id == obj.id)
+        )
+    else:
+        used = select(func.count()).select_from(Event).where(Event.venue_id == obj.id)
+    n = session.scalar(used)
+    if n:
+        raise NotAllowed(
+            f"{n} event(s) use this {type(obj).__name__.lower()}; it cannot be deleted."
+        )
+    session.delete(obj)
+    session.commit()
+    log.info("%s.deleted actor=%s id=%s", type(obj).__name__.lower(), who(actor), obj.id)

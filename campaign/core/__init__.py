@@ -1,0 +1,1 @@
+"""The shared core: the models' base, the domain's validation rules and its errors."""

@@ -1,0 +1,100 @@
+"""Error pages: every failure a person can meet answers with a page (or, for feeds and
+exports, plain text a calendar client shows), never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, make_response, render_template, request
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from .events.filters import FilterError
+
+
+def _database_unavailable(exc: Exception):
+    """A lost or refused database connection: 503 and a page, never a stack trace."""
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        try:
+            db_session.rollback()
+        except Exception:  # the connection is gone; pre-ping replaces it on next checkout
+            db_session.invalidate()
+        db_session.close()
+    # Loading the account again would need the database: render the page as anonymous.
+    g._login_user = current_app.login_manager.anonymous_user()
+    current_app.logger.warning("database unavailable: %s", str(exc).splitlines()[0][:300])
+    response = make_response(
+        render_template(
+            "error.html",
+            code=503,
+            message="The database is unavailable; try again in a minute.",
+        ),
+        503,
+    )
+    response.headers["Retry-After"] = str(current_app.config["DATABASE_RETRY_AFTER"])
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(404)
+    def _not_found(_exc):
+        return render_template("error.html", code=404, message="There is no such page."), 404
+
+    @app.errorhandler(FilterError)
+    def _bad_filter(exc: FilterError):
+        # Feeds and exports answer in plain text so a calendar client shows the reason.
+        if request.path.rsplit(".", 1)[-1] in ("ics", "csv", "xlsx", "json"):
+            return (str(exc), 400, {"Content-Type": "text/plain; charset=utf-8"})
+        return render_template("error.html", code=400, message=str(exc)), 400
+
+    @app.errorhandler(400)
+    def _bad_request(exc):
+        return render_template("error.html", code=400, message=exc.description), 400
+
+    @app.errorhandler(403)
+    def _forbidden(_exc):
+        return render_template("error.html", code=403, message="You may not see this page."), 403
+
+    @app.errorhandler(405)
+    def _method(_exc):
+        return render_template(
+            "error.html", code=405, message="This address does not take that method."
+        ), 405
+
+    @app.errorhandler(413)
+    def _too_large(_exc):
+        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return render_template(
+            "error.html", code=413, message=f"What you sent is too large (at most {limit} MB)."
+        ), 413
+
+    @app.errorhandler(429)
+    def _too_many(exc):
+        response = make_response(
+            render_template(
+                "error.html",
+                code=429,
+                message="Too many failed log-in attempts. Wait a minute, then try again.",
+            ),
+            429,
+        )
+        retry = getattr(exc, "retry_after", None)
+        response.headers.setdefault("Retry-After", str(retry or 60))
+        return response
+
+    app.register_error_handler(OperationalError, _database_unavailable)
+
+    @app.errorhandler(DBAPIError)
+    def _dbapi_error(exc: DBAPIError):
+        if exc.connection_invalidated or isinstance(exc.orig, _disconnect_errors()):
+            return _database_unavailable(exc)
+        raise exc
+
+
+def _disconnect_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = []
+    try:
+        import psycopg
+
+        errors += [psycopg.OperationalError, psycopg.InterfaceError]
+    except ImportError:  # SQLite only
+        pass
+    return tuple(errors)

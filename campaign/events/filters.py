@@ -1,0 +1,322 @@
+"""The one event filter: query-string parameters in, a validated filter and a select() out.
+
+Every list of events (HTML list, month view, feeds, exports, dashboard, CLI export) parses
+its parameters here, so a parameter means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
+
+from ..catalog.models import Partner, Theme, Venue
+from ..core.text import fold
+from .models import (
+    MAX_EVENT_DURATION,
+    Event,
+    EventFormat,
+    EventPartner,
+    EventStatus,
+    event_themes,
+)
+
+PUBLIC_STATUSES = (EventStatus.confirmed.value, EventStatus.cancelled.value)
+MAX_VALUES = 50
+MAX_QUERY_LENGTH = 200
+MAX_PAGE = 100_000
+FILTER_PARAMS = ("theme", "partner", "format", "city", "status", "from", "to", "q")
+
+
+class FilterError(ValueError):
+    """A filter parameter has a value we cannot use; the message names the parameter."""
+
+    def __init__(self, param: str, message: str):
+        self.param = param
+        super().__init__(f"{param}: {message}")
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    themes: tuple[Theme, ...] = ()
+    partners: tuple[Partner, ...] = ()
+    formats: tuple[str, ...] = ()
+    cities: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    words: tuple[str, ...] = ()
+    page: int = 1
+    include_drafts: bool = False
+    campaign_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Belgrade"))
+    # The raw values, to rebuild links (export, feed, next page) that keep the filter.
+    args: tuple[tuple[str, str], ...] = ()
+    # Set by code, never by a parameter: one event's own calendar (its .ics download).
+    event_ids: tuple[int, ...] = ()
+
+    # -- parsing -------------------------------------------------------------------------
+
+    @classmethod
+    def parse(
+        cls,
+        args,
+        session: Session,
+        *,
+        include_drafts: bool,
+        campaign_zone: ZoneInfo,
+        fixed: dict | None = None,
+    ) -> EventFilter:
+        """Validate ``args`` (a MultiDict or a dict of lists) and look up slugs.
+
+        ``fixed`` adds constraints from the URL itself, e.g. ``{"theme": ["eadrcc"]}`` on
+        ``/themes/eadrcc/calendar.ics``. Raises :class:`FilterError` on any bad value.
+        """
+
+        def raw(name: str) -> list[str]:
+            if hasattr(args, "getlist"):
+                got = args.getlist(name)
+            else:
+                got = args.get(name) or []
+                if isinstance(got, str):
+                    got = [got]
+            got = [v.strip() for v in got]
+            got = [v for v in got if v]
+            if len(got) > MAX_VALUES:
+                raise FilterError(name, f"at most {MAX_VALUES} values are allowed")
+            for v in got:
+                if len(v) > MAX_QUERY_LENGTH or "\x00" in v:
+                    raise FilterError(name, "value is too long or contains invalid characters")
+            return list(dict.fromkeys(got))
+
+        def values(name: str) -> list[str]:
+            return list(dict.fromkeys([*(fixed or {}).get(name, ()), *raw(name)]))
+
+        themes = _lookup_slugs(session, Theme, "theme", values("theme"))
+        partners = _lookup_slugs(session, Partner, "partner", values("partner"))
+
+        formats = values("format")
+        for f in formats:
+            if f not in EventFormat.__members__:
+                raise FilterError(
+                    "format", f"unknown format '{f}'; use panel, round_table or seminar"
+                )
+
+        statuses = values("status")
+        allowed = [s.value for s in EventStatus] if include_drafts else list(PUBLIC_STATUSES)
+        for s in statuses:
+            if s not in EventStatus.__members__:
+                raise FilterError("status", f"unknown status '{s}'; use {', '.join(allowed)}")
+            if s not in allowed:
+                raise FilterError("status", f"'{s}' events are visible to organizers only")
+
+        cities = values("city")
+        if cities:
+            known = set(
+                session.scalars(
+                    select(func.lower(Venue.city)).where(
+                        func.lower(Venue.city).in_([c.lower() for c in cities])
+                    )
+                )
+            )
+            for c in cities:
+                if c.lower() not in known:
+                    raise FilterError("city", f"no venue is in a city called '{c}'")
+
+        date_from = _parse_date("from", values("from"))
+        date_to = _parse_date("to", values("to"))
+        if date_from and date_to and date_from > date_to:
+            raise FilterError("from", f"'from' ({date_from}) is after 'to' ({date_to})")
+
+        q = values("q")
+        if len(q) > 1:
+            raise FilterError("q", "give the search words in one 'q' parameter")
+        words = tuple(dict.fromkeys(q[0].split())) if q else ()
+        if len(words) > 20:
+            raise FilterError("q", "at most 20 search words are allowed")
+
+        pages = values("page")
+        page = 1
+        if len(pages) > 1:
+            raise FilterError("page", "give one page number")
+        if pages:
+            if (
+                not pages[0].isascii()
+                or not pages[0].isdigit()
+                or not 1 <= int(pages[0]) <= MAX_PAGE
+            ):
+                raise FilterError("page", f"'{pages[0]}' is not a page number")
+            page = int(pages[0])
+
+        kept = tuple((name, v) for name in FILTER_PARAMS for v in raw(name))
+
+        return cls(
+            themes=tuple(themes),
+            partners=tuple(partners),
+            formats=tuple(formats),
+            cities=tuple(cities),
+            statuses=tuple(statuses),
+            date_from=date_from,
+            date_to=date_to,
+            words=words,
+            page=page,
+            include_drafts=include_drafts,
+            campaign_zone=campaign_zone,
+            args=kept,
+        )
+
+    # -- querying ------------------------------------------------------------------------
+
+    @property
+    def cache_key(self) -> tuple:
+        """What decides which events match, as plain values: two filters with the same key
+        select the same events (the page number is not part of it)."""
+        return (
+            tuple(sorted(t.id for t in self.themes)),
+            tuple(sorted(p.id for p in self.partners)),
+            tuple(sorted(self.formats)),
+            tuple(sorted({c.lower() for c in self.cities})),
+            tuple(sorted(self.statuses)),
+            self.date_from,
+            self.date_to,
+            tuple(sorted(fold(w) for w in self.words)),
+            self.include_drafts,
+            self.campaign_zone.key,
+            self.event_ids,
+        )
+
+    def conditions(self) -> list:
+        conds = []
+        if self.event_ids:
+            conds.append(Event.id.in_(self.event_ids))
+        if self.statuses:
+            conds.append(Event.status.in_(self.statuses))
+        elif not self.include_drafts:
+            conds.append(Event.status.in_(PUBLIC_STATUSES))
+        if self.formats:
+            conds.append(Event.format.in_(self.formats))
+        if self.themes:
+            conds.append(
+                exists().where(
+                    event_themes.c.event_id == Event.id,
+                    event_themes.c.theme_id.in_([t.id for t in self.themes]),
+                )
+            )
+        if self.partners:
+            conds.append(
+                exists().where(
+                    EventPartner.event_id == Event.id,
+                    EventPartner.partner_id.in_([p.id for p in self.partners]),
+                )
+            )
+        if self.cities:
+            conds.append(
+                Event.venue_id.in_(
+                    select(Venue.id).where(
+                        func.lower(Venue.city).in_([c.lower() for c in self.cities])
+                    )
+                )
+            )
+        # An event belongs to a date range when any part of it falls inside the range. The
+        # bound on its start is implied by MAX_EVENT_DURATION and lets the start index work.
+        if self.date_from:
+            start = self._midnight(self.date_from)
+            conds.append(Event.ends_at > start)
+            conds.append(Event.starts_at > start - MAX_EVENT_DURATION)
+        if self.date_to:
+            conds.append(Event.starts_at < self._midnight(self.date_to + timedelta(days=1)))
+        for word in self.words:
+            conds.append(Event.search_text.contains(fold(word), autoescape=True))
+        return conds
+
+    def select(self) -> Select:
+        """Matching events in start order, with nothing loaded eagerly."""
+        return select(Event).where(*self.conditions()).order_by(Event.starts_at, Event.id)
+
+    def select_loaded(self, *, unbounded: bool = False) -> Select:
+        """Matching events with venue, themes and partners loaded in a fixed number of queries.
+
+        ``unbounded`` is for lists without a page size (month view, feeds): see
+        :func:`event_list_loading`.
+        """
+        return self.select().options(*event_list_loading(unbounded=unbounded))
+
+    def page_of(self, session: Session, per_page: int) -> tuple[list[Event], int, int]:
+        """This filter's page of events (fully loaded), the number of matches and pages."""
+        count = self.count(session)
+        events = session.scalars(
+            self.select_loaded().limit(per_page).offset((self.page - 1) * per_page)
+        ).all()
+        return events, count, max(1, -(-count // per_page))
+
+    def count(self, session: Session) -> int:
+        return session.scalar(select(func.count()).select_from(Event).where(*self.conditions()))
+
+    def _midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=self.campaign_zone)
+
+    # -- describing ----------------------------------------------------------------------
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(value for name, value in self.args)
+
+    def describe(self) -> str:
+        """Words for a calendar name or a file name: "Cyber security, Novi Sad"."""
+        parts = [t.name for t in self.themes]
+        parts += [p.name for p in self.partners]
+        parts += [EventFormat(f).label for f in self.formats]
+        parts += list(self.cities)
+        parts += [EventStatus(s).label for s in self.statuses]
+        if self.date_from or self.date_to:
+            parts.append(f"{self.date_from or '…'} – {self.date_to or '…'}")
+        if self.words:
+            parts.append("“" + " ".join(self.words) + "”")
+        return ", ".join(parts)
+
+    def query_args(self, **extra) -> list[tuple[str, str]]:
+        pairs = list(self.args)
+        for k, v in extra.items():
+            if v is not None:
+                pairs.append((k, str(v)))
+        return pairs
+
+
+def event_list_loading(*, unbounded: bool = False):
+    """Eager loading for a list of events: venue joined, themes and partners one query each.
+
+    selectinload sends its IN lists in chunks of 500 ids, so a list longer than that would
+    cost more statements; lists without a page size use subqueryload, which re-runs the
+    list's own query as a subquery once per collection whatever the number of rows.
+    """
+    collection = subqueryload if unbounded else selectinload
+    return (
+        joinedload(Event.venue),
+        collection(Event.themes),
+        collection(Event.partner_links).joinedload(EventPartner.partner),
+    )
+
+
+def _lookup_slugs(session: Session, model, param: str, slugs: list[str]):
+    if not slugs:
+        return []
+    found = {row.slug: row for row in session.scalars(select(model).where(model.slug.in_(slugs)))}
+    for slug in slugs:
+        if slug not in found:
+            raise FilterError(param, f"unknown {param} '{slug}'")
+    return [found[s] for s in slugs]
+
+
+def _parse_date(param: str, got: list[str]) -> date | None:
+    if not got:
+        return None
+    if len(got) > 1:
+        raise FilterError(param, f"give one '{param}' date")
+    try:
+        if len(got[0]) != 10:
+            raise ValueError
+        return date.fromisoformat(got[0])
+    except ValueError:
+        raise FilterError(param, f"'{got[0]}' is not a date in the form YYYY-MM-DD") from None

@@ -1,0 +1,107 @@
+"""The event form. Field labels are part of the public contract."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ..core import validation as rules
+from ..core.forms import MultiCheckboxField, Rule
+from .models import EventFormat, EventStatus, PartnerRole
+
+
+class EventForm(FlaskForm):
+    title = StringField(
+        "Title",
+        validators=[
+            DataRequired(message="Give the event a title."),
+            Length(max=200, message="The title can have at most 200 characters."),
+        ],
+    )
+    format = SelectField("Format", choices=[(f.value, f.label) for f in EventFormat])
+    status = SelectField("Status", choices=[(s.value, s.label) for s in EventStatus])
+    starts_at = DateTimeLocalField(
+        "Start",
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[InputRequired(message="Give the start date and time.")],
+    )
+    ends_at = DateTimeLocalField(
+        "End",
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[InputRequired(message="Give the end date and time.")],
+    )
+    timezone = StringField(
+        "Time zone",
+        default="Europe/Belgrade",
+        validators=[
+            DataRequired(message="Give a time zone such as Europe/Belgrade."),
+            Length(max=64),
+        ],
+    )
+    venue = SelectField("Venue", choices=[], validate_choice=True)
+    online_url = StringField("Online link", validators=[Optional(), Length(max=500)])
+    description = TextAreaField(
+        "Description",
+        validators=[
+            Length(max=100_000, message="The description is too long (at most 100,000 characters).")
+        ],
+    )
+    themes = MultiCheckboxField("Themes", choices=[], coerce=int)
+    partners_host = SelectMultipleField(PartnerRole.host.label, choices=[], coerce=int)
+    partners_co_organizer = SelectMultipleField(
+        PartnerRole.co_organizer.label, choices=[], coerce=int
+    )
+    partners_speakers = SelectMultipleField(PartnerRole.speakers.label, choices=[], coerce=int)
+    partners_media_partner = SelectMultipleField(
+        PartnerRole.media_partner.label, choices=[], coerce=int
+    )
+    expected_audience = IntegerField(
+        "Expected audience", validators=[Optional(), Rule(rules.people)]
+    )
+    attendance = IntegerField("Attendance", validators=[Optional(), Rule(rules.people)])
+    version = HiddenField()
+
+    PARTNER_FIELDS = tuple(f"partners_{role.value}" for role in PartnerRole)
+
+    def set_choices(self, themes, partners, venues) -> None:
+        self.themes.choices = [(t.id, t.name) for t in themes]
+        partner_choices = [(p.id, p.name) for p in partners]
+        for name in self.PARTNER_FIELDS:
+            getattr(self, name).choices = partner_choices
+        self.venue.choices = [("", "— none (online only) —")] + [
+            (str(v.id), v.label) for v in venues
+        ]
+
+    def zone(self) -> ZoneInfo | None:
+        name = (self.timezone.data or "").strip()
+        return ZoneInfo(name) if rules.is_iana_zone(name) else None
+
+    def instant(self, field) -> datetime | None:
+        """The field's wall-clock time read in the form's zone, as an aware UTC datetime.
+
+        A time the clocks skip (02:30 on the last Sunday of March in Belgrade) is refused;
+        a time that happens twice (October) means the first one, as RFC 5545 says.
+        """
+        zone, naive = self.zone(), field.data
+        if zone is None or naive is None:
+            return None
+        local = naive.replace(tzinfo=zone)
+        if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+            field.errors = list(field.errors) + [
+                f"{naive:%H:%M} does not exist on {naive:%d %B %Y} in {zone.key}: "
+                "the clocks skip that hour."
+            ]
+            return None
+        return local.astimezone(UTC)

@@ -1,0 +1,222 @@
+"""Events: panels, round tables and seminars, their themes, partners and history."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User
+from ..catalog.models import Partner, Theme, Venue
+from ..core.models import Base, UTCDateTime, enum_check, utcnow
+
+
+class EventFormat(enum.StrEnum):
+    panel = "panel"
+    round_table = "round_table"
+    seminar = "seminar"
+
+    @property
+    def label(self) -> str:
+        return {"panel": "Panel", "round_table": "Round table", "seminar": "Seminar"}[self.value]
+
+
+class EventStatus(enum.StrEnum):
+    draft = "draft"
+    confirmed = "confirmed"
+    cancelled = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class PartnerRole(enum.StrEnum):
+    host = "host"
+    co_organizer = "co_organizer"
+    speakers = "speakers"
+    media_partner = "media_partner"
+
+    @property
+    def label(self) -> str:
+        return {
+            "host": "Host",
+            "co_organizer": "Co-organizer",
+            "speakers": "Speakers",
+            "media_partner": "Media partner",
+        }[self.value]
+
+
+event_themes = Table(
+    "event_themes",
+    Base.metadata,
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("theme_id", ForeignKey("themes.id", ondelete="RESTRICT"), primary_key=True, index=True),
+)
+
+
+class EventPartner(Base):
+    """A partner's part in one event: host, co-organizer, speakers or media partner."""
+
+    __tablename__ = "event_partners"
+    __table_args__ = (enum_check("role", PartnerRole),)
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partners.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+    partner: Mapped[Partner] = relationship(lazy="raise")
+
+    @property
+    def role_label(self) -> str:
+        return PartnerRole(self.role).label
+
+
+# Panels, round tables and seminars last hours, at most days; the bound lets date filters
+# use the start index for "overlaps this range" (see EventFilter.conditions).
+MAX_EVENT_DURATION = timedelta(days=14)
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        enum_check("format", EventFormat),
+        enum_check("status", EventStatus),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("expected_audience >= 0", name="expected_audience_non_negative"),
+        CheckConstraint("attendance >= 0", name="attendance_non_negative"),
+        Index("ix_events_starts_at_id", "starts_at", "id"),
+        Index("ix_events_ends_at", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=EventStatus.draft.value, index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Belgrade")
+    venue_id: Mapped[int | None] = mapped_column(
+        ForeignKey("venues.id", ondelete="RESTRICT"), index=True
+    )
+    online_url: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    expected_audience: Mapped[int | None] = mapped_column(Integer)
+    attendance: Mapped[int | None] = mapped_column(Integer)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sequence: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1)
+    # Title, description, venue and partner names, NFC + casefolded: the one column the
+    # `q` filter scans. Derived, but kept by the operations layer so search stays a plain
+    # substring scan on both backends instead of per-row Unicode folding and joins.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    venue: Mapped[Venue | None] = relationship(lazy="raise")
+    owner: Mapped[User | None] = relationship(lazy="raise")
+    themes: Mapped[list[Theme]] = relationship(
+        secondary=event_themes, lazy="raise", order_by=Theme.name
+    )
+    partner_links: Mapped[list[EventPartner]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by=EventPartner.role
+    )
+    changes: Mapped[list[EventChange]] = relationship(
+        lazy="raise",
+        cascade="all, delete-orphan",
+        back_populates="event",
+        order_by="EventChange.id.desc()",
+    )
+
+    # Optimistic locking: every UPDATE says "WHERE version = <the one I read>".
+    __mapper_args__ = {"version_id_col": version}
+
+    @staticmethod
+    def new_uid() -> str:
+        return f"{uuid.uuid4()}@ipap2-campaign"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def local_start(self) -> datetime:
+        return self.starts_at.astimezone(self.zone)
+
+    @property
+    def local_end(self) -> datetime:
+        return self.ends_at.astimezone(self.zone)
+
+    @property
+    def format_label(self) -> str:
+        return EventFormat(self.format).label
+
+    @property
+    def status_label(self) -> str:
+        return EventStatus(self.status).label
+
+    # Relationships come back in whatever order the database likes for ties; pages,
+    # feeds and exports show these orders, so the same data always gives the same bytes.
+    @property
+    def themes_in_order(self) -> list[Theme]:
+        return sorted(self.themes, key=lambda t: (t.name, t.slug))
+
+    @property
+    def partners_in_order(self) -> list[EventPartner]:
+        """Hosts first, then co-organizers, speakers and media partners; by name within."""
+        order = {role.value: n for n, role in enumerate(PartnerRole)}
+        return sorted(
+            self.partner_links,
+            key=lambda lk: (order.get(lk.role, 99), lk.partner.name, lk.partner.slug),
+        )
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == EventStatus.draft.value
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == EventStatus.cancelled.value
+
+    def __repr__(self) -> str:
+        return f"<Event {self.id} {self.title!r}>"
+
+
+class EventChange(Base):
+    """One entry of an event's history: who did what, when, and which fields changed."""
+
+    __tablename__ = "event_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(20))
+    # {"field": [old, new], ...} with values as shown to people.
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    event: Mapped[Event | None] = relationship(back_populates="changes", lazy="raise")
+    user: Mapped[User | None] = relationship(lazy="raise")

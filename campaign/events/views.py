@@ -1,0 +1,363 @@
+"""Events: the home page, the list, the month view, event pages and the organizers' forms."""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..auth.access import sees_drafts
+from ..catalog.models import Partner, Theme, Venue
+from ..core import validation as rules
+from ..core.errors import ConflictError, NotAllowed, ValidationError
+from ..db import get_session
+from ..web import campaign_zone
+from . import operations as ops
+from .clashes import clashes_of, find_clashes
+from .filters import FilterError, event_list_loading
+from .forms import EventForm
+from .lists import events_page, filter_choices, request_filter, visible_filter
+from .models import MAX_EVENT_DURATION, Event, EventChange, EventStatus, PartnerRole
+
+bp = Blueprint("events", __name__)
+EVENTS_PER_DAY = 4  # in the month grid; the rest are one click away in the list
+
+
+def _visible(event: Event | None) -> Event:
+    if event is None or (event.is_draft and not sees_drafts()):
+        abort(404)
+    return event
+
+
+def load_event(event_id: int, *, history: bool = False) -> Event:
+    options = list(event_list_loading()) + [joinedload(Event.owner)]
+    if history:
+        options.append(selectinload(Event.changes).joinedload(EventChange.user))
+    event = get_session().scalar(select(Event).where(Event.id == event_id).options(*options))
+    return _visible(event)
+
+
+@bp.get("/")
+def home():
+    session = get_session()
+    now = datetime.now(UTC)
+    visible = visible_filter().select_loaded()
+    upcoming = session.scalars(
+        visible.where(Event.ends_at >= now, Event.starts_at > now - MAX_EVENT_DURATION).limit(10)
+    ).all()
+    recent = []
+    if not upcoming:
+        recent = session.scalars(
+            visible.where(Event.ends_at < now)
+            .order_by(None)
+            .order_by(Event.starts_at.desc(), Event.id.desc())
+            .limit(10)
+        ).all()
+    themes = session.scalars(select(Theme).order_by(Theme.name)).all()
+    return render_template("events/home.html", upcoming=upcoming, recent=recent, themes=themes)
+
+
+@bp.get("/events")
+def list_events():
+    page = events_page()
+    # Clashes are planning information: organizers see them marked, the public does not.
+    show_clashes = page["events"] and sees_drafts()
+    clashes = find_clashes(get_session(), page["events"]) if show_clashes else {}
+    return render_template(
+        "events/list.html", clashes=clashes, **page, **filter_choices()
+    ), 400 if page["error"] else 200
+
+
+def parse_month(value: str) -> date:
+    """'2020-03' → 1 March 2020; FilterError naming ``month`` otherwise."""
+    try:
+        if len(value) != 7 or value[4] != "-":
+            raise ValueError
+        first = date.fromisoformat(value + "-01")
+    except ValueError:
+        raise FilterError("month", f"'{value}' is not a month in the form YYYY-MM") from None
+    if not 1900 <= first.year <= 2999:
+        raise FilterError("month", f"'{value}' is outside the years 1900–2999")
+    return first
+
+
+@bp.get("/events/calendar")
+def month():
+    zone = campaign_zone()
+    today = datetime.now(zone).date()
+    months = request.args.getlist("month")
+    try:
+        if len(months) > 1:
+            raise FilterError("month", "give one month")
+        args = request.args.copy()
+        args.pop("month", None)
+        flt = request_filter(args=args)
+        month_arg = months[0].strip() if months else ""
+        if month_arg:
+            first = parse_month(month_arg)
+        else:
+            # A list URL with from/to opens on its first month rather than today's.
+            first = (flt.date_from or flt.date_to or today).replace(day=1)
+    except FilterError as exc:
+        return (
+            render_template("events/month.html", error=exc, flt=None, **filter_choices()),
+            400,
+        )
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    # from/to, when given, narrow the month further; the grid always shows the whole month.
+    in_month = dataclasses.replace(
+        flt,
+        date_from=max(first, flt.date_from or first),
+        date_to=min(last, flt.date_to or last),
+    )
+    # Two steps: the month's (id, start, end) rows, light however busy the month; then the
+    # few events each day shows, fully loaded. A busy day links to the rest in the list.
+    session = get_session()
+    rows = []
+    if in_month.date_from <= in_month.date_to:
+        rows = session.execute(
+            in_month.select().with_only_columns(Event.id, Event.starts_at, Event.ends_at)
+        ).all()
+    list_args = [(k, v) for k, v in flt.args if k not in ("from", "to")]
+    list_args += [("from", in_month.date_from.isoformat()), ("to", in_month.date_to.isoformat())]
+    ids_by_day: dict[date, list[int]] = {}
+    for event_id, starts_at, ends_at in rows:
+        day = max(starts_at.astimezone(zone).date(), first)
+        end_day = min((ends_at - timedelta(microseconds=1)).astimezone(zone).date(), last)
+        while day <= end_day:
+            ids_by_day.setdefault(day, []).append(event_id)
+            day += timedelta(days=1)
+    shown = {i for ids in ids_by_day.values() for i in ids[:EVENTS_PER_DAY]}
+    loaded = {
+        e.id: e
+        for e in session.scalars(
+            select(Event).where(Event.id.in_(shown)).options(*event_list_loading())
+        )
+    }
+    by_day = {day: [loaded[i] for i in ids[:EVENTS_PER_DAY]] for day, ids in ids_by_day.items()}
+    day_counts = {day: len(ids) for day, ids in ids_by_day.items()}
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    return render_template(
+        "events/month.html",
+        error=None,
+        flt=flt,
+        first=first,
+        last=last,
+        weeks=weeks,
+        by_day=by_day,
+        day_counts=day_counts,
+        today=today,
+        prev_month=(first - timedelta(days=1)).replace(day=1),
+        next_month=last + timedelta(days=1),
+        count=len(rows),
+        list_url=url_for("events.list_events") + "?" + urlencode(list_args),
+        day_args=lambda day: (
+            [(k, v) for k, v in list_args if k not in ("from", "to")]
+            + [("from", day.isoformat()), ("to", day.isoformat())]
+        ),
+        **filter_choices(),
+    )
+
+
+@bp.get("/events/<int:event_id>")
+def show(event_id: int):
+    event = load_event(event_id, history=sees_drafts())
+    clashes = clashes_of(get_session(), event) if sees_drafts() else []
+    return render_template(
+        "events/show.html",
+        event=event,
+        clashes=clashes,
+    )
+
+
+# -- organizers ------------------------------------------------------------------------
+
+
+def _prepare_form(form: EventForm) -> dict:
+    session = get_session()
+    themes = session.scalars(select(Theme).order_by(Theme.name)).all()
+    partners = session.scalars(select(Partner).order_by(Partner.name)).all()
+    venues = session.scalars(select(Venue).order_by(Venue.city, Venue.name)).all()
+    form.set_choices(themes, partners, venues)
+    return {
+        "themes": {t.id: t for t in themes},
+        "partners": {p.id: p for p in partners},
+        "venues": {str(v.id): v for v in venues},
+    }
+
+
+def _form_to_data(form: EventForm, lookup: dict) -> ops.EventData | None:
+    starts_at, ends_at = form.instant(form.starts_at), form.instant(form.ends_at)
+    if form.zone() is None:
+        form.timezone.errors = list(form.timezone.errors) + [rules.zone(form.timezone.data)]
+    if starts_at is None or ends_at is None:
+        return None
+    partners = []
+    for role in PartnerRole:
+        for pid in getattr(form, f"partners_{role.value}").data or []:
+            partners.append((lookup["partners"][pid], role.value))
+    return ops.EventData(
+        title=form.title.data or "",
+        format=form.format.data,
+        status=form.status.data,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        timezone=form.timezone.data.strip(),
+        venue=lookup["venues"].get(form.venue.data or ""),
+        online_url=(form.online_url.data or "").strip(),
+        description=form.description.data or "",
+        themes=[lookup["themes"][tid] for tid in form.themes.data or []],
+        partners=partners,
+        expected_audience=form.expected_audience.data,
+        attendance=form.attendance.data,
+    )
+
+
+ERROR_FIELDS = {"partners": "partners_host"}
+
+
+def _attach(form: EventForm, exc: ValidationError) -> None:
+    for name, message in exc.errors.items():
+        field = getattr(form, ERROR_FIELDS.get(name, name))
+        field.errors = list(field.errors) + [message]
+
+
+def _fill_form(form: EventForm, event: Event) -> None:
+    start, end = event.local_start, event.local_end
+    form.title.data = event.title
+    form.format.data = event.format
+    form.status.data = event.status
+    form.starts_at.data = start.replace(tzinfo=None)
+    form.ends_at.data = end.replace(tzinfo=None)
+    form.timezone.data = event.timezone
+    form.venue.data = str(event.venue_id) if event.venue_id else ""
+    form.online_url.data = event.online_url
+    form.description.data = event.description
+    form.themes.data = [t.id for t in event.themes]
+    for role in PartnerRole:
+        getattr(form, f"partners_{role.value}").data = [
+            lk.partner_id for lk in event.partner_links if lk.role == role.value
+        ]
+    form.expected_audience.data = event.expected_audience
+    form.attendance.data = event.attendance
+    form.version.data = str(event.version)
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = EventForm()
+    lookup = _prepare_form(form)
+    if request.method == "GET":
+        form.status.data = EventStatus.draft.value
+        form.timezone.data = current_app.config["TIMEZONE"]
+    if form.validate_on_submit():
+        data = _form_to_data(form, lookup)
+        if data is not None:
+            try:
+                event = ops.create_event(get_session(), current_user, data)
+            except ValidationError as exc:
+                _attach(form, exc)
+            else:
+                flash(f"“{event.title}” was created.", "success")
+                _warn_about_clashes(event)
+                return redirect(url_for("events.show", event_id=event.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("events/form.html", form=form, event=None), status
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(event_id: int):
+    event = load_event(event_id)
+    form = EventForm()
+    lookup = _prepare_form(form)
+    if request.method == "GET":
+        _fill_form(form, event)
+    elif form.validate_on_submit():
+        data = _form_to_data(form, lookup)
+        if data is not None:
+            session = get_session()
+            try:
+                changed = ops.update_event(
+                    session, current_user, event, data, _version(form.version.data)
+                )
+            except ValidationError as exc:
+                _attach(form, exc)
+            except ConflictError as exc:
+                flash(f"{exc} The form now shows their version.", "error")
+                event = load_event(event_id)
+                form = EventForm(formdata=None)
+                _prepare_form(form)
+                _fill_form(form, event)
+                return render_template("events/form.html", form=form, event=event), 409
+            else:
+                flash(
+                    f"“{event.title}” was saved." if changed else "Nothing was changed.",
+                    "success" if changed else "info",
+                )
+                _warn_about_clashes(event)
+                return redirect(url_for("events.show", event_id=event.id))
+    status = 400 if request.method == "POST" else 200
+    clashes = clashes_of(get_session(), event) if request.method == "GET" else []
+    return render_template("events/form.html", form=form, event=event, clashes=clashes), status
+
+
+def _warn_about_clashes(event: Event) -> None:
+    """After a save: say so when the event clashes; the event page lists each clash."""
+    clashes = clashes_of(get_session(), event)
+    if clashes:
+        listed = "; ".join(f"“{c.other.title}” ({c.reasons()})" for c in clashes)
+        flash(
+            f"Clash warning: “{event.title}” overlaps {listed}. It was saved anyway; "
+            "the clashes are listed below with links.",
+            "warning",
+        )
+
+
+def _version(raw) -> int:
+    """The row version the form was opened at (optimistic locking); 400 if missing."""
+    raw = str(raw or "")
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 12):
+        abort(400, "The form is missing the event's version; reload the page and try again.")
+    return int(raw)
+
+
+def _state_change(event_id: int, action) -> object:
+    event = load_event(event_id)
+    version = _version(request.form.get("version"))
+    session = get_session()
+    try:
+        action(session, current_user, event, version)
+    except (ConflictError, NotAllowed) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("events.show", event_id=event_id)), None
+    return None, event
+
+
+@bp.post("/events/<int:event_id>/cancel")
+@login_required
+def cancel(event_id: int):
+    failed, event = _state_change(event_id, ops.cancel_event)
+    if failed:
+        return failed
+    flash(
+        f"“{event.title}” is cancelled. Subscribed calendars will show it as cancelled.", "success"
+    )
+    return redirect(url_for("events.show", event_id=event_id))
+
+
+@bp.post("/events/<int:event_id>/delete")
+@login_required
+def delete(event_id: int):
+    failed, event = _state_change(event_id, ops.delete_event)
+    if failed:
+        return failed
+    flash(f"The draft “{event.title}” was deleted.", "success")
+    return redirect(url_for("events.list_events"))

@@ -1,0 +1,220 @@
+"""One writer per format: batches of events in, bytes out. :func:`export` is the one
+pipeline (rows → writer) that the web and the command line both call."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from ..calendar.feeds import feed_of
+from ..events.filters import EventFilter
+from ..events.models import Event
+from .rows import (
+    CHUNK_SIZE,
+    COLUMN_WIDTHS,
+    COLUMNS,
+    counted,
+    event_batches,
+    event_json,
+    event_row,
+    is_formula_like,
+    neutralise,
+)
+
+FORMATS = ("csv", "xlsx", "json", "ics")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+    "ics": "text/calendar; charset=utf-8",
+}
+
+
+# -- CSV ---------------------------------------------------------------------------------
+
+
+def _csv_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return neutralise(value)
+    return str(value)
+
+
+def write_csv(batches: Iterable[list[Event]], *, site_url: str) -> Iterator[bytes]:
+    """UTF-8 with a BOM (so Excel reads č ć š ž đ), CRLF rows, one chunk per batch."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def drain() -> bytes:
+        data = buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+        return data
+
+    writer.writerow(COLUMNS)
+    yield "\ufeff".encode() + drain()
+    for batch in batches:
+        for event in batch:
+            row = event_row(event, site_url)
+            writer.writerow([_csv_text(row[c]) for c in COLUMNS])
+        yield drain()
+
+
+# -- JSON --------------------------------------------------------------------------------
+
+
+def write_json(batches: Iterable[list[Event]], *, site_url: str) -> Iterator[bytes]:
+    """``{"events": [...], "count": N}``, one event per line; the count comes last so the
+    events can stream before they are all read."""
+    yield b'{"events": ['
+    count = 0
+    for batch in batches:
+        parts = []
+        for event in batch:
+            parts.append(("\n" if count == 0 else ",\n") + _dumps(event_json(event, site_url)))
+            count += 1
+        yield "".join(parts).encode("utf-8")
+    yield (("\n" if count else "") + f'], "count": {count}}}\n').encode()
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+# -- XLSX --------------------------------------------------------------------------------
+
+# Excel's limit per cell; a longer text makes Excel "repair" (and empty) the cell.
+XLSX_MAX_TEXT = 32_767
+XLSX_DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+XLSX_BLOCK = 64 * 1024
+DATETIME_COLUMNS = ("start", "end", "updated")
+
+
+def build_xlsx(batches: Iterable[list[Event]], *, site_url: str, title: str = "Events"):
+    """The workbook in a temporary file (rewound), built with openpyxl's write-only mode:
+    rows go straight to disk and strings are written inline, so memory stays flat."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Events")
+    workbook.properties.title = title[:255]
+    # Write-only sheets take views and column widths only before the first row.
+    sheet.freeze_panes = "A2"
+    for n, name in enumerate(COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(n)].width = COLUMN_WIDTHS[name]
+
+    bold = Font(bold=True)
+    header = []
+    for name in COLUMNS:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+
+    def text(value: str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if len(value) > XLSX_MAX_TEXT:
+            value = value[: XLSX_MAX_TEXT - 1] + "…"
+        if not is_formula_like(value) and value not in ERROR_CODES:
+            return value
+        # openpyxl reads "=…" as a formula and "#N/A" as an error: force plain text, and
+        # mark formula-like text with Excel's own quote prefix so editing keeps it text.
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = is_formula_like(value)
+        return cell
+
+    # The writer streams each cell as it comes, so one styled cell per date-time column
+    # can carry every row's value: styles are looked up once, not once per cell.
+    datetime_cells = {}
+    for name in DATETIME_COLUMNS:
+        datetime_cells[name] = WriteOnlyCell(sheet)
+        datetime_cells[name].number_format = XLSX_DATETIME_FORMAT
+
+    rows = 0
+    for batch in batches:
+        for event in batch:
+            row = event_row(event, site_url)
+            cells = []
+            for name in COLUMNS:
+                value = row[name]
+                if name in datetime_cells:
+                    # Excel has no zones: the local wall time, with the zone in its own column.
+                    cell = datetime_cells[name]
+                    cell.value = value.replace(tzinfo=None)
+                    cells.append(cell)
+                elif isinstance(value, str):
+                    cells.append(text(value) if value else None)
+                else:
+                    cells.append(value)
+            sheet.append(cells)
+            rows += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{rows + 1}"
+
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - the caller sends and closes it
+    workbook.save(out)
+    out.seek(0)
+    return out
+
+
+def write_xlsx(batches: Iterable[list[Event]], *, site_url: str, title: str = "Events"):
+    with build_xlsx(batches, site_url=site_url, title=title) as built:
+        while block := built.read(XLSX_BLOCK):
+            yield block
+
+
+# -- ICS ---------------------------------------------------------------------------------
+
+
+def write_ics(session: Session, flt: EventFilter, config) -> Iterator[bytes]:
+    # The feed itself, so an ICS export and the feed of one filter are one thing.
+    body, _etag = feed_of(session, flt, config).body()
+    yield body
+
+
+# -- one pipeline ------------------------------------------------------------------------
+
+
+def workbook_title(flt: EventFilter, campaign_name: str) -> str:
+    described = flt.describe()
+    return f"{campaign_name} — {described}" if described else campaign_name
+
+
+def export(
+    fmt: str,
+    session: Session,
+    flt: EventFilter,
+    config,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[bytes]:
+    """The bytes of the ``fmt`` export of ``flt`` with an app's settings (``config``):
+    what /events.csv etc. send and what the command line writes, byte for byte.
+
+    The first batch of events is read before this returns (see event_batches)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
+    if fmt == "ics":
+        return write_ics(session, flt, config)
+    site_url = config["SITE_URL"]
+    batches = event_batches(session, flt, config.get("EXPORT_CHUNK_SIZE", CHUNK_SIZE))
+    if progress is not None:
+        batches = counted(batches, progress)
+    if fmt == "csv":
+        return write_csv(batches, site_url=site_url)
+    if fmt == "json":
+        return write_json(batches, site_url=site_url)
+    title = workbook_title(flt, config["CAMPAIGN_NAME"])
+    return write_xlsx(batches, site_url=site_url, title=title)
