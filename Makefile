@@ -13,11 +13,11 @@ PORT ?= 5000
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: setup.cfg pyproject.toml | $(VENV)/bin/python
+$(VENV)/.installed: setup.cfg setup.py pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/pip install --disable-pip-version-check -q -e .
 	touch $@
 
-$(VENV)/.installed-test: setup.cfg pyproject.toml $(VENV)/.installed
+$(VENV)/.installed-test: setup.cfg setup.py pyproject.toml $(VENV)/.installed
 	$(VENV)/bin/pip install --disable-pip-version-check -q -e '.[test,postgres]'
 	touch $@
 
@@ -49,4 +49,4 @@ load: install-test
 	$(VENV)/bin/python bench/load.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-* build dist *.egg-info .pytest_cache

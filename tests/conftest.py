@@ -24,7 +24,7 @@ from campaign.db import get_session, make_engine
 from campaign.events import operations as event_ops
 from campaign.migrate import upgrade
 from campaign.models import Partner, Theme, User, Venue
-from campaign.testing.pg import PostgresServer, free_port  # noqa: F401 (used by tests)
+from tests.support.pg import PostgresServer, free_port  # noqa: F401 (used by tests)
 
 BACKENDS = os.environ.get("CAMPAIGN_TEST_BACKENDS", "sqlite,postgresql").split(",")
 PASSWORD = "correct horse battery"

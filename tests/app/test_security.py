@@ -538,3 +538,64 @@ def test_host_header_never_reaches_the_page(client, create_event):
     assert "evil.example" not in page
     # The add-to-calendar links name the page on SITE_URL.
     assert f"http%3A%2F%2Fcampaign.test%2Fevents%2F{event.id}" in page
+
+
+def _behind_proxy(database_url, **settings):
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "LOGIN_LIMIT_PER_ADDRESS": "2 per minute",
+            **settings,
+        }
+    )
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_forwarded_for_decides_the_throttled_address_only_behind_a_configured_proxy(
+    database_url, hops
+):
+    app = _behind_proxy(database_url, PROXY_FIX_X_FOR=hops)
+    try:
+
+        def through_proxy(client_address):
+            browser = Client(app)
+            browser.http.environ_base["REMOTE_ADDR"] = "127.0.0.1"  # the proxy
+            browser.http.environ_base["HTTP_X_FORWARDED_FOR"] = client_address
+            return browser
+
+        attacker = through_proxy("203.0.113.7")
+        for n in range(2):
+            assert attacker.login(f"guess{n}@example.org", "password?").status_code == 401
+        assert attacker.login("guess@example.org", "password?").status_code == 429
+        other = through_proxy("198.51.100.2").login("someone@example.org", "password?")
+        # Without ProxyFix the header is the client's word: everyone is the proxy's address.
+        assert other.status_code == (401 if hops else 429)
+    finally:
+        app.extensions["campaign.engine"].dispose()
+
+
+def test_forwarded_proto_and_host_make_absolute_links_behind_a_configured_proxy(
+    database_url, create_event
+):
+    event = create_event()
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "campaign.example.org"}
+    for settings, link in [
+        ({}, "http%3A%2F%2Flocalhost%2Fevents%2F"),
+        ({"PROXY_FIX_X_PROTO": 1, "PROXY_FIX_X_HOST": 1}, "https%3A%2F%2Fcampaign.example.org%2Fevents%2F"),
+    ]:  # fmt: skip
+        app = _behind_proxy(database_url, **settings)
+        try:
+            page = app.test_client().get(f"/events/{event.id}", headers=headers)
+            assert page.status_code == 200
+            assert link + str(event.id) in page.get_data(as_text=True)
+        finally:
+            app.extensions["campaign.engine"].dispose()
+
+
+@pytest.mark.parametrize("value", [-1, "two", True, 1.5])
+def test_proxy_fix_setting_must_be_a_number_of_proxies(database_url, value):
+    with pytest.raises(RuntimeError, match="CAMPAIGN_PROXY_FIX_X_FOR must be a number of proxies"):
+        _behind_proxy(database_url, PROXY_FIX_X_FOR=value)

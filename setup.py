@@ -1,0 +1,40 @@
+"""Build step that setup.cfg cannot express: ship the top-level ``templates/`` and
+``static/`` folders inside the ``campaign`` package of a built wheel.
+
+In the repository they stay top-level folders; ``campaign/__init__.py`` looks inside the
+package first (an installed wheel) and falls back to the checkout. Editable installs
+(``pip install -e .``) copy nothing: they run from the checkout.
+"""
+
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+HERE = Path(__file__).resolve().parent
+# Top-level folders of the repository that the installed package carries inside it.
+SHIPPED = ("templates", "static")
+
+
+class BuildPyWithAssets(build_py):
+    def run(self) -> None:
+        super().run()
+        if getattr(self, "editable_mode", False):
+            return
+        for name in SHIPPED:
+            self.copy_tree(str(HERE / name), str(Path(self.build_lib, "campaign", name)))
+
+    def get_outputs(self, include_bytecode: bool = True) -> list[str]:
+        outputs = super().get_outputs(include_bytecode)
+        if getattr(self, "editable_mode", False):
+            return outputs
+        for name in SHIPPED:
+            outputs += [
+                str(Path(self.build_lib, "campaign", name, path.relative_to(HERE / name)))
+                for path in sorted((HERE / name).rglob("*"))
+                if path.is_file()
+            ]
+        return outputs
+
+
+setup(cmdclass={"build_py": BuildPyWithAssets})
