@@ -13,7 +13,8 @@ PORT ?= 5000
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: setup.cfg pyproject.toml | $(VENV)/bin/python
+# The build compiles the message catalogues (setup.py), so a changed catalogue reinstalls.
+$(VENV)/.installed: setup.cfg pyproject.toml setup.py campaign/translations/sr_Latn/LC_MESSAGES/messages.po | $(VENV)/bin/python
 	$(VENV)/bin/pip install --disable-pip-version-check -q -e .
 	touch $@
 

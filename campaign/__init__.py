@@ -33,7 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _ensure_secret_key(app)
     _check_config(app)
 
-    from . import db, error_pages, logs, security, web
+    from . import db, error_pages, i18n, logs, security, web
     from .auth import views as auth
     from .calendar import views as calendar
     from .catalog import views as catalog
@@ -51,6 +51,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_cli(app)
     auth.init_app(app)
     calendar.init_app(app)
+    # After web: its date filters are replaced by ones that speak the page's language.
+    i18n.init_app(app)
     app.register_blueprint(events.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(dashboard.bp)
