@@ -264,7 +264,8 @@ def _check_lang_parameter():
     value = request.args.get("lang")
     if value is not None and parse_tag(value) is None:
         message = gettext(
-            "lang must be one of %(choices)s, not %(value)s",
+            "%(param)s must be one of %(choices)s, not %(value)s",
+            param="lang",
             choices=", ".join(LOCALES),
             value=repr(value[:40]),
         )
