@@ -16,6 +16,7 @@ upper-case digraphs wrong (``NJEGOŠ`` → ``НЈЕГОШ``), hence this module.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 _LAT_TO_CYR = {
@@ -171,7 +172,11 @@ _FOLD = str.maketrans({"č": "c", "ć": "c", "š": "s", "ž": "z", "đ": "dj"})
 
 
 def search_key(text: str) -> str:
-    """Script-, case- and diacritic-blind form for matching: ``Чачак`` = ``čačak`` = ``CACAK``."""
+    """Script-, case- and diacritic-blind form for matching: ``Чачак`` = ``čačak`` = ``CACAK``.
+
+    NFC first (a decomposed ``č`` is one letter), Cyrillic to Latin, casefolded (``ß`` →
+    ``ss``), then the Serbian diacritics dropped (``đ`` → ``dj``, as people type it)."""
     if not text:
         return ""
-    return to_latin(text).lower().replace("dž", "dz").translate(_FOLD)
+    latin = to_latin(unicodedata.normalize("NFC", text)).casefold()
+    return latin.replace("dž", "dz").translate(_FOLD)
