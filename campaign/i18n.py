@@ -10,14 +10,25 @@ one is generated from it when the catalogues are compiled (:mod:`campaign.catalo
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, get_day_names
-from flask import Blueprint, Flask, abort, current_app, g, redirect, request
-from flask_babel import Babel, get_locale, gettext, lazy_gettext  # noqa: F401 (re-exported)
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    g,
+    has_app_context,
+    has_request_context,
+    redirect,
+    request,
+)
+from flask_babel import Babel, force_locale, get_locale, gettext, lazy_gettext  # noqa: F401
 
 from . import translit
 
@@ -29,6 +40,11 @@ COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 bp = Blueprint("i18n", __name__)
+
+
+def N_(text: str) -> str:
+    """Marks ``text`` for the catalogue where it is translated later (Flask-Login's message)."""
+    return text
 
 
 def parse_tag(value: str | None) -> str | None:
@@ -54,8 +70,19 @@ def _from_accept_language() -> str | None:
     return None
 
 
+def default_tag() -> str:
+    return current_app.config["DEFAULT_LOCALE"] if has_app_context() else "en"
+
+
 def current_tag() -> str:
-    """The request's language as an HTML ``lang`` value: ``sr-Cyrl``, ``sr-Latn`` or ``en``."""
+    """The request's language as an HTML ``lang`` value: ``sr-Cyrl``, ``sr-Latn`` or ``en``.
+
+    Outside a request (the CLI) it is the configured default, or what :func:`use_language`
+    set; outside an application, English (what gettext answers there)."""
+    if not has_app_context():
+        return "en"  # as gettext without an application: the English msgids
+    if not has_request_context():
+        return g.get("lang_tag") or default_tag()
     if "lang_tag" not in g:
         tag = parse_tag(request.args.get("lang")) if request.args.get("lang") else None
         g.lang_tag = (
@@ -67,8 +94,35 @@ def current_tag() -> str:
     return g.lang_tag
 
 
+@contextmanager
+def use_language(tag: str):
+    """Speak ``tag`` inside the block (CLI exports; needs an application context)."""
+    had = "lang_tag" in g
+    old = g.get("lang_tag")
+    g.lang_tag = tag
+    try:
+        with force_locale(LOCALES[tag]):
+            yield
+    finally:
+        if had:
+            g.lang_tag = old
+        else:
+            g.pop("lang_tag", None)
+
+
 def _select_locale() -> str:
     return LOCALES[current_tag()]
+
+
+DEFAULT_CAMPAIGN_NAME = "IPAP 2 campaign"
+
+
+def campaign_name() -> str:
+    """The built-in campaign name translated; a configured one in the page's script."""
+    name = current_app.config["CAMPAIGN_NAME"]
+    if name == DEFAULT_CAMPAIGN_NAME:
+        return gettext("IPAP 2 campaign")
+    return script_text(name)
 
 
 def is_english() -> bool:
@@ -82,7 +136,8 @@ def script_text(value) -> str:
     text = str(value)
     tag = current_tag()
     if tag == "sr-Cyrl":
-        return translit.to_cyrillic(text, current_app.config["TRANSLITERATION_KEEP"])
+        keep = current_app.config["TRANSLITERATION_KEEP"] if has_app_context() else None
+        return translit.to_cyrillic(text, translit.DEFAULT_KEEP if keep is None else keep)
     if tag == "sr-Latn":
         return translit.to_latin(text)
     return text
@@ -120,6 +175,13 @@ def month_year(value: date) -> str:
 
 def month_abbr(value: date) -> str:
     return format_date(value, "LLL", locale=_locale())
+
+
+def long_date(value: date) -> str:
+    """``29 March 2020`` / ``29. март 2020.``"""
+    if is_english():
+        return format_date(value, "dd MMMM y", locale=_locale())
+    return format_date(value, "d. MMMM y.", locale=_locale())
 
 
 def month_name(value: date) -> str:
@@ -260,8 +322,16 @@ def switch(tag: str):
     return response
 
 
+MACHINE_SUFFIXES = ("ics", "csv", "xlsx", "json")
+
+
 def _check_lang_parameter():
+    """``?lang=`` must name a language; feeds and exports speak it or the default language,
+    never the cookie's or the client's, so a given URL always gives the same bytes."""
     value = request.args.get("lang")
+    machine = request.path.rsplit(".", 1)[-1] in MACHINE_SUFFIXES
+    if machine and (value is None or parse_tag(value)):
+        g.lang_tag = parse_tag(value) or default_tag()
     if value is not None and parse_tag(value) is None:
         message = gettext(
             "%(param)s must be one of %(choices)s, not %(value)s",
@@ -269,7 +339,7 @@ def _check_lang_parameter():
             choices=", ".join(LOCALES),
             value=repr(value[:40]),
         )
-        if request.path.rsplit(".", 1)[-1] in ("ics", "csv", "xlsx", "json"):
+        if machine:
             return (message, 400, {"Content-Type": "text/plain; charset=utf-8"})
         abort(400, description=message)
     return None
@@ -306,14 +376,6 @@ def init_app(app: Flask) -> None:
     env.globals["current_lang"] = current_tag
     env.globals["with_lang"] = with_lang
 
-    default_name = "IPAP 2 campaign"
-
     @app.context_processor
     def _language_globals():
-        name = app.config["CAMPAIGN_NAME"]
-        # The built-in name is translated; a configured one is shown in the page's script.
-        return {
-            "campaign_name": gettext("IPAP 2 campaign")
-            if name == default_name
-            else script_text(name)
-        }
+        return {"campaign_name": campaign_name()}

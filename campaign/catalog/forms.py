@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FloatField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -12,29 +13,43 @@ from .models import PartnerKind
 
 
 class ThemeForm(FlaskForm):
-    slug = StringField("Slug", validators=[DataRequired(), Length(max=80)])
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField("Description", validators=[Length(max=20_000)])
-    key_messages = TextAreaField("Key messages", validators=[Length(max=20_000)])
-    colour = StringField("Colour", default="#1f5f99", validators=[DataRequired(), Length(max=7)])
+    slug = StringField(_l("Slug"), validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=20_000)])
+    key_messages = TextAreaField(_l("Key messages"), validators=[Length(max=20_000)])
+    colour = StringField(
+        _l("Colour"), default="#1f5f99", validators=[DataRequired(), Length(max=7)]
+    )
 
 
 class PartnerForm(FlaskForm):
-    slug = StringField("Slug", validators=[DataRequired(), Length(max=80)])
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    kind = SelectField("Kind", choices=[(k.value, k.label) for k in PartnerKind])
-    city = StringField("City", validators=[Length(max=100)])
-    website = StringField("Website", validators=[Optional(), Length(max=500)])
-    contact_name = StringField("Contact person", validators=[Length(max=200)])
-    contact_email = StringField("Contact e-mail", validators=[Optional(), Length(max=254)])
-    contact_phone = StringField("Contact phone", validators=[Length(max=50)])
-    notes = TextAreaField("Notes", validators=[Length(max=20_000)])
+    slug = StringField(_l("Slug"), validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=[(k.value, k.lazy_label) for k in PartnerKind])
+    city = StringField(_l("City"), validators=[Length(max=100)])
+    website = StringField(_l("Website"), validators=[Optional(), Length(max=500)])
+    contact_name = StringField(_l("Contact person"), validators=[Length(max=200)])
+    contact_email = StringField(_l("Contact e-mail"), validators=[Optional(), Length(max=254)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Length(max=50)])
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=20_000)])
 
 
 class VenueForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    city = StringField("City", validators=[DataRequired(), Length(max=100)])
-    address = StringField("Address", validators=[Length(max=300)])
-    latitude = FloatField("Latitude", validators=[Optional(), NumberRange(min=-90, max=90)])
-    longitude = FloatField("Longitude", validators=[Optional(), NumberRange(min=-180, max=180)])
-    capacity = IntegerField("Capacity", validators=[Optional(), Rule(rules.people)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    city = StringField(_l("City"), validators=[DataRequired(), Length(max=100)])
+    address = StringField(_l("Address"), validators=[Length(max=300)])
+    latitude = FloatField(
+        _l("Latitude"),
+        validators=[
+            Optional(),
+            NumberRange(min=-90, max=90, message=_l("Latitude lies between -90 and 90.")),
+        ],
+    )
+    longitude = FloatField(
+        _l("Longitude"),
+        validators=[
+            Optional(),
+            NumberRange(min=-180, max=180, message=_l("Longitude lies between -180 and 180.")),
+        ],
+    )
+    capacity = IntegerField(_l("Capacity"), validators=[Optional(), Rule(rules.people)])

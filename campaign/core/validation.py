@@ -14,6 +14,7 @@ import zoneinfo
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from flask_babel import gettext
 from zxcvbn import zxcvbn
 
 # Control characters (C0 but tab and line feed, DEL, C1) and the non-characters U+FFFE/FFFF.
@@ -47,9 +48,19 @@ def text(value: str, *, multiline: bool = False) -> str | None:
     bad = CONTROL_RE.search(value) or (None if multiline else LINE_BREAK_RE.search(value))
     if bad is None:
         return None
-    what = f"U+{ord(bad.group()):04X}"
-    allowed = " (line breaks and tabs are fine)" if multiline else ""
-    return f"Remove the invisible control character {what} at position {bad.start() + 1}{allowed}."
+    what, position = f"U+{ord(bad.group()):04X}", bad.start() + 1
+    if multiline:
+        return gettext(
+            "Remove the invisible control character %(what)s at position %(pos)s "
+            "(line breaks and tabs are fine).",
+            what=what,
+            pos=position,
+        )
+    return gettext(
+        "Remove the invisible control character %(what)s at position %(pos)s.",
+        what=what,
+        pos=position,
+    )
 
 
 def normalise_newlines(value: str) -> str:
@@ -70,14 +81,18 @@ def is_iana_zone(name: str) -> bool:
 def zone(name: str) -> str | None:
     if is_iana_zone(name):
         return None
-    return f"'{name}' is not an IANA time zone; use a name such as Europe/Belgrade."
+    return gettext(
+        "'%(zone)s' is not an IANA time zone; use a name such as Europe/Belgrade.", zone=name
+    )
 
 
 def email(value: str) -> str | None:
     if EMAIL_RE.fullmatch(value) and len(value) <= MAX_EMAIL_LENGTH:
         return None
-    return (
-        f"'{value}' is not an e-mail address; give a valid e-mail address such as name@example.org."
+    return gettext(
+        "'%(email)s' is not an e-mail address; give a valid e-mail address such as %(example)s.",
+        email=value,
+        example="name@example.org",
     )
 
 
@@ -86,7 +101,7 @@ def password(value: str, user_inputs: Iterable[str] = ()) -> str | None:
     (score MIN_PASSWORD_SCORE of 4), counting the account's own e-mail and name (given
     in ``user_inputs``) as known words. The message includes zxcvbn's advice."""
     if len(value) < MIN_PASSWORD_LENGTH:
-        return f"The password must have at least {MIN_PASSWORD_LENGTH} characters."
+        return gettext("The password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
     inputs = [word for item in user_inputs if item for word in re.split(r"[\s@.]+", item) if word]
     # zxcvbn looks at the first 72 characters; more can only make a password stronger.
     result = zxcvbn(value[:ZXCVBN_MAX_LENGTH], user_inputs=list(user_inputs) + inputs)
@@ -94,17 +109,20 @@ def password(value: str, user_inputs: Iterable[str] = ()) -> str | None:
         return None
     feedback = result["feedback"]
     advice = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])]))
-    return (
-        "This password is too easy to guess; choose a longer one, e.g. several unrelated "
-        "words." + (f" {advice}" if advice else "")
-    )
+    # zxcvbn's own advice is English only; it follows the translated sentence.
+    return gettext(
+        "This password is too easy to guess; choose a longer one, e.g. several unrelated words."
+    ) + (f" {advice}" if advice else "")
 
 
 def slug(value: str) -> str | None:
     if not value:
-        return "Give a slug (lowercase letters, digits and hyphens)."
+        return gettext("Give a slug (lowercase letters, digits and hyphens).")
     if len(value) > MAX_SLUG_LENGTH or not SLUG_RE.match(value):
-        return "Use lowercase letters, digits and single hyphens only, e.g. cyber-security."
+        return gettext(
+            "Use lowercase letters, digits and single hyphens only, e.g. %(example)s.",
+            example="cyber-security",
+        )
     return None
 
 
@@ -112,9 +130,15 @@ def web_url(value: str, label: str) -> str | None:
     """An http(s) address a browser can open; ``label`` names it in the message."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
-        return f"{label} must be a web address starting with https:// (it must start with http:// or https://)."
+        return gettext(
+            "%(label)s must be a web address starting with https:// "
+            "(it must start with http:// or https://).",
+            label=label,
+        )
     if len(value) > MAX_URL_LENGTH:
-        return f"{label} is too long (at most {MAX_URL_LENGTH} characters)."
+        return gettext(
+            "%(label)s is too long (at most %(n)s characters).", label=label, n=MAX_URL_LENGTH
+        )
     return None
 
 
@@ -122,14 +146,18 @@ def people(value: int | None) -> str | None:
     """A number of people (audience, attendance, capacity)."""
     if value is None or 0 <= value <= MAX_PEOPLE:
         return None
-    return f"Give a number, zero or more. The largest allowed is {MAX_PEOPLE:,}."
+    return gettext(
+        "Give a number, zero or more. The largest allowed is %(n)s.", n=f"{MAX_PEOPLE:,}"
+    )
 
 
 def name(value: str, *, limit: int = 200) -> str | None:
     if value and len(value) <= limit:
         return None
-    return f"Give a name of 1 to {limit} characters."
+    return gettext("Give a name of 1 to %(n)s characters.", n=limit)
 
 
 def colour(value: str) -> str | None:
-    return None if COLOUR_RE.fullmatch(value) else "Give a colour as #rrggbb."
+    if COLOUR_RE.fullmatch(value):
+        return None
+    return gettext("Give a colour as %(format)s.", format="#rrggbb")

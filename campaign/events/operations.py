@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -58,35 +59,39 @@ def validate_event(data: EventData) -> None:
     errors: dict[str, str] = {}
     title = data.title.strip()
     if not title:
-        errors["title"] = "Give the event a title."
+        errors["title"] = gettext("Give the event a title.")
     elif len(title) > 200:
-        errors["title"] = f"The title is {len(title)} characters long; at most 200 are allowed."
+        errors["title"] = gettext(
+            "The title is %(n)s characters long; at most 200 are allowed.", n=len(title)
+        )
     if data.format not in EventFormat.__members__:
-        errors["format"] = "Choose panel, round table or seminar."
+        errors["format"] = gettext("Choose panel, round table or seminar.")
     if data.status not in EventStatus.__members__:
-        errors["status"] = "Choose draft, confirmed or cancelled."
+        errors["status"] = gettext("Choose draft, confirmed or cancelled.")
     rules.add(errors, "timezone", rules.zone(data.timezone))
     if data.starts_at is None:
-        errors["starts_at"] = "Give the start date and time."
+        errors["starts_at"] = gettext("Give the start date and time.")
     if data.ends_at is None:
-        errors["ends_at"] = "Give the end date and time."
+        errors["ends_at"] = gettext("Give the end date and time.")
     # Compared as instants: two datetimes sharing one ZoneInfo compare by wall clock, and
     # 02:30-03:30 on the spring changeover day is no time at all.
     if data.starts_at and data.ends_at and _instant(data.ends_at) <= _instant(data.starts_at):
-        errors["ends_at"] = "The end must be after the start."
+        errors["ends_at"] = gettext("The end must be after the start.")
     elif data.starts_at and data.ends_at and data.ends_at - data.starts_at > MAX_EVENT_DURATION:
-        errors["ends_at"] = f"An event can last at most {MAX_EVENT_DURATION.days} days."
+        errors["ends_at"] = gettext(
+            "An event can last at most %(n)s days.", n=MAX_EVENT_DURATION.days
+        )
     if not data.themes:
-        errors["themes"] = "Choose at least one theme."
+        errors["themes"] = gettext("Choose at least one theme.")
     if data.online_url:
-        rules.add(errors, "online_url", rules.web_url(data.online_url, "The online link"))
+        rules.add(errors, "online_url", rules.web_url(data.online_url, gettext("The online link")))
     for name in ("expected_audience", "attendance"):
         rules.add(errors, name, rules.people(getattr(data, name)))
     for _partner, role in data.partners:
         if role not in PartnerRole.__members__:
-            errors["partners"] = f"Unknown partner role '{role}'."
+            errors["partners"] = gettext("Unknown partner role '%(role)s'.", role=role)
     if len(data.description) > 100_000:
-        errors["description"] = "The description is too long (at most 100,000 characters)."
+        errors["description"] = gettext("The description is too long (at most 100,000 characters).")
     rules.add(errors, "title", rules.text(data.title))
     rules.add(errors, "description", rules.text(data.description, multiline=True))
     rules.add(errors, "online_url", rules.text(data.online_url))
@@ -355,10 +360,11 @@ def cancel_event(session: Session, actor: User | None, event: Event, expected_ve
     _check_version(session, event, expected_version)
     if event.is_draft:
         _refuse(
-            session, NotAllowed("A draft is not published; delete it instead of cancelling it.")
+            session,
+            NotAllowed(gettext("A draft is not published; delete it instead of cancelling it.")),
         )
     if event.is_cancelled:
-        _refuse(session, NotAllowed("This event is already cancelled."))
+        _refuse(session, NotAllowed(gettext("This event is already cancelled.")))
     data = event_data(event)
     data.status = EventStatus.cancelled.value
     update_event(session, actor, event, data, expected_version, action="cancelled")
@@ -369,7 +375,8 @@ def delete_event(session: Session, actor: User | None, event: Event, expected_ve
     if not event.is_draft:
         # Subscribed calendars only learn of a removal through STATUS:CANCELLED.
         _refuse(
-            session, NotAllowed("Only drafts can be deleted; cancel a published event instead.")
+            session,
+            NotAllowed(gettext("Only drafts can be deleted; cancel a published event instead.")),
         )
     event_id, uid, title = event.id, event.uid, event.title
     session.delete(event)
@@ -395,7 +402,9 @@ def _check_version(session: Session, event: Event, expected_version: int) -> Non
         _refuse(
             session,
             ConflictError(
-                "Someone else saved this event after you opened it. Nothing of yours was saved."
+                gettext(
+                    "Someone else saved this event after you opened it. Nothing of yours was saved."
+                )
             ),
         )
 
@@ -406,7 +415,7 @@ def _commit(session: Session) -> None:
     except StaleDataError:
         session.rollback()
         raise ConflictError(
-            "Someone else saved this event at the same moment. Nothing of yours was saved."
+            gettext("Someone else saved this event at the same moment. Nothing of yours was saved.")
         ) from None
 
 

@@ -71,6 +71,8 @@ ACCESS: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("GET", "/partners/<slug>/calendar.ics"): (200, 200, 200, 200),
     ("GET", "/events/<int:event_id>.ics"): (200, 200, 200, 200),
     ("GET", "/events.<any(csv, xlsx, json):fmt>"): (200, 200, 200, 200),
+    # The language switcher: sets its cookie and goes back (to / without ?next=).
+    ("GET", "/language/<tag>"): (303, 303, 303, 303),
 }
 
 # Public URLs an anonymous visitor can reach; none may show a draft. One line per URL;
@@ -123,6 +125,7 @@ def world(app, create_event, create_partner, create_venue, create_user, organize
         "partner": partner.slug,
         "filename": "style.css",
         "fmt": "csv",
+        "tag": "sr-Latn",
         "gone": gone,
     }
 

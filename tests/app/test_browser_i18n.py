@@ -17,7 +17,7 @@ from test_browser import AXE, CHROMIUM, VIEWPORT, LiveServer, expect, shoot
 from test_browser import browser as browser  # noqa: F401 (the module's Chromium fixture)
 
 from campaign import create_app
-from campaign import operations as ops
+from campaign.auth import operations as user_ops
 from campaign.db import get_session
 from campaign.demo import seed_demo_data
 
@@ -49,7 +49,7 @@ def serbian_server(sqlite_template, tmp_path_factory):
     )
     with app.app_context():
         session = get_session()
-        ops.create_user(session, None, ORGANIZER, PASSWORD, "organizer", "Jelena Đorđević")
+        user_ops.create_user(session, None, ORGANIZER, PASSWORD, "organizer", "Jelena Đorđević")
         seed_demo_data(session, 60, 2020)
     with LiveServer(app) as server:
         yield server

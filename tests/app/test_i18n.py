@@ -22,7 +22,7 @@ from campaign import catalogues, create_app
 from campaign import config as default_config
 from campaign.translit import to_latin
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 SOURCE_PO = catalogues.po_path(catalogues.TRANSLATIONS, "sr_Latn")
 
@@ -214,7 +214,14 @@ def test_the_check_catches_an_unmarked_string():
 
 def extracted_messages() -> set:
     method_map = [("campaign/**.py", "python"), ("templates/**.html", "jinja2")]
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+    keywords = {
+        "_": None,
+        "gettext": None,
+        "ngettext": (1, 2),
+        "lazy_gettext": None,
+        "_l": None,
+        "N_": None,
+    }
     ids = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, keywords=keywords
