@@ -28,7 +28,7 @@ GENERATED = "sr_Cyrl"
 # Product and format names that stay in Latin letters in the Cyrillic catalogue.
 CATALOGUE_KEEP = (
     *translit.DEFAULT_KEEP, "Google", "Calendar", "Outlook", "Apple", "Thunderbird", "Excel",
-    "Ctrl", "Mac", "CSV", "JSON", "ICS", "XLSX", "IANA", "ics",
+    "Ctrl", "Mac", "CSV", "JSON", "ICS", "XLSX", "IANA", "ics", "UID", "MB",
 )  # fmt: skip
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FloatField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..core import validation as rules
@@ -17,6 +17,9 @@ class ThemeForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=20_000)])
     key_messages = TextAreaField(_l("Key messages"), validators=[Length(max=20_000)])
+    name_en = StringField(_l("English name"), validators=[Length(max=200)])
+    description_en = TextAreaField(_l("English description"), validators=[Length(max=20_000)])
+    key_messages_en = TextAreaField(_l("English key messages"), validators=[Length(max=20_000)])
     colour = StringField(
         _l("Colour"), default="#1f5f99", validators=[DataRequired(), Length(max=7)]
     )
@@ -32,6 +35,8 @@ class PartnerForm(FlaskForm):
     contact_email = StringField(_l("Contact e-mail"), validators=[Optional(), Length(max=254)])
     contact_phone = StringField(_l("Contact phone"), validators=[Length(max=50)])
     notes = TextAreaField(_l("Notes"), validators=[Length(max=20_000)])
+    name_en = StringField(_l("English name"), validators=[Length(max=200)])
+    keep_script = BooleanField(_l("Keep the name as written (do not transliterate)"))
 
 
 class VenueForm(FlaskForm):
@@ -52,4 +57,5 @@ class VenueForm(FlaskForm):
             NumberRange(min=-180, max=180, message=_l("Longitude lies between -180 and 180.")),
         ],
     )
+    keep_script = BooleanField(_l("Keep the name and address as written (do not transliterate)"))
     capacity = IntegerField(_l("Capacity"), validators=[Optional(), Rule(rules.people)])

@@ -74,7 +74,12 @@ def save_theme(session: Session, actor: User | None, theme: Theme | None, **valu
     rules.add(errors, "name", rules.name(values["name"]))
     values["colour"] = (values.get("colour") or "#1f5f99").lower()
     rules.add(errors, "colour", rules.colour(values["colour"]))
-    _check_texts(values, ("name",), ("description", "key_messages"), errors)
+    _check_texts(
+        values,
+        ("name", "name_en"),
+        ("description", "key_messages", "description_en", "key_messages_en"),
+        errors,
+    )
     if "slug" not in errors:
         _check_unique(
             session, Theme, Theme.slug, values["slug"], theme and theme.id, errors, "slug"
@@ -113,7 +118,10 @@ def save_partner(
     if values.get("website"):
         rules.add(errors, "website", rules.web_url(values["website"], gettext("The website")))
     _check_texts(
-        values, ("name", "city", "contact_name", "contact_phone", "website"), ("notes",), errors
+        values,
+        ("name", "name_en", "city", "contact_name", "contact_phone", "website"),
+        ("notes",),
+        errors,
     )
     if values.get("contact_email"):
         rules.add(errors, "contact_email", rules.email(values["contact_email"]))

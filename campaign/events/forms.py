@@ -63,6 +63,22 @@ class EventForm(FlaskForm):
             )
         ],
     )
+    title_en = StringField(
+        _l("English title"),
+        validators=[
+            Optional(),
+            Length(max=200, message=_l("The title can have at most 200 characters.")),
+        ],
+    )
+    description_en = TextAreaField(
+        _l("English description"),
+        validators=[
+            Length(
+                max=100_000,
+                message=_l("The description is too long (at most 100,000 characters)."),
+            )
+        ],
+    )
     themes = MultiCheckboxField(_l("Themes"), choices=[], coerce=int)
     partners_host = SelectMultipleField(PartnerRole.host.lazy_label, choices=[], coerce=int)
     partners_co_organizer = SelectMultipleField(

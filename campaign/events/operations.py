@@ -53,6 +53,9 @@ class EventData:
     partners: list[tuple[Partner, str]] = field(default_factory=list)
     expected_audience: int | None = None
     attendance: int | None = None
+    # Optional English texts for the English interface.
+    title_en: str = ""
+    description_en: str = ""
 
 
 def validate_event(data: EventData) -> None:
@@ -92,6 +95,14 @@ def validate_event(data: EventData) -> None:
             errors["partners"] = gettext("Unknown partner role '%(role)s'.", role=role)
     if len(data.description) > 100_000:
         errors["description"] = gettext("The description is too long (at most 100,000 characters).")
+    if len(data.title_en.strip()) > 200:
+        errors["title_en"] = gettext("The title can have at most 200 characters.")
+    if len(data.description_en) > 100_000:
+        errors["description_en"] = gettext(
+            "The description is too long (at most 100,000 characters)."
+        )
+    rules.add(errors, "title_en", rules.text(data.title_en))
+    rules.add(errors, "description_en", rules.text(data.description_en, multiline=True))
     rules.add(errors, "title", rules.text(data.title))
     rules.add(errors, "description", rules.text(data.description, multiline=True))
     rules.add(errors, "online_url", rules.text(data.online_url))
@@ -130,6 +141,8 @@ def event_data(event: Event) -> EventData:
         venue=event.venue,
         online_url=event.online_url,
         description=event.description,
+        title_en=event.title_en,
+        description_en=event.description_en,
         themes=list(event.themes),
         partners=[(lk.partner, lk.role) for lk in event.partner_links],
         expected_audience=event.expected_audience,
@@ -269,6 +282,8 @@ def _apply(event: Event, data: EventData) -> None:
     event.venue_id = data.venue.id if data.venue else None
     event.online_url = data.online_url.strip()
     event.description = data.description
+    event.title_en = data.title_en.strip()
+    event.description_en = data.description_en
     event.expected_audience = data.expected_audience
     event.attendance = data.attendance
     # Keep the theme list stable and unique; order by name happens on load.

@@ -221,6 +221,8 @@ def _form_to_data(form: EventForm, lookup: dict) -> ops.EventData | None:
         venue=lookup["venues"].get(form.venue.data or ""),
         online_url=(form.online_url.data or "").strip(),
         description=form.description.data or "",
+        title_en=(form.title_en.data or "").strip(),
+        description_en=form.description_en.data or "",
         themes=[lookup["themes"][tid] for tid in form.themes.data or []],
         partners=partners,
         expected_audience=form.expected_audience.data,
@@ -247,6 +249,8 @@ def _fill_form(form: EventForm, event: Event) -> None:
     form.timezone.data = event.timezone
     form.venue.data = str(event.venue_id) if event.venue_id else ""
     form.online_url.data = event.online_url
+    form.title_en.data = event.title_en
+    form.description_en.data = event.description_en
     form.description.data = event.description
     form.themes.data = [t.id for t in event.themes]
     for role in PartnerRole:

@@ -120,3 +120,42 @@ def test_pages_are_axe_clean_in_every_language(german_tab, tag, path):
         shoot(page, f"{'home' if path == '/' else 'month'}-{tag}")
     bad = axe_violations(page)
     assert not bad, f"axe-core on {path} ({tag}):\n" + json.dumps(bad, indent=2, ensure_ascii=False)
+
+
+FORM_WORDS = {
+    # tag: e-mail, password, log in, title, start, end, themes, a theme, save, "was created"
+    "sr-Cyrl": ("Имејл", "Лозинка", "Пријава", "Назив", "Почетак", "Крај", "Теме",
+                "Сајбер безбедност", "Сачувај догађај", "је направљен"),
+    "sr-Latn": ("Imejl", "Lozinka", "Prijava", "Naziv", "Početak", "Kraj", "Teme",
+                "Sajber bezbednost", "Sačuvaj događaj", "je napravljen"),
+    "en": ("E-mail", "Password", "Log in", "Title", "Start", "End", "Themes",
+           "Cyber security", "Save event", "was created"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("tag", list(FORM_WORDS))
+def test_organizer_plans_an_event_by_the_translated_labels(browser, serbian_server, tag):  # noqa: F811
+    email, password, log_in, title, start, end, themes, theme, save, created = FORM_WORDS[tag]
+    context = browser.new_context(
+        base_url=serbian_server.url, viewport=VIEWPORT, locale="de-DE", bypass_csp=True
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"/login?lang={tag}")
+        page.get_by_label(email).fill(ORGANIZER)
+        page.get_by_label(password).fill(PASSWORD)
+        page.get_by_role("button", name=log_in).click()
+        page.goto(f"/events/new?lang={tag}")
+        expect(page.locator("html")).to_have_attribute("lang", tag)
+        name = f"Tribina o saradnji ({tag})"
+        page.get_by_label(title, exact=True).fill(name)
+        page.get_by_label(start, exact=True).fill("2020-10-14T18:00")
+        page.get_by_label(end, exact=True).fill("2020-10-14T20:00")
+        page.get_by_role("group", name=themes).get_by_label(theme).check()
+        bad = axe_violations(page)
+        assert not bad, json.dumps(bad, indent=2, ensure_ascii=False)
+        page.get_by_role("button", name=save).click()
+        expect(page.get_by_role("status").filter(has_text=created)).to_be_visible()
+        shoot(page, f"event-created-{tag}")
+    finally:
+        context.close()
