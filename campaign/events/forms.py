@@ -64,14 +64,15 @@ class EventForm(FlaskForm):
         ],
     )
     title_en = StringField(
-        _l("English title"),
+        _l("Title in English"),
         validators=[
             Optional(),
             Length(max=200, message=_l("The title can have at most 200 characters.")),
         ],
     )
     description_en = TextAreaField(
-        _l("English description"),
+        # Not "… description": the Description field keeps a label of its own.
+        _l("Text in English"),
         validators=[
             Length(
                 max=100_000,

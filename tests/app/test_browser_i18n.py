@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 from conftest import PASSWORD
-from test_browser import AXE, CHROMIUM, VIEWPORT, LiveServer, expect, shoot
+from test_browser import AXE, CHROMIUM, README_SHOTS, VIEWPORT, LiveServer, expect, shoot
 from test_browser import browser as browser  # noqa: F401 (the module's Chromium fixture)
 
 from campaign import create_app
@@ -117,7 +117,11 @@ def test_pages_are_axe_clean_in_every_language(german_tab, tag, path):
     assert response.status == 200
     expect(page.locator("html")).to_have_attribute("lang", tag)
     if path == "/" or path.startswith("/events/calendar"):
-        shoot(page, f"{'home' if path == '/' else 'month'}-{tag}")
+        name = f"{'home' if path == '/' else 'month'}-{tag}"
+        shoot(page, name)
+        if tag == "sr-Cyrl" and os.environ.get("CAMPAIGN_UPDATE_SCREENSHOTS"):
+            README_SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=README_SHOTS / f"{name}.png")
     bad = axe_violations(page)
     assert not bad, f"axe-core on {path} ({tag}):\n" + json.dumps(bad, indent=2, ensure_ascii=False)
 
