@@ -39,17 +39,17 @@ class UserForm(FlaskForm):
 
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(
-        "Current password",
+        _l("Current password"),
         validators=[DataRequired(), Length(max=1000)],
         render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[DataRequired(), Length(max=1000), Rule(rules.password)],
         render_kw={"autocomplete": "new-password"},
     )
     repeat_password = PasswordField(
-        "New password again",
+        _l("New password again"),
         validators=[DataRequired(), Length(max=1000)],
         render_kw={"autocomplete": "new-password"},
     )

@@ -1,8 +1,8 @@
 """Languages: optional English texts, "keep as written" names, Serbian theme names, and a
 search column that is blind to script (Нови Сад = Novi Sad = NOVI SAD, Čačak = cacak)
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-29
 """
 
@@ -11,8 +11,8 @@ from alembic import op
 
 from campaign.translit import search_key
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
