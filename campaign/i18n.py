@@ -267,11 +267,11 @@ def language_links() -> list[dict]:
     here = _path_without_lang()
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
     current = current_tag()
+    site = current_app.config["SITE_URL"].rstrip("/")
     links = []
     for tag in LOCALES:
-        alternate = (
-            request.url_root.rstrip("/") + request.path + "?" + urlencode([*args, ("lang", tag)])
-        )
+        # On SITE_URL, never the request's Host header (which a client chooses).
+        alternate = site + request.path + "?" + urlencode([*args, ("lang", tag)])
         links.append(
             {
                 "tag": tag,

@@ -87,6 +87,10 @@ def save_theme(session: Session, actor: User | None, theme: Theme | None, **valu
     if errors:
         raise ValidationError(errors)
     renamed = _changed(theme, values, ("name",))
+    if renamed and theme is not None and "name_en" not in values:
+        # An English name translates the old name: a rename that gives no new one (the
+        # command line, older callers) drops it rather than keep showing the old name.
+        values["name_en"] = ""
     theme = theme or Theme()
     for k, v in values.items():
         setattr(theme, k, v)
@@ -132,6 +136,8 @@ def save_partner(
     if errors:
         raise ValidationError(errors)
     renamed = _changed(partner, values, ("name",))
+    if renamed and partner is not None and "name_en" not in values:
+        values["name_en"] = ""  # as for themes: no stale English name after a rename
     partner = partner or Partner()
     for k, v in values.items():
         setattr(partner, k, v)
