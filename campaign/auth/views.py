@@ -212,7 +212,7 @@ def users():
     return render_template("auth/users.html", form=form, people=people), status
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 @admin_required
 def edit_user(user_id: int):
     session = get_session()

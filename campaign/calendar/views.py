@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from ..auth.access import sees_drafts
 from ..auth.models import User
+from ..catalog.models import Partner, Theme
 from ..db import get_session
-from ..events.filters import EventFilter
+from ..events.filters import EventFilter, FilterError
 from ..events.lists import request_filter
 from ..events.models import Event
 from ..i18n import campaign_name, localized
@@ -80,13 +81,20 @@ def _token_user() -> User | None:
     )
 
 
-def _feed(fixed: dict | None = None):
+def _feed(fixed: dict | None = None, named_by_path: tuple | None = None):
     # Never reads the session cookie (nor current_user): the same URL gives the same bytes
     # to everyone, so shared caches need no "Vary: Cookie" (see security.ignores_cookie).
     private = _token_user() is not None
     # Without a valid token a feed is public even for a logged-in organizer: it is sent
     # with "Cache-Control: public" and must never carry drafts.
-    flt = request_filter(fixed=fixed, drafts=private)
+    try:
+        flt = request_filter(fixed=fixed, drafts=private)
+    except FilterError:
+        # Looked up only on failure: a feed that works costs no extra query.
+        missing = named_by_path and _missing_from_path(*named_by_path)
+        if missing:
+            return missing
+        raise
     return serve(
         feeds.feed_of(get_session(), flt, current_app.config),
         cache_control=PRIVATE_CACHE if private else PUBLIC_CACHE,
@@ -102,16 +110,32 @@ def calendar_feed():
 @bp.get("/themes/<slug>/calendar.ics")
 @ignores_cookie
 def theme_feed(slug: str):
-    return _feed({"theme": [slug]})
+    return _feed({"theme": [slug]}, named_by_path=(Theme, slug))
 
 
 @bp.get("/partners/<slug>/calendar.ics")
 @ignores_cookie
 def partner_feed(slug: str):
-    return _feed({"partner": [slug]})
+    return _feed({"partner": [slug]}, named_by_path=(Partner, slug))
 
 
-@bp.get("/events/<int:event_id>.ics")
+def _missing_from_path(model, slug: str):
+    """404 when a theme or partner feed's address names none that exists (removed, or
+    mistyped): the address is wrong, not a parameter (400 stays for those). Plain text,
+    as for bad filters, so a calendar client can show the reason."""
+    if get_session().scalar(select(model.id).where(model.slug == slug)) is not None:
+        return None
+    what = model.__name__.lower()
+    index = current_app.config["SITE_URL"].rstrip("/") + f"/{what}s"
+    return current_app.response_class(
+        f"{what}: there is no {what} '{slug}'; it was removed or the address is mistyped "
+        f"(every {what}'s feed is listed on {index}).\n",
+        status=404,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+@bp.get("/events/<id:event_id>.ics")
 @ignores_cookie
 def event_download(event_id: int):
     session = get_session()

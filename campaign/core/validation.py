@@ -9,9 +9,11 @@ interface that shows them.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import zoneinfo
 from collections.abc import Iterable
+from datetime import date
 from urllib.parse import urlsplit
 
 from flask_babel import gettext
@@ -22,11 +24,26 @@ from zxcvbn import zxcvbn
 # and on a page they are invisible: refused rather than silently dropped.
 CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 LINE_BREAK_RE = re.compile("[\t\n]")
+# Bidirectional embeddings, overrides and isolates: U+202E shows "gpj.exe" as "exe.jpg"
+# and reorders whatever follows it on a page, in a calendar or a spreadsheet.
+BIDI_CONTROL_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Characters that take no room: a text of only these (and spaces) looks empty.
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
+# Numbers as people type them: ASCII digits only (Python's int() and float() also take
+# Arabic-Indic or Devanagari digits, underscores, exponents, "nan" and "inf").
+WHOLE_NUMBER_RE = re.compile(r"[+-]?[0-9]+")
+DECIMAL_NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# A typed number with more digits than this is past every limit below; it is read as
+# 10**MAX_DIGITS so the range rule that follows explains the limit (int() would also
+# refuse numbers of more than 4,300 digits with an unrelated error).
+MAX_DIGITS = 15
 
 MAX_PEOPLE = 10_000_000
+# Row ids are INTEGER columns: 32 bits on PostgreSQL, so no larger id can name a row.
+MAX_ID = 2**31 - 1
 MIN_PASSWORD_LENGTH = 10
 # zxcvbn's score from 0 (too guessable) to 4 (very unguessable); 3 resists offline guessing
 # of a slow hash.
@@ -35,6 +52,11 @@ ZXCVBN_MAX_LENGTH = 72
 MAX_EMAIL_LENGTH = 254
 MAX_SLUG_LENGTH = 80
 MAX_URL_LENGTH = 500
+# Events happen between these years, and dates in a query (from, to, month) lie between
+# them too. Outside, a date is a typing mistake, and near year 1 or 9999 a change of
+# zone or a day's margin leaves the range of Python's dates.
+FIRST_YEAR = 1990
+LAST_YEAR = 2100
 
 
 def add(errors: dict[str, str], name: str, message: str | None) -> None:
@@ -44,22 +66,52 @@ def add(errors: dict[str, str], name: str, message: str | None) -> None:
 
 
 def text(value: str, *, multiline: bool = False) -> str | None:
-    """Refuse characters that no page, feed or export can carry faithfully."""
+    """Refuse characters that no page, feed or export can carry faithfully, characters
+    that make text read differently from what it says (bidirectional controls), and text
+    that is only invisible characters."""
     bad = CONTROL_RE.search(value) or (None if multiline else LINE_BREAK_RE.search(value))
-    if bad is None:
-        return None
-    what, position = f"U+{ord(bad.group()):04X}", bad.start() + 1
-    if multiline:
+    if bad is not None:
+        what, position = f"U+{ord(bad.group()):04X}", bad.start() + 1
+        if multiline:
+            return gettext(
+                "Remove the invisible control character %(what)s at position %(pos)s "
+                "(line breaks and tabs are fine).",
+                what=what,
+                pos=position,
+            )
         return gettext(
-            "Remove the invisible control character %(what)s at position %(pos)s "
-            "(line breaks and tabs are fine).",
+            "Remove the invisible control character %(what)s at position %(pos)s.",
             what=what,
             pos=position,
         )
+    bad = BIDI_CONTROL_RE.search(value)
+    if bad is not None:
+        return gettext(
+            "Remove the text-direction control character %(what)s at position %(pos)s: it "
+            "makes the text show in a different order from how it is written.",
+            what=f"U+{ord(bad.group()):04X}",
+            pos=bad.start() + 1,
+        )
+    if value and any(c in ZERO_WIDTH for c in value) and not _visible(value):
+        return gettext(
+            "This text is only invisible characters (zero-width spaces or joiners); "
+            "write visible text."
+        )
+    return None
+
+
+def _visible(value: str) -> bool:
+    return bool(value.translate({ord(c): None for c in ZERO_WIDTH}).strip())
+
+
+def date_in_window(day: date) -> str | None:
+    """A date (or a datetime, read as written) inside the campaign's window of years."""
+    if FIRST_YEAR <= day.year <= LAST_YEAR:
+        return None
     return gettext(
-        "Remove the invisible control character %(what)s at position %(pos)s.",
-        what=what,
-        pos=position,
+        "Give a date between 1 January %(first)s and 31 December %(last)s.",
+        first=FIRST_YEAR,
+        last=LAST_YEAR,
     )
 
 
@@ -69,9 +121,20 @@ def normalise_newlines(value: str) -> str:
     return value.replace("\r\n", "\n")
 
 
+# Files of the zone database that name no place's clocks: the machine's own setting,
+# the "unknown local time" placeholder and the POSIX-TZ template, and the trees that
+# repeat every zone under other rules. Some Pythons list a few of them as zones.
+NOT_A_PLACE = frozenset({"localtime", "Factory", "posixrules", "Etc/Unknown"})
+NOT_A_PLACE_PREFIXES = ("posix/", "right/")
+
+
 @functools.cache
 def _zone_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(
+        name
+        for name in zoneinfo.available_timezones()
+        if name not in NOT_A_PLACE and not name.startswith(NOT_A_PLACE_PREFIXES)
+    )
 
 
 def is_iana_zone(name: str) -> bool:
@@ -81,6 +144,12 @@ def is_iana_zone(name: str) -> bool:
 def zone(name: str) -> str | None:
     if is_iana_zone(name):
         return None
+    if name in NOT_A_PLACE or name.startswith(NOT_A_PLACE_PREFIXES):
+        return gettext(
+            "'%(zone)s' names no place's clocks (it is a file of the time-zone database, "
+            "not a time zone); use a name such as Europe/Belgrade.",
+            zone=name,
+        )
     return gettext(
         "'%(zone)s' is not an IANA time zone; use a name such as Europe/Belgrade.", zone=name
     )
@@ -151,6 +220,43 @@ def people(value: int | None) -> str | None:
     )
 
 
+def whole_number(raw: str) -> int:
+    """A typed whole number of any length as an int; ValueError with the message otherwise.
+
+    Follow it with the field's range rule (e.g. :func:`people`)."""
+    raw = raw.strip()
+    if not WHOLE_NUMBER_RE.fullmatch(raw):
+        raise ValueError("Not a valid integer value: give a whole number in digits, such as 120.")
+    if len(raw.lstrip("+-").lstrip("0")) > MAX_DIGITS:
+        return -(10**MAX_DIGITS) if raw.startswith("-") else 10**MAX_DIGITS
+    return int(raw)
+
+
+def decimal_number(raw: str) -> float:
+    """A typed decimal number (a point, no exponent) as a float; ValueError with the
+    message otherwise. A number too large for a float is infinite, which every range rule
+    refuses."""
+    raw = raw.strip()
+    if not DECIMAL_NUMBER_RE.fullmatch(raw):
+        raise ValueError(
+            "Not a valid float value: give a number in digits with a decimal point, such as "
+            "44.8167."
+        )
+    return float(raw)
+
+
+def latitude(value: float | None) -> str | None:
+    if value is None or (math.isfinite(value) and -90 <= value <= 90):
+        return None
+    return gettext("Latitude lies between -90 and 90.")
+
+
+def longitude(value: float | None) -> str | None:
+    if value is None or (math.isfinite(value) and -180 <= value <= 180):
+        return None
+    return gettext("Longitude lies between -180 and 180.")
+
+
 def name(value: str, *, limit: int = 200) -> str | None:
     if value and len(value) <= limit:
         return None
@@ -158,6 +264,4 @@ def name(value: str, *, limit: int = 200) -> str | None:
 
 
 def colour(value: str) -> str | None:
-    if COLOUR_RE.fullmatch(value):
-        return None
-    return gettext("Give a colour as %(format)s.", format="#rrggbb")
+    return None if COLOUR_RE.fullmatch(value) else "Give a colour as #rrggbb."

@@ -76,14 +76,18 @@ def validate_event(data: EventData) -> None:
         errors["starts_at"] = gettext("Give the start date and time.")
     if data.ends_at is None:
         errors["ends_at"] = gettext("Give the end date and time.")
+    for name in ("starts_at", "ends_at"):
+        if name not in errors:
+            rules.add(errors, name, rules.date_in_window(getattr(data, name)))
     # Compared as instants: two datetimes sharing one ZoneInfo compare by wall clock, and
     # 02:30-03:30 on the spring changeover day is no time at all.
-    if data.starts_at and data.ends_at and _instant(data.ends_at) <= _instant(data.starts_at):
-        errors["ends_at"] = gettext("The end must be after the start.")
-    elif data.starts_at and data.ends_at and data.ends_at - data.starts_at > MAX_EVENT_DURATION:
-        errors["ends_at"] = gettext(
-            "An event can last at most %(n)s days.", n=MAX_EVENT_DURATION.days
-        )
+    if "starts_at" not in errors and "ends_at" not in errors:
+        if _instant(data.ends_at) <= _instant(data.starts_at):
+            errors["ends_at"] = gettext("The end must be after the start.")
+        elif data.ends_at - data.starts_at > MAX_EVENT_DURATION:
+            errors["ends_at"] = gettext(
+                "An event can last at most %(n)s days.", n=MAX_EVENT_DURATION.days
+            )
     if not data.themes:
         errors["themes"] = gettext("Choose at least one theme.")
     if data.online_url:

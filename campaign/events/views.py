@@ -22,7 +22,7 @@ from ..i18n import localized
 from ..web import campaign_zone
 from . import operations as ops
 from .clashes import clashes_of, find_clashes
-from .filters import FilterError, event_list_loading
+from .filters import FilterError, event_list_loading, window_check
 from .forms import EventForm
 from .lists import events_page, filter_choices, request_filter, visible_filter
 from .models import MAX_EVENT_DURATION, Event, EventChange, EventStatus, PartnerRole
@@ -89,11 +89,12 @@ def parse_month(value: str) -> date:
                 "'%(value)s' is not a month in the form %(format)s", value=value, format="YYYY-MM"
             ),
         ) from None
-    if not 1900 <= first.year <= 2999:
-        raise FilterError(
-            "month", gettext("'%(value)s' is outside the years 1900–2999", value=value)
-        )
+    window_check("month", first, value)
     return first
+
+
+def _in_window(day: date) -> date | None:
+    return None if rules.date_in_window(day) else day
 
 
 @bp.get("/events/calendar")
@@ -162,8 +163,9 @@ def month():
         by_day=by_day,
         day_counts=day_counts,
         today=today,
-        prev_month=(first - timedelta(days=1)).replace(day=1),
-        next_month=last + timedelta(days=1),
+        # No link to a month outside the window of years (it would be a 400).
+        prev_month=_in_window((first - timedelta(days=1)).replace(day=1)),
+        next_month=_in_window(last + timedelta(days=1)),
         count=len(rows),
         list_url=url_for("events.list_events") + "?" + urlencode(list_args),
         day_args=lambda day: (
@@ -174,7 +176,7 @@ def month():
     )
 
 
-@bp.get("/events/<int:event_id>")
+@bp.get("/events/<id:event_id>")
 def show(event_id: int):
     event = load_event(event_id, history=sees_drafts())
     clashes = clashes_of(get_session(), event) if sees_drafts() else []
@@ -287,7 +289,7 @@ def new():
     return render_template("events/form.html", form=form, event=None), status
 
 
-@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@bp.route("/events/<id:event_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(event_id: int):
     event = load_event(event_id)
@@ -372,7 +374,7 @@ def _state_change(event_id: int, action) -> object:
     return None, event
 
 
-@bp.post("/events/<int:event_id>/cancel")
+@bp.post("/events/<id:event_id>/cancel")
 @login_required
 def cancel(event_id: int):
     failed, event = _state_change(event_id, ops.cancel_event)
@@ -388,7 +390,7 @@ def cancel(event_id: int):
     return redirect(url_for("events.show", event_id=event_id))
 
 
-@bp.post("/events/<int:event_id>/delete")
+@bp.post("/events/<id:event_id>/delete")
 @login_required
 def delete(event_id: int):
     failed, event = _state_change(event_id, ops.delete_event)
