@@ -14,11 +14,11 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 # The build compiles the message catalogues (setup.py), so a changed catalogue reinstalls.
-$(VENV)/.installed: setup.cfg pyproject.toml setup.py campaign/translations/sr_Latn/LC_MESSAGES/messages.po | $(VENV)/bin/python
+$(VENV)/.installed: setup.cfg setup.py pyproject.toml campaign/translations/sr_Latn/LC_MESSAGES/messages.po | $(VENV)/bin/python
 	$(VENV)/bin/pip install --disable-pip-version-check -q -e .
 	touch $@
 
-$(VENV)/.installed-test: setup.cfg pyproject.toml $(VENV)/.installed
+$(VENV)/.installed-test: setup.cfg setup.py pyproject.toml $(VENV)/.installed
 	$(VENV)/bin/pip install --disable-pip-version-check -q -e '.[test,postgres]'
 	touch $@
 
@@ -57,4 +57,4 @@ messages: install-test
 	$(VENV)/bin/python -m campaign.catalogues
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-* build dist *.egg-info .pytest_cache

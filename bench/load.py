@@ -23,6 +23,7 @@ import argparse
 import json
 import random
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -33,12 +34,16 @@ from pathlib import Path
 import requests
 from sqlalchemy import select
 
-from campaign.db import make_engine
-from campaign.models import Event
-from campaign.testing.live import Browser, Gunicorn, event_id_from, prepare_database
-from campaign.testing.pg import PostgresServer
+# The helpers live with the tests (tests/support/), not in the installed package.
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from campaign.db import make_engine  # noqa: E402
+from campaign.models import Event  # noqa: E402
+from tests.support.live import Browser, Gunicorn, event_id_from, prepare_database  # noqa: E402
+from tests.support.pg import PostgresServer  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
 LIST_URLS = [
     "/",
     "/events",

@@ -12,18 +12,26 @@ from zoneinfo import ZoneInfo
 from flask import Config, Flask
 from flask_wtf.csrf import CSRFProtect
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+# A built wheel carries templates/ and static/ inside the package (setup.py copies them);
+# a checkout, or an editable install, has them as top-level folders of the repository.
+INSTALLED = (PACKAGE / "templates").is_dir()
+ASSETS = PACKAGE if INSTALLED else ROOT
 
 csrf = CSRFProtect()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
+    # Installed from a wheel, the default instance folder is Flask's
+    # (<prefix>/var/campaign-instance), never site-packages.
+    default_instance = None if INSTALLED else str(ROOT / "instance")
     app = Flask(
         __name__,
-        instance_path=os.environ.get("CAMPAIGN_INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_path=os.environ.get("CAMPAIGN_INSTANCE_PATH") or default_instance,
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(ASSETS / "templates"),
+        static_folder=str(ASSETS / "static"),
     )
     app.config.from_object("campaign.config")
     app.config.from_pyfile("config.py", silent=True)
@@ -32,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     _ensure_secret_key(app)
     _check_config(app)
+    _apply_proxy_fix(app)
 
     from . import db, error_pages, i18n, logs, security, web
     from .auth import views as auth
@@ -42,6 +51,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .events import views as events
     from .exports import views as exports
 
+    # Before any route is added: every <id:...> in a path is a row id the columns can hold.
+    app.url_map.converters["id"] = web.IdConverter
     db.init_app(app)
     csrf.init_app(app)
     security.init_app(app)
@@ -117,3 +128,25 @@ def _check_config(app: Flask) -> None:
             )
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _apply_proxy_fix(app: Flask) -> None:
+    """Trust ``X-Forwarded-*`` from the given number of proxies (werkzeug's ProxyFix).
+
+    Off by default: without a proxy in front, those headers come from the client and must
+    not decide the address that login throttling counts.
+    """
+    counts = {
+        name: app.config[f"PROXY_FIX_X_{name.upper()}"]
+        for name in ("for", "proto", "host", "port", "prefix")
+    }
+    for name, count in counts.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise RuntimeError(
+                f"CAMPAIGN_PROXY_FIX_X_{name.upper()} must be a number of proxies (0 or more), "
+                f"not {count!r}"
+            )
+    if any(counts.values()):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, **{f"x_{k}": v for k, v in counts.items()})

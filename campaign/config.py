@@ -36,6 +36,13 @@ RATELIMIT_ENABLED = True
 # Failed logins allowed per account (e-mail) and per client address.
 LOGIN_LIMIT_PER_ACCOUNT = "5 per minute"
 LOGIN_LIMIT_PER_ADDRESS = "20 per minute"
+# Behind reverse proxies: how many of them set X-Forwarded-For, -Proto, -Host, -Port and
+# -Prefix (werkzeug's ProxyFix). 0 ignores the header, as without a proxy clients could forge it.
+PROXY_FIX_X_FOR = 0
+PROXY_FIX_X_PROTO = 0
+PROXY_FIX_X_HOST = 0
+PROXY_FIX_X_PORT = 0
+PROXY_FIX_X_PREFIX = 0
 # Seconds a client is told to wait (Retry-After) when the database is unreachable.
 DATABASE_RETRY_AFTER = 30
 # Level of the campaign.* loggers (one line per request and per write) on stderr.

@@ -59,10 +59,18 @@ def init_app(app: Flask) -> None:
         ), 403
 
     @app.errorhandler(405)
-    def _method(_exc):
-        return render_template(
-            "error.html", code=405, message=gettext("This address does not take that method.")
-        ), 405
+    def _method(exc):
+        # RFC 9110 15.5.6: a 405 says which methods the address takes. werkzeug's
+        # MethodNotAllowed knows them (valid_methods) and writes the Allow header in its
+        # own response; this page keeps that header.
+        allow = exc.get_response().headers.get("Allow") if hasattr(exc, "get_response") else None
+        message = gettext("This address does not take that method.")
+        if allow:
+            message = gettext(
+                "This address does not take that method; it takes %(allow)s.", allow=allow
+            )
+        headers = {"Allow": allow} if allow else {}
+        return render_template("error.html", code=405, message=message), 405, headers
 
     @app.errorhandler(413)
     def _too_large(_exc):

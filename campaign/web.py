@@ -7,6 +7,22 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+from werkzeug.routing import IntegerConverter
+
+from .core import validation as rules
+
+
+class IdConverter(IntegerConverter):
+    """``<id:event_id>``: a row id, 1 to the largest value an id column holds, in ASCII digits.
+
+    Anything else is no page (404) before the database is asked: werkzeug's ``int`` takes
+    any Unicode digit and any length, and a number past the column's range fails in the
+    driver (SQLite) or the server (PostgreSQL) instead of finding nothing."""
+
+    regex = f"[0-9]{{1,{len(str(rules.MAX_ID))}}}"
+
+    def __init__(self, map):
+        super().__init__(map, min=1, max=rules.MAX_ID)
 
 
 def campaign_zone() -> ZoneInfo:

@@ -24,10 +24,10 @@ from campaign.db import get_session, make_engine
 from campaign.events import operations as event_ops
 from campaign.migrate import upgrade
 from campaign.models import Partner, Theme, User, Venue
-from campaign.testing.pg import PostgresServer, free_port  # noqa: F401 (used by tests)
+from tests.support.pg import PostgresServer, free_port  # noqa: F401 (used by tests)
 
 # The suite reads the interface in English; the product's default is sr-Cyrl, and tests that
-# check the default language pass DEFAULT_LOCALE themselves (tests/test_i18n.py).
+# check the default language pass DEFAULT_LOCALE themselves (tests/app/test_i18n.py).
 os.environ.setdefault("CAMPAIGN_DEFAULT_LOCALE", "en")
 
 BACKENDS = os.environ.get("CAMPAIGN_TEST_BACKENDS", "sqlite,postgresql").split(",")

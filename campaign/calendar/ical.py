@@ -15,21 +15,28 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext
 
+from ..core.validation import FIRST_YEAR, LAST_YEAR
 from ..events.models import Event, EventFormat, EventStatus
 from ..i18n import campaign_name, current_tag, localized
 
 # Bump whenever the bytes of a VEVENT or VCALENDAR change shape: it is part of every
 # cache key and ETag, so cached bytes and clients' copies are replaced.
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"
 PRODID = "-//IPAP 2 campaign//Campaign planner//EN"
 REFRESH = "PT1H"
 CRLF = "\r\n"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+# Local times (TZID) and VTIMEZONEs cover the years events may have (core.validation's
+# window) and one on each side. A stored event outside them (a row written by hand, an old
+# database) is written in UTC: the same instant, and no VTIMEZONE to compute around year
+# 1 or 9999, where a zone's offset or a year of margin leaves the range of datetime.
+TZID_YEARS = (FIRST_YEAR - 1, LAST_YEAR + 1)
 
 
 # -- text and lines ----------------------------------------------------------------------
@@ -70,11 +77,19 @@ def fold(line: str) -> str:
 
 
 def _utc(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        value = value.astimezone(UTC)
+    except (OverflowError, ValueError):  # a naive time at the very edge of datetime's range
+        value = value.replace(tzinfo=UTC)
+    return _local(value) + "Z"
 
 
 def _local(value: datetime) -> str:
-    return value.strftime("%Y%m%dT%H%M%S")
+    # Not strftime: its %Y drops the leading zeros of years before 1000 on glibc.
+    return (
+        f"{value.year:04d}{value.month:02d}{value.day:02d}"
+        f"T{value.hour:02d}{value.minute:02d}{value.second:02d}"
+    )
 
 
 def _offset(delta: timedelta) -> str:
@@ -122,8 +137,13 @@ class RenderedEvent:
     years: tuple[int, int]  # first and last local year it touches
 
 
-def _when(name: str, instant: datetime, zone: ZoneInfo) -> tuple[str, str | None, int]:
-    local = instant.astimezone(zone)
+def _when(name: str, instant: datetime, zone: ZoneInfo | None) -> tuple[str, str | None, int]:
+    try:
+        local = None if zone is None else instant.astimezone(zone)
+    except (OverflowError, ValueError):  # the local time is past year 1 or 9999
+        local = None
+    if local is None or not TZID_YEARS[0] <= local.year <= TZID_YEARS[1]:
+        return f"{name}:{_utc(instant)}", None, instant.year
     # An ambiguous wall time (the repeated hour when clocks go back) means its first
     # occurrence (RFC 5545 3.3.5); the second one can only be written in UTC.
     if local.fold or local.replace(fold=1).utcoffset() != local.utcoffset():
@@ -179,9 +199,18 @@ def _status(event: Event) -> str:
     }[event.status]
 
 
+def _zone_of(event: Event) -> ZoneInfo | None:
+    """The event's zone, or None for a stored name this machine's zone database lacks
+    (its times are then written in UTC: the same instants)."""
+    try:
+        return event.zone
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
 def render_vevent(event: Event, ctx: RenderContext) -> RenderedEvent:
     """The one VEVENT renderer. ``event`` must have venue, themes and partners loaded."""
-    zone = event.zone
+    zone = _zone_of(event)
     url = ctx.event_url(event.id)
     start, start_tz, first_year = _when("DTSTART", event.starts_at, zone)
     end, end_tz, last_year = _when("DTEND", event.ends_at, zone)
@@ -300,8 +329,11 @@ def render_vtimezone(tzid: str, first_year: int, last_year: int) -> str:
     gets a single STANDARD observance.
     """
     zone = ZoneInfo(tzid)
-    # One year of margin on each side so every event lies after the first onset.
-    first, last = first_year - 1, last_year + 1
+    # One year of margin on each side so every event lies after the first onset; never
+    # past the years local times are written for (see TZID_YEARS).
+    lo, hi = TZID_YEARS
+    first = min(max(first_year, lo), hi) - 1
+    last = max(min(last_year, hi), lo) + 1
     transitions = _transitions(zone, first, last)
     lines = ["BEGIN:VTIMEZONE", f"TZID:{tzid}"]
     if not transitions:

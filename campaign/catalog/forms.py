@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from ..core import validation as rules
-from ..core.forms import Rule
+from ..core.forms import DecimalNumberField, Rule, WholeNumberField
 from .models import PartnerKind
 
 
@@ -43,19 +43,7 @@ class VenueForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=100)])
     address = StringField(_l("Address"), validators=[Length(max=300)])
-    latitude = FloatField(
-        _l("Latitude"),
-        validators=[
-            Optional(),
-            NumberRange(min=-90, max=90, message=_l("Latitude lies between -90 and 90.")),
-        ],
-    )
-    longitude = FloatField(
-        _l("Longitude"),
-        validators=[
-            Optional(),
-            NumberRange(min=-180, max=180, message=_l("Longitude lies between -180 and 180.")),
-        ],
-    )
+    latitude = DecimalNumberField(_l("Latitude"), validators=[Optional(), Rule(rules.latitude)])
+    longitude = DecimalNumberField(_l("Longitude"), validators=[Optional(), Rule(rules.longitude)])
     keep_script = BooleanField(_l("Keep the name and address as written (do not transliterate)"))
-    capacity = IntegerField(_l("Capacity"), validators=[Optional(), Rule(rules.people)])
+    capacity = WholeNumberField(_l("Capacity"), validators=[Optional(), Rule(rules.people)])

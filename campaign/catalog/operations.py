@@ -164,12 +164,10 @@ def save_venue(session: Session, actor: User | None, venue: Venue | None, **valu
     if not values.get("city") or len(values["city"]) > 100:
         errors["city"] = gettext("Give the city (1 to 100 characters).")
     lat, lon = values.get("latitude"), values.get("longitude")
-    if lat is not None and not -90 <= lat <= 90:
-        errors["latitude"] = gettext("Latitude lies between -90 and 90.")
-    if lon is not None and not -180 <= lon <= 180:
-        errors["longitude"] = gettext("Longitude lies between -180 and 180.")
+    rules.add(errors, "latitude", rules.latitude(lat))
+    rules.add(errors, "longitude", rules.longitude(lon))
     if (lat is None) != (lon is None):
-        errors["longitude" if lon is None else "latitude"] = gettext(
+        errors["longitude" if lon is None else "latitude"] = (
             "Give both latitude and longitude, or neither."
         )
     _check_texts(values, ("name", "city", "address"), (), errors)

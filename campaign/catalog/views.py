@@ -193,7 +193,7 @@ def new_venue():
     )
 
 
-@bp.route("/venues/<int:venue_id>/edit", methods=["GET", "POST"])
+@bp.route("/venues/<id:venue_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_venue(venue_id: int):
     obj = get_session().get(Venue, venue_id) or abort(404)
@@ -205,7 +205,7 @@ def edit_venue(venue_id: int):
     )
 
 
-@bp.post("/venues/<int:venue_id>/delete")
+@bp.post("/venues/<id:venue_id>/delete")
 @login_required
 def delete_venue(venue_id: int):
     obj = get_session().get(Venue, venue_id) or abort(404)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from wtforms import SelectMultipleField
+from wtforms import FloatField, IntegerField, SelectMultipleField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from . import validation as rules
 
 
 class Rule:
@@ -22,6 +24,30 @@ class Rule:
         message = self.rule(field.data, **self.options)
         if message:
             raise ValidationError(message)
+
+
+class WholeNumberField(IntegerField):
+    """An integer typed in ASCII digits, of any length: :func:`rules.whole_number` reads it
+    (a number past every limit is read as one its range rule refuses, with that rule's
+    message), so no value reaches a validator or the database as an overflow."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = None
+        if valuelist[0].strip():
+            self.data = rules.whole_number(valuelist[0])  # ValueError: the form's message
+
+
+class DecimalNumberField(FloatField):
+    """A decimal number typed in ASCII digits (no exponent, nan or inf)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = None
+        if valuelist[0].strip():
+            self.data = rules.decimal_number(valuelist[0])
 
 
 class MultiCheckboxField(SelectMultipleField):

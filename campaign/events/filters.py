@@ -15,6 +15,7 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
 
 from ..catalog.models import Partner, Theme, Venue
+from ..core import validation as rules
 from ..core.text import fold
 from ..i18n import localized, script_text
 from .models import (
@@ -350,7 +351,7 @@ def _parse_date(param: str, got: list[str]) -> date | None:
     try:
         if len(got[0]) != 10:
             raise ValueError
-        return date.fromisoformat(got[0])
+        day = date.fromisoformat(got[0])
     except ValueError:
         raise FilterError(
             param,
@@ -360,3 +361,15 @@ def _parse_date(param: str, got: list[str]) -> date | None:
                 format="YYYY-MM-DD",
             ),
         ) from None
+    window_check(param, day, got[0])
+    return day
+
+
+def window_check(param: str, day: date, raw: str) -> None:
+    """Every date a query names lies in the campaign's window of years (the one rule of
+    core.validation): the filter, the month view and the dashboard compute days and
+    months around it, which near year 1 or 9999 leave the range of Python's dates."""
+    if rules.date_in_window(day):
+        raise FilterError(
+            param, f"'{raw}' is outside the years {rules.FIRST_YEAR}–{rules.LAST_YEAR}"
+        )

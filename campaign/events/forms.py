@@ -11,7 +11,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -20,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..core import validation as rules
-from ..core.forms import MultiCheckboxField, Rule
+from ..core.forms import MultiCheckboxField, Rule, WholeNumberField
 from ..i18n import localized, long_date
 from .models import EventFormat, EventStatus, PartnerRole
 
@@ -38,12 +37,18 @@ class EventForm(FlaskForm):
     starts_at = DateTimeLocalField(
         _l("Start"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-        validators=[InputRequired(message=_l("Give the start date and time."))],
+        validators=[
+            InputRequired(message=_l("Give the start date and time.")),
+            Rule(rules.date_in_window),
+        ],
     )
     ends_at = DateTimeLocalField(
         _l("End"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-        validators=[InputRequired(message=_l("Give the end date and time."))],
+        validators=[
+            InputRequired(message=_l("Give the end date and time.")),
+            Rule(rules.date_in_window),
+        ],
     )
     timezone = StringField(
         _l("Time zone"),
@@ -89,10 +94,10 @@ class EventForm(FlaskForm):
     partners_media_partner = SelectMultipleField(
         PartnerRole.media_partner.lazy_label, choices=[], coerce=int
     )
-    expected_audience = IntegerField(
+    expected_audience = WholeNumberField(
         _l("Expected audience"), validators=[Optional(), Rule(rules.people)]
     )
-    attendance = IntegerField(_l("Attendance"), validators=[Optional(), Rule(rules.people)])
+    attendance = WholeNumberField(_l("Attendance"), validators=[Optional(), Rule(rules.people)])
     version = HiddenField()
 
     PARTNER_FIELDS = tuple(f"partners_{role.value}" for role in PartnerRole)
@@ -117,7 +122,7 @@ class EventForm(FlaskForm):
         a time that happens twice (October) means the first one, as RFC 5545 says.
         """
         zone, naive = self.zone(), field.data
-        if zone is None or naive is None:
+        if zone is None or naive is None or rules.date_in_window(naive):
             return None
         local = naive.replace(tzinfo=zone)
         if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:

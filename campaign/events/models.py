@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -181,13 +181,22 @@ class Event(Base):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def local(self, instant: datetime) -> datetime:
+        """``instant`` in the event's zone. A stored row that no form accepts any more (a
+        zone this machine lacks, a time whose local date is past year 1 or 9999) is shown
+        in UTC: the same instant, rather than no page, export or feed at all."""
+        try:
+            return instant.astimezone(self.zone)
+        except (ZoneInfoNotFoundError, ValueError, OverflowError):
+            return instant.astimezone(UTC)
+
     @property
     def local_start(self) -> datetime:
-        return self.starts_at.astimezone(self.zone)
+        return self.local(self.starts_at)
 
     @property
     def local_end(self) -> datetime:
-        return self.ends_at.astimezone(self.zone)
+        return self.local(self.ends_at)
 
     @property
     def format_label(self) -> str:

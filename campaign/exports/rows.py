@@ -125,7 +125,7 @@ def event_url(site_url: str, event: Event) -> str:
 
 def _local(event: Event, instant: datetime) -> datetime:
     # Whole seconds: what Excel and people read; the offset makes the instant unambiguous.
-    return instant.astimezone(event.zone).replace(microsecond=0)
+    return event.local(instant).replace(microsecond=0)
 
 
 def event_row(event: Event, site_url: str, *, for_people: bool = False) -> dict:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from campaign.db import make_engine
 from campaign.models import Event
-from campaign.testing.live import Browser, Gunicorn, event_id_from, prepare_database
+from tests.support.live import Browser, Gunicorn, event_id_from, prepare_database
 
 WRITERS = 6
 ROUNDS = 6

@@ -8,8 +8,8 @@ from campaign import create_app
 from campaign.auth import operations as user_ops
 from campaign.db import get_session, make_engine
 from campaign.migrate import upgrade
-from campaign.testing.pg import PostgresServer, pg_available
 from tests.conftest import BACKENDS, PASSWORD, Client
+from tests.support.pg import PostgresServer, pg_available
 
 MESSAGE = "The database is unavailable; try again in a minute."
 

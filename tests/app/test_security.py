@@ -32,18 +32,18 @@ ACCESS: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("POST", "/account/password"): (LOGIN, 400, 400, LOGIN),
     ("GET", "/users"): (LOGIN, 403, 200, LOGIN),
     ("POST", "/users"): (LOGIN, 403, 400, LOGIN),
-    ("GET", "/users/<int:user_id>"): (LOGIN, 403, 200, LOGIN),
-    ("POST", "/users/<int:user_id>"): (LOGIN, 403, 302, LOGIN),
+    ("GET", "/users/<id:user_id>"): (LOGIN, 403, 200, LOGIN),
+    ("POST", "/users/<id:user_id>"): (LOGIN, 403, 302, LOGIN),
     ("GET", "/"): (200, 200, 200, 200),
     ("GET", "/events"): (200, 200, 200, 200),
     ("GET", "/events/calendar"): (200, 200, 200, 200),
-    ("GET", "/events/<int:event_id>"): (200, 200, 200, 200),
+    ("GET", "/events/<id:event_id>"): (200, 200, 200, 200),
     ("GET", "/events/new"): (LOGIN, 200, 200, LOGIN),
     ("POST", "/events/new"): (LOGIN, 400, 400, LOGIN),
-    ("GET", "/events/<int:event_id>/edit"): (LOGIN, 200, 200, LOGIN),
-    ("POST", "/events/<int:event_id>/edit"): (LOGIN, 400, 400, LOGIN),
-    ("POST", "/events/<int:event_id>/cancel"): (LOGIN, 400, 400, LOGIN),
-    ("POST", "/events/<int:event_id>/delete"): (LOGIN, 400, 400, LOGIN),
+    ("GET", "/events/<id:event_id>/edit"): (LOGIN, 200, 200, LOGIN),
+    ("POST", "/events/<id:event_id>/edit"): (LOGIN, 400, 400, LOGIN),
+    ("POST", "/events/<id:event_id>/cancel"): (LOGIN, 400, 400, LOGIN),
+    ("POST", "/events/<id:event_id>/delete"): (LOGIN, 400, 400, LOGIN),
     ("GET", "/themes"): (200, 200, 200, 200),
     ("GET", "/themes/<slug>"): (200, 200, 200, 200),
     ("GET", "/themes/new"): (LOGIN, 200, 200, LOGIN),
@@ -62,14 +62,14 @@ ACCESS: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("GET", "/venues"): (LOGIN, 200, 200, LOGIN),
     ("GET", "/venues/new"): (LOGIN, 200, 200, LOGIN),
     ("POST", "/venues/new"): (LOGIN, 400, 400, LOGIN),
-    ("GET", "/venues/<int:venue_id>/edit"): (LOGIN, 200, 200, LOGIN),
-    ("POST", "/venues/<int:venue_id>/edit"): (LOGIN, 302, 302, LOGIN),
-    ("POST", "/venues/<int:venue_id>/delete"): (LOGIN, 302, 302, LOGIN),
+    ("GET", "/venues/<id:venue_id>/edit"): (LOGIN, 200, 200, LOGIN),
+    ("POST", "/venues/<id:venue_id>/edit"): (LOGIN, 302, 302, LOGIN),
+    ("POST", "/venues/<id:venue_id>/delete"): (LOGIN, 302, 302, LOGIN),
     ("GET", "/dashboard"): (LOGIN, 200, 200, LOGIN),
     ("GET", "/calendar.ics"): (200, 200, 200, 200),
     ("GET", "/themes/<slug>/calendar.ics"): (200, 200, 200, 200),
     ("GET", "/partners/<slug>/calendar.ics"): (200, 200, 200, 200),
-    ("GET", "/events/<int:event_id>.ics"): (200, 200, 200, 200),
+    ("GET", "/events/<id:event_id>.ics"): (200, 200, 200, 200),
     ("GET", "/events.<any(csv, xlsx, json):fmt>"): (200, 200, 200, 200),
     # The language switcher: sets its cookie and goes back (to / without ?next=).
     ("GET", "/language/<tag>"): (303, 303, 303, 303),
@@ -541,3 +541,64 @@ def test_host_header_never_reaches_the_page(client, create_event):
     assert "evil.example" not in page
     # The add-to-calendar links name the page on SITE_URL.
     assert f"http%3A%2F%2Fcampaign.test%2Fevents%2F{event.id}" in page
+
+
+def _behind_proxy(database_url, **settings):
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "LOGIN_LIMIT_PER_ADDRESS": "2 per minute",
+            **settings,
+        }
+    )
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_forwarded_for_decides_the_throttled_address_only_behind_a_configured_proxy(
+    database_url, hops
+):
+    app = _behind_proxy(database_url, PROXY_FIX_X_FOR=hops)
+    try:
+
+        def through_proxy(client_address):
+            browser = Client(app)
+            browser.http.environ_base["REMOTE_ADDR"] = "127.0.0.1"  # the proxy
+            browser.http.environ_base["HTTP_X_FORWARDED_FOR"] = client_address
+            return browser
+
+        attacker = through_proxy("203.0.113.7")
+        for n in range(2):
+            assert attacker.login(f"guess{n}@example.org", "password?").status_code == 401
+        assert attacker.login("guess@example.org", "password?").status_code == 429
+        other = through_proxy("198.51.100.2").login("someone@example.org", "password?")
+        # Without ProxyFix the header is the client's word: everyone is the proxy's address.
+        assert other.status_code == (401 if hops else 429)
+    finally:
+        app.extensions["campaign.engine"].dispose()
+
+
+def test_forwarded_proto_and_host_make_absolute_links_behind_a_configured_proxy(
+    database_url, create_event
+):
+    event = create_event()
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "campaign.example.org"}
+    for settings, link in [
+        ({}, "http%3A%2F%2Flocalhost%2Fevents%2F"),
+        ({"PROXY_FIX_X_PROTO": 1, "PROXY_FIX_X_HOST": 1}, "https%3A%2F%2Fcampaign.example.org%2Fevents%2F"),
+    ]:  # fmt: skip
+        app = _behind_proxy(database_url, **settings)
+        try:
+            page = app.test_client().get(f"/events/{event.id}", headers=headers)
+            assert page.status_code == 200
+            assert link + str(event.id) in page.get_data(as_text=True)
+        finally:
+            app.extensions["campaign.engine"].dispose()
+
+
+@pytest.mark.parametrize("value", [-1, "two", True, 1.5])
+def test_proxy_fix_setting_must_be_a_number_of_proxies(database_url, value):
+    with pytest.raises(RuntimeError, match="CAMPAIGN_PROXY_FIX_X_FOR must be a number of proxies"):
+        _behind_proxy(database_url, PROXY_FIX_X_FOR=value)

@@ -972,14 +972,44 @@ def test_theme_and_partner_feeds(app, client, world):
         ("/calendar.ics?from=2020-13-01", "from"),
         ("/calendar.ics?from=2021-01-01&to=2020-01-01", "from"),
         ("/calendar.ics?status=draft", "status"),
-        ("/themes/no-such-theme/calendar.ics", "theme"),
-        ("/partners/nobody/calendar.ics", "partner"),
+        ("/themes/eadrcc/calendar.ics?theme=no-such-theme", "theme"),
+        ("/partners/bcbp/calendar.ics?partner=nobody", "partner"),
+        ("/themes/eadrcc/calendar.ics?from=0001-01-01", "from"),
     ],
 )
 def test_bad_filter_is_400_naming_the_parameter(client, world, url, param):
     response = fetch(client, url, 400)
     assert response.get_data(as_text=True).startswith(f"{param}:")
     assert b"BEGIN:VCALENDAR" not in response.get_data()
+
+
+@pytest.mark.parametrize(
+    ("url", "param"),
+    [
+        ("/themes/no-such-theme/calendar.ics", "theme"),
+        ("/partners/nobody/calendar.ics", "partner"),
+        ("/themes/no-such-theme/calendar.ics?from=2020-13-01", "theme"),
+        ("/partners/nobody/calendar.ics?theme=eadrcc", "partner"),
+    ],
+)
+def test_removed_or_mistyped_theme_or_partner_feed_is_404(app, client, world, url, param):
+    """The address itself is wrong (the theme was removed, the slug mistyped): 404, in
+    plain text that names what is missing; 400 stays for bad query parameters."""
+    response = fetch(client, url, 404)
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    text = response.get_data(as_text=True)
+    assert text.startswith(f"{param}: there is no {param} ")
+    assert "removed or the address is mistyped" in text
+    assert b"BEGIN:VCALENDAR" not in response.get_data()
+    # A theme removed after people subscribed: its old address is 404 from then on.
+    with app.app_context():
+        session = get_session()
+        theme = catalog_ops.save_theme(
+            session, None, None, slug="short-lived", name="Short-lived", colour="#123456"
+        )
+        fetch(client, "/themes/short-lived/calendar.ics")
+        catalog_ops.delete_catalog_entry(session, None, theme)
+    fetch(client, "/themes/short-lived/calendar.ics", 404)
 
 
 def test_event_download(app, client, auth, world):
@@ -1206,3 +1236,121 @@ def test_two_databases_at_the_same_generation_never_share_a_feed(tmp_path, sqlit
         app.extensions["campaign.engine"].dispose()
     assert b"Only in database one" in bodies[0] and b"Only in database two" not in bodies[0]
     assert b"Only in database two" in bodies[1] and b"Only in database one" not in bodies[1]
+
+
+# -- stored events outside the date window -----------------------------------------------
+
+# Rows no form or command can write any more (the window is 1990-2100), as a hand-written
+# INSERT or an old database holds them: (title, status, start in UTC, zone).
+ODD_ROWS = [
+    # In New York this is still year 0, which no datetime can hold.
+    ("Year one, New York", "confirmed", datetime(1, 1, 1, 0, 0, tzinfo=UTC), "America/New_York"),
+    # In Belgrade this ends in year 10000.
+    ("Last day of 9999", "confirmed", datetime(9999, 12, 31, 22, 0, tzinfo=UTC), "Europe/Belgrade"),
+    ("Draft in year one", "draft", datetime(1, 1, 1, 12, 0, tzinfo=UTC), "Europe/Belgrade"),
+    ("Draft in 9999", "draft", datetime(9999, 12, 31, 10, 0, tzinfo=UTC), "Asia/Tokyo"),
+    ("Cancelled in 1900", "cancelled", datetime(1900, 6, 1, 10, 0, tzinfo=UTC), "Europe/Belgrade"),
+    ("Far future", "confirmed", datetime(2500, 6, 1, 10, 0, tzinfo=UTC), "Europe/Belgrade"),
+    ("A zone no longer known", "confirmed", datetime(2020, 4, 1, 8, tzinfo=UTC), "Mars/Olympus"),
+]
+
+
+def insert_rows(app, partner_id: int) -> list[tuple[int, str, datetime, datetime]]:
+    """INSERT the odd rows with plain SQL (no operations layer, no validation)."""
+    from sqlalchemy import insert
+
+    from campaign.models import EventPartner
+    from campaign.models import event_themes as themes_table
+
+    made = []
+    with app.app_context():
+        session = get_session()
+        theme = session.scalar(select(Theme.id).where(Theme.slug == "eadrcc"))
+        now = datetime.now(UTC).replace(microsecond=0)
+        for title, status, start, zone in ODD_ROWS:
+            end = start + timedelta(hours=1, minutes=30)
+            uid = f"{uuid.uuid4()}@ipap2-campaign"
+            event_id = session.execute(
+                insert(Event.__table__)
+                .values(
+                    uid=uid,
+                    title=title,
+                    format="panel",
+                    status=status,
+                    starts_at=start,
+                    ends_at=end,
+                    timezone=zone,
+                    online_url="",
+                    description="",
+                    created=now,
+                    updated=now,
+                    sequence=0,
+                    version=1,
+                    search_text=title.casefold(),
+                )
+                .returning(Event.__table__.c.id)
+            ).scalar_one()
+            session.execute(insert(themes_table).values(event_id=event_id, theme_id=theme))
+            session.execute(
+                insert(EventPartner.__table__).values(
+                    event_id=event_id, partner_id=partner_id, role="host"
+                )
+            )
+            made.append((event_id, uid, start, end, status))
+        session.commit()
+    return made
+
+
+def test_no_stored_event_can_break_a_feed(app, client, world, organizer, runner, tmp_path):
+    """Events in year 1 or 9999 (and a zone this machine does not know) are in every feed
+    and download, at their exact instants; a VTIMEZONE is never computed around them; and
+    pages and exports show them."""
+    rows = insert_rows(app, world["panel"].partner_links[0].partner_id)
+    token = organizer.feed_token
+    public = [r for r in rows if r[4] != "draft"]
+    feeds_and_contents = [
+        ("/calendar.ics", public),
+        ("/themes/eadrcc/calendar.ics", public),
+        ("/partners/bcbp/calendar.ics", public),
+        (f"/calendar.ics?token={token}", rows),
+        (f"/themes/eadrcc/calendar.ics?token={token}", rows),
+        (f"/partners/bcbp/calendar.ics?token={token}", rows),
+    ]
+    client.login(organizer.email)
+    feeds_and_contents += [(f"/events/{r[0]}.ics", [r]) for r in rows]
+    for url, expected in feeds_and_contents:
+        body = fetch(client, url).get_data()
+        check_wire_format(body)
+        text = body.decode()
+        got = vevents(text)
+        for _id, uid, start, end, _status in expected:
+            assert got[uid].decoded("DTSTART") == start, (url, uid)
+            assert got[uid].decoded("DTEND") == end, (url, uid)
+        vobject.readOne(text)
+        # VTIMEZONEs stay within the years events may have (and a year around; a zone
+        # without clock changes starts in 1970), and only real zones are named.
+        for line in text.split("\r\n"):
+            if line.startswith("DTSTART:") and "Z" not in line:
+                assert 1970 <= int(line[8:12]) <= 2102, line
+        assert "Mars/Olympus" not in text and "TZID:UTC" not in text
+    # Pages, forms and exports show such an event too (in UTC when its zone cannot).
+    pages = ["/", "/events", "/events.csv", "/events.json", "/events.xlsx", "/dashboard"]
+    pages += ["/themes/eadrcc", "/partners/bcbp"]
+    pages += [f"/events/{r[0]}" for r in rows] + [f"/events/{r[0]}/edit" for r in rows]
+    for url in pages:
+        fetch(client, url).get_data()  # exports stream: read them to the end
+    # The command line's ICS export is the same pipeline.
+    target = tmp_path / "all.ics"
+    result = runner.invoke(args=["export", "--format", "ics", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert {uid for _i, uid, *_rest in public} <= set(vevents(target.read_text()))
+
+
+def test_render_vtimezone_clamps_any_span():
+    """The VTIMEZONE builder cannot be asked for a year datetime cannot hold."""
+    for first, last in [(1, 2020), (2020, 9999), (1, 9999), (9999, 9999), (1, 1)]:
+        text = ical.render_vtimezone("Europe/Belgrade", first, last)
+        assert text.startswith("BEGIN:VTIMEZONE\r\n") and text.endswith("END:VTIMEZONE\r\n")
+    assert ical.render_vtimezone("Europe/Belgrade", 2020, 2020) == ical.render_vtimezone(
+        "Europe/Belgrade", 2020, 2020
+    )

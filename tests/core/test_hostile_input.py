@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from campaign.exports import neutralise
 from campaign.models import Base, Event, Theme
+from tests.conftest import event_form_data
 
 SETTINGS = settings(
     max_examples=25,
@@ -432,3 +434,301 @@ def test_control_characters_are_refused_with_a_message(client, auth, db, title, 
     )
     assert response.status_code == 400
     assert "control character" in response.get_data(as_text=True)
+
+
+# -- numbers too large for a column --------------------------------------------------------
+
+# Path ids that no id column can hold, or that are not plain ASCII digits.
+HUGE_IDS = ["9223372036854775808", str(2**31), "9" * 400, "0", "%D9%A1"]  # the last: Arabic 1
+
+
+def test_path_ids_beyond_the_columns_range_are_404(app, client, admin, db, create_event):
+    """/events/<id> and every other address with a row id: a number the column cannot hold
+    names no row (404), never a driver overflow (500); nothing is written."""
+    venue_event = create_event()
+    assert venue_event.id == 1  # so the Arabic-Indic digit one would name a real row
+    assert client.login(admin.email).status_code == 302
+    before = snapshot(db)
+    for raw in HUGE_IDS:
+        for url in [
+            f"/events/{raw}",
+            f"/events/{raw}.ics",
+            f"/events/{raw}/edit",
+            f"/users/{raw}",
+            f"/venues/{raw}/edit",
+        ]:
+            assert client.get(url).status_code == 404, url
+        for url in [
+            f"/events/{raw}/cancel",
+            f"/events/{raw}/delete",
+            f"/events/{raw}/edit",
+            f"/venues/{raw}/edit",
+            f"/venues/{raw}/delete",
+            f"/users/{raw}",
+        ]:
+            assert client.post(url, {"version": "1", "name": "x"}).status_code == 404, url
+    assert snapshot(db) == before
+    # The largest id a column holds is still an address (of nothing, here).
+    assert client.get(f"/events/{2**31 - 1}").status_code == 404
+    assert client.get("/events/1").status_code == 200
+
+
+NUMBER_FIELDS = [
+    # (form url, field, extra data, message)
+    ("/events/new", "expected_audience", {}, "The largest allowed is 10,000,000."),
+    ("/events/new", "attendance", {}, "The largest allowed is 10,000,000."),
+    (
+        "/venues/new",
+        "capacity",
+        {"name": "Sala", "city": "Niš"},
+        "The largest allowed is 10,000,000.",
+    ),
+    (
+        "/venues/new",
+        "latitude",
+        {"name": "Sala", "city": "Niš", "longitude": "20"},
+        "between -90 and 90",
+    ),
+    (
+        "/venues/new",
+        "longitude",
+        {"name": "Sala", "city": "Niš", "latitude": "44"},
+        "between -180 and 180",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "digits", ["9" * 400, "9" * 5000, "-" + "9" * 400, "+" + "0" * 300 + "9" * 30]
+)
+@pytest.mark.parametrize(
+    "url, field, extra, message", NUMBER_FIELDS, ids=[f[1] for f in NUMBER_FIELDS]
+)
+def test_numbers_of_any_length_get_the_fields_range_message(
+    client, auth, db, url, field, extra, message, digits
+):
+    auth.login()
+    data = event_form_data(db) if url == "/events/new" else dict(extra)
+    data[field] = digits
+    before = snapshot(db)
+    response = client.post(url, data)
+    assert response.status_code == 400
+    page = html.unescape(response.get_data(as_text=True))
+    assert message in page, (field, digits[:10])
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("typed", ["١٢٠", "1e3", "1_000", "nan", "inf", "0x10", "12 000"])
+@pytest.mark.parametrize(
+    "url, field, extra, message", NUMBER_FIELDS, ids=[f[1] for f in NUMBER_FIELDS]
+)
+def test_numbers_are_ascii_digits(client, auth, db, url, field, extra, message, typed):
+    """int() and float() also read Arabic-Indic digits, underscores, exponents, nan and
+    inf: a form number is digits 0-9 (and a decimal point for coordinates)."""
+    auth.login()
+    data = event_form_data(db) if url == "/events/new" else dict(extra)
+    data[field] = typed
+    before = snapshot(db)
+    response = client.post(url, data)
+    assert response.status_code == 400, (field, typed)
+    assert "Not a valid" in response.get_data(as_text=True)
+    assert snapshot(db) == before
+
+
+# -- dates out of range ----------------------------------------------------------------------
+
+DATE_URLS = [
+    "/events",
+    "/events.csv",
+    "/events.json",
+    "/events.xlsx",
+    "/calendar.ics",
+    "/themes/eadrcc/calendar.ics",
+    "/partners/{partner}/calendar.ics",
+    "/themes/eadrcc",
+    "/partners/{partner}",
+    "/events/calendar",
+    "/dashboard",
+]
+
+
+@pytest.mark.parametrize(
+    "query, param",
+    [
+        ("from=0001-01-01", "from"),
+        ("to=9999-12-31", "to"),
+        ("from=0001-01-01&to=0001-12-31", "from"),
+        ("from=9999-01-01", "from"),
+        ("to=0001-01-31", "to"),
+        ("from=1989-12-31", "from"),
+        ("to=2101-01-01", "to"),
+    ],
+)
+def test_dates_outside_the_window_are_400_naming_the_parameter(
+    client, auth, partner, create_event, query, param
+):
+    create_event()
+    auth.login()
+    for pattern in DATE_URLS:
+        url = pattern.format(partner=partner.slug) + "?" + query
+        response = client.get(url)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 400, (url, response.status_code)
+        assert f"{param}: " in html.unescape(body), url
+        assert "1990" in body and "2100" in body, url
+
+
+@pytest.mark.parametrize("month", ["0001-01", "9999-12", "1989-12", "2101-01"])
+def test_month_outside_the_window_is_400_naming_it(client, month):
+    response = client.get(f"/events/calendar?month={month}")
+    assert response.status_code == 400
+    assert "month: " in html.unescape(response.get_data(as_text=True))
+
+
+def test_dates_at_the_edges_of_the_window_work(client, auth, create_event):
+    create_event()
+    auth.login()
+    for url in [
+        "/events?from=1990-01-01&to=2100-12-31",
+        "/calendar.ics?from=1990-01-01&to=2100-12-31",
+        "/events.csv?to=2100-12-31",
+        "/events/calendar?month=2100-12",
+        "/events/calendar?month=1990-01",
+        "/events/calendar?from=2100-12-31",
+        "/dashboard?from=2100-01-01&to=2100-12-31",
+        "/dashboard?from=1990-01-01&to=1990-12-31",
+        "/dashboard?from=2100-12-31",
+        "/dashboard?to=1990-01-01",
+    ]:
+        response = client.get(url)
+        response.get_data()
+        assert response.status_code == 200, url
+
+
+# -- invisible and direction-changing text, zones that name no place ---------------------------
+
+BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
+ONLY_INVISIBLE = ["\u200b", "\u200b\u200c\u200d", " \u2060 ", "\ufeff", "\u200b\n\u200b"]
+
+
+@pytest.mark.parametrize("char", BIDI, ids=[f"U+{ord(c):04X}" for c in BIDI])
+def test_bidi_controls_are_refused_in_every_text(client, auth, db, partner, char):
+    auth.login()
+    posts = [
+        ("/events/new", event_form_data(db, title=f"Panel {char}gpj.exe")),
+        ("/events/new", event_form_data(db, description=f"Opis {char}obrnut")),
+        ("/venues/new", {"name": f"Sala{char}", "city": "Niš"}),
+        ("/partners/new", {"slug": "novi", "name": f"Novi{char}", "kind": "ngo"}),
+        ("/themes/new", {"slug": "nova", "name": f"Nova{char}", "colour": "#123456"}),
+    ]
+    for url, data in posts:
+        before = snapshot(db)
+        response = client.post(url, data)
+        assert response.status_code == 400, (url, data)
+        page = response.get_data(as_text=True)
+        assert f"text-direction control character U+{ord(char):04X}" in page, url
+        assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("title", ONLY_INVISIBLE, ids=repr)
+def test_titles_of_only_zero_width_characters_are_refused(client, auth, db, title):
+    auth.login()
+    posts = [
+        ("/events/new", event_form_data(db, title=title.replace("\n", ""))),
+        ("/venues/new", {"name": title.replace("\n", ""), "city": "Niš"}),
+        ("/themes/new", {"slug": "nova", "name": title.replace("\n", ""), "colour": "#123456"}),
+    ]
+    for url, data in posts:
+        before = snapshot(db)
+        response = client.post(url, data)
+        assert response.status_code == 400, (url, data)
+        assert "only invisible characters" in response.get_data(as_text=True), url
+        assert snapshot(db) == before
+    # Inside visible text a zero-width joiner is fine (it shapes emoji and some scripts).
+    ok = client.post("/events/new", event_form_data(db, title="Panel 👩\u200d💻"))
+    assert ok.status_code == 302
+
+
+def test_command_line_refuses_the_same_text(runner, db):
+    before = snapshot(db)
+    for name in ["Ana\u202eBan", "\u200b\u200b"]:
+        result = runner.invoke(
+            args=[
+                "create-user",
+                "ana@example.org",
+                "--role",
+                "organizer",
+                "--name",
+                name,
+                "--password",
+                "dugacka lozinka 1",
+            ]
+        )
+        assert result.exit_code != 0, result.output
+        assert "text-direction" in result.output or "invisible" in result.output
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize(
+    "zone", ["localtime", "Factory", "posixrules", "posix/Europe/Belgrade", "right/UTC"]
+)
+def test_zones_that_name_no_place_are_refused(app, client, auth, db, zone):
+    from campaign.core.errors import ValidationError
+    from campaign.core.validation import zone as zone_rule
+    from campaign.events import operations as ops
+
+    auth.login()
+    before = snapshot(db)
+    response = client.post("/events/new", event_form_data(db, timezone=zone))
+    assert response.status_code == 400
+    page = html.unescape(response.get_data(as_text=True))
+    assert f"'{zone}'" in page and "Europe/Belgrade" in page
+    assert snapshot(db) == before
+    assert zone_rule(zone)
+    data = ops.EventData(
+        title="Panel",
+        format="panel",
+        status="draft",
+        starts_at=datetime(2020, 3, 10, 17, tzinfo=UTC),
+        ends_at=datetime(2020, 3, 10, 19, tzinfo=UTC),
+        timezone=zone,
+        themes=[db.scalar(select(Theme).where(Theme.slug == "eadrcc"))],
+    )
+    with pytest.raises(ValidationError) as refused:
+        ops.validate_event(data)
+    assert "timezone" in refused.value.errors
+    for fine in ["Europe/Belgrade", "UTC", "Etc/GMT-1", "America/Argentina/Buenos_Aires"]:
+        assert zone_rule(fine) is None
+
+
+# -- 405 --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "method, url, allowed",
+    [
+        ("get", "/logout", {"POST", "OPTIONS"}),
+        ("post", "/events", {"GET", "HEAD", "OPTIONS"}),
+        ("put", "/calendar.ics", {"GET", "HEAD", "OPTIONS"}),
+        ("delete", "/events/{event}", {"GET", "HEAD", "OPTIONS"}),
+        ("get", "/events/{event}/cancel", {"POST", "OPTIONS"}),
+        ("patch", "/events/new", {"GET", "HEAD", "POST", "OPTIONS"}),
+    ],
+)
+def test_405_says_which_methods_the_address_takes(client, create_event, method, url, allowed):
+    """RFC 9110 15.5.6: a 405 carries Allow."""
+    event = create_event()
+    response = getattr(client.http, method)(url.format(event=event.id))
+    assert response.status_code == 405
+    assert {m.strip() for m in response.headers["Allow"].split(",")} == allowed
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "does not take that method" in response.get_data(as_text=True)
+
+
+def test_month_view_links_no_month_outside_the_window(client):
+    first = client.get("/events/calendar?month=1990-01").get_data(as_text=True)
+    last = client.get("/events/calendar?month=2100-12").get_data(as_text=True)
+    assert "month=1989-12" not in first and "month=1990-02" in first
+    assert "month=2101-01" not in last and "month=2100-11" in last
+    for url in re.findall(r'href="(/events/calendar\?[^"]+)"', first + last):
+        assert client.get(html.unescape(url)).status_code == 200, url

@@ -362,3 +362,76 @@ def test_organizer_pages_need_login(client, create_event):
         assert response.status_code == 302 and "/login" in response.headers["Location"], url
     response = client.post(f"/events/{event.id}/cancel", {"version": "1"})
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+# -- the window of event dates -------------------------------------------------------------
+
+OUTSIDE_WINDOW = [
+    ("0001-01-01T00:00", "0001-01-01T02:00"),  # before year 1 in UTC: was a 500
+    ("9999-12-31T10:00", "9999-12-31T12:00"),  # took every feed down (VTIMEZONE past 9999)
+    ("1989-12-31T18:00", "1989-12-31T20:00"),
+    ("2101-01-01T18:00", "2101-01-01T20:00"),
+    ("2100-12-31T18:00", "2101-01-01T10:00"),  # the end alone
+]
+WINDOW_MESSAGE = "Give a date between 1 January 1990 and 31 December 2100."
+
+
+@pytest.mark.parametrize("start, end", OUTSIDE_WINDOW)
+def test_event_dates_outside_the_window_are_refused(client, auth, db, start, end):
+    auth.login()
+    response = client.post("/events/new", form_data(db, starts_at=start, ends_at=end))
+    assert response.status_code == 400
+    assert WINDOW_MESSAGE in response.get_data(as_text=True)
+    assert count_events(db) == 0
+    assert client.get("/calendar.ics").status_code == 200
+
+
+@pytest.mark.parametrize("start, end", OUTSIDE_WINDOW)
+def test_editing_an_event_out_of_the_window_is_refused(client, auth, db, create_event, start, end):
+    event = create_event(status="confirmed")
+    auth.login()
+    page = client.get(f"/events/{event.id}/edit").get_data(as_text=True)
+    response = client.post(
+        f"/events/{event.id}/edit",
+        form_data(db, starts_at=start, ends_at=end, version=form_version(page)),
+    )
+    assert response.status_code == 400
+    assert WINDOW_MESSAGE in response.get_data(as_text=True)
+    stored = load(db, event.id)
+    assert (stored.starts_at, stored.ends_at, stored.version) == (
+        event.starts_at,
+        event.ends_at,
+        event.version,
+    )
+    for url in ["/calendar.ics", f"/events/{event.id}.ics", "/themes/eadrcc/calendar.ics"]:
+        assert client.get(url).status_code == 200
+
+
+def test_the_operations_layer_keeps_the_window(app, db):
+    """Every writer (forms, command line, imports) goes through validate_event."""
+    from campaign.core.errors import ValidationError
+    from campaign.events import operations as ops
+
+    theme = db.scalar(select(Theme).where(Theme.slug == "eadrcc"))
+    for start in [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 10, tzinfo=UTC)]:
+        data = ops.EventData(
+            title="Panel",
+            format="panel",
+            status="confirmed",
+            starts_at=start,
+            ends_at=start.replace(hour=start.hour + 2),
+            themes=[theme],
+        )
+        with pytest.raises(ValidationError) as refused:
+            ops.validate_event(data)
+        assert refused.value.errors["starts_at"] == WINDOW_MESSAGE
+    ops.validate_event(
+        ops.EventData(
+            title="Panel",
+            format="panel",
+            status="confirmed",
+            starts_at=datetime(2100, 12, 31, 10, tzinfo=UTC),
+            ends_at=datetime(2100, 12, 31, 12, tzinfo=UTC),
+            themes=[theme],
+        )
+    )

@@ -21,7 +21,7 @@ from campaign.auth import operations as user_ops
 from campaign.db import get_session
 from campaign.migrate import upgrade
 from campaign.models import Theme
-from campaign.testing.pg import free_port
+from tests.support.pg import free_port
 
 PASSWORD = "load test password"
 FAST_HASH = "pbkdf2:sha256:1000"  # logins stay cheap; production keeps scrypt
@@ -58,22 +58,40 @@ def prepare_database(url: str, organizers: int, demo_events: int = 0) -> dict:
 
 
 class Gunicorn:
-    """``with Gunicorn(url) as server: server.base`` — the production app, N workers."""
+    """``with Gunicorn(url) as server: server.base`` — the production app, N workers.
 
-    def __init__(self, database_url: str, workers: int = 4, log_dir: Path | None = None):
+    ``env`` adds or overrides environment variables (a value of None removes one);
+    ``python`` and ``cwd`` run gunicorn from another virtualenv and folder; ``args`` are
+    extra command-line arguments (e.g. ``["-c", "gunicorn.conf.py"]``).
+    """
+
+    def __init__(
+        self,
+        database_url: str | None,
+        workers: int = 4,
+        log_dir: Path | None = None,
+        *,
+        env: dict[str, str | None] | None = None,
+        python: str = sys.executable,
+        cwd: Path | None = None,
+        args: list[str] | tuple[str, ...] = (),
+    ):
         self.database_url = database_url
         self.workers = workers
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.dir = Path(log_dir or tempfile.mkdtemp(prefix="campaign-gunicorn-"))
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = self.dir / "gunicorn.log"
+        self.log_path = self.dir / f"gunicorn-{self.port}.log"
+        self.env = env or {}
+        self.python = python
+        self.cwd = cwd
+        self.args = list(args)
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Gunicorn:
         env = dict(os.environ)
         env.update(
-            CAMPAIGN_DATABASE_URL=self.database_url,
             CAMPAIGN_SECRET_KEY="live-test-secret-" + os.urandom(8).hex(),
             CAMPAIGN_PASSWORD_HASH_METHOD=FAST_HASH,
             CAMPAIGN_INSTANCE_PATH=str(self.dir / "instance"),
@@ -81,29 +99,38 @@ class Gunicorn:
             # Throttling is tested on its own; here many logins come from one address.
             CAMPAIGN_LOGIN_LIMIT_PER_ADDRESS="10000 per minute",
         )
+        if self.database_url:
+            env["CAMPAIGN_DATABASE_URL"] = self.database_url
+        for name, value in self.env.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in __exit__)
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn",
+                self.python, "-m", "gunicorn",
                 "-w", str(self.workers),
                 "-b", f"127.0.0.1:{self.port}",
                 "--timeout", "60", "--graceful-timeout", "5",
+                *self.args,
                 "campaign.wsgi:app",
             ],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            env=env, cwd=self.cwd, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError("gunicorn exited:\n" + self.log_path.read_text())
             try:
-                if requests.get(self.base + "/static/style.css", timeout=5).ok:
-                    return self
+                # Any answer means a worker has loaded the app; the tests judge the answers.
+                requests.get(self.base + "/static/style.css", timeout=5)
+                return self
             except requests.RequestException:  # not listening yet, or workers booting
                 pass
             time.sleep(0.2)
         self.__exit__()
-        raise RuntimeError("gunicorn did not answer within 30 s")
+        raise RuntimeError("gunicorn did not answer within 30 s:\n" + self.log_text())
 
     def __exit__(self, *_exc) -> None:
         if self.process and self.process.poll() is None:
