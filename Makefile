@@ -8,12 +8,13 @@ DEMO ?= 1
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test lint format bench load clean
+.PHONY: run test install install-test lint format bench load clean messages
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: setup.cfg setup.py pyproject.toml | $(VENV)/bin/python
+# The build compiles the message catalogues (setup.py), so a changed catalogue reinstalls.
+$(VENV)/.installed: setup.cfg setup.py pyproject.toml campaign/translations/sr_Latn/LC_MESSAGES/messages.po | $(VENV)/bin/python
 	$(VENV)/bin/pip install --disable-pip-version-check -q -e .
 	touch $@
 
@@ -47,6 +48,13 @@ bench: install-test
 # Mixed load on gunicorn (4 workers), SQLite then PostgreSQL with a restart; ~1 minute.
 load: install-test
 	$(VENV)/bin/python bench/load.py
+
+# After changing a template or message: extract the English strings, merge them into the
+# Serbian (Latin) catalogue to translate; the build generates Cyrillic and compiles both.
+messages: install-test
+	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k N_ --no-location --sort-output --omit-header -o campaign/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i campaign/translations/messages.pot -d campaign/translations -l sr_Latn --no-location --no-fuzzy-matching --width 100
+	$(VENV)/bin/python -m campaign.catalogues
 
 clean:
 	rm -rf $(VENV) .venv-* build dist *.egg-info .pytest_cache

@@ -1,11 +1,16 @@
 """Build step that setup.cfg cannot express: ship the top-level ``templates/`` and
 ``static/`` folders inside the ``campaign`` package of a built wheel.
 
+It also compiles the message catalogues first (campaign/catalogues.py: the Cyrillic
+catalogue generated from the Latin one, both compiled to .mo), so the wheel carries them.
+
 In the repository they stay top-level folders; ``campaign/__init__.py`` looks inside the
 package first (an installed wheel) and falls back to the checkout. Editable installs
 (``pip install -e .``) copy nothing: they run from the checkout.
 """
 
+import importlib.util
+import sys
 from pathlib import Path
 
 from setuptools import setup
@@ -16,8 +21,18 @@ HERE = Path(__file__).resolve().parent
 SHIPPED = ("templates", "static")
 
 
+def compile_catalogues() -> None:
+    # Loaded by path: the package's __init__ needs Flask, which a build may not have.
+    sys.path.insert(0, str(HERE / "campaign"))
+    spec = importlib.util.spec_from_file_location("catalogues", HERE / "campaign" / "catalogues.py")
+    catalogues = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(catalogues)
+    catalogues.compile_catalogues(HERE / "campaign" / "translations")
+
+
 class BuildPyWithAssets(build_py):
     def run(self) -> None:
+        compile_catalogues()
         super().run()
         if getattr(self, "editable_mode", False):
             return

@@ -8,6 +8,10 @@ DATABASE_URL = None
 # The campaign's own time zone: dates in filters and on pages are read in it.
 TIMEZONE = "Europe/Belgrade"
 CAMPAIGN_NAME = "IPAP 2 campaign"
+# Language for visitors who choose none and send no Accept-Language: sr-Cyrl, sr-Latn or en.
+DEFAULT_LOCALE = "sr-Cyrl"
+# Names and acronyms that stay in Latin letters in the Cyrillic interface.
+TRANSLITERATION_KEEP = ["EADRCC", "KFOR", "SPS", "PfP"]
 # The ORGANIZER of every event in the feeds (RFC 5545 needs a cal-address: a mailto URI).
 ORGANIZER_EMAIL = "campaign@ipap2.example.org"
 # Absolute base URL used in feeds and exports when there is no request (CLI).

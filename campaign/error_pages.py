@@ -4,6 +4,7 @@ exports, plain text a calendar client shows), never a stack trace."""
 from __future__ import annotations
 
 from flask import Flask, current_app, g, make_response, render_template, request
+from flask_babel import gettext
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .events.filters import FilterError
@@ -25,7 +26,7 @@ def _database_unavailable(exc: Exception):
         render_template(
             "error.html",
             code=503,
-            message="The database is unavailable; try again in a minute.",
+            message=gettext("The database is unavailable; try again in a minute."),
         ),
         503,
     )
@@ -36,7 +37,9 @@ def _database_unavailable(exc: Exception):
 def init_app(app: Flask) -> None:
     @app.errorhandler(404)
     def _not_found(_exc):
-        return render_template("error.html", code=404, message="There is no such page."), 404
+        return render_template(
+            "error.html", code=404, message=gettext("There is no such page.")
+        ), 404
 
     @app.errorhandler(FilterError)
     def _bad_filter(exc: FilterError):
@@ -51,7 +54,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(403)
     def _forbidden(_exc):
-        return render_template("error.html", code=403, message="You may not see this page."), 403
+        return render_template(
+            "error.html", code=403, message=gettext("You may not see this page.")
+        ), 403
 
     @app.errorhandler(405)
     def _method(exc):
@@ -59,9 +64,11 @@ def init_app(app: Flask) -> None:
         # MethodNotAllowed knows them (valid_methods) and writes the Allow header in its
         # own response; this page keeps that header.
         allow = exc.get_response().headers.get("Allow") if hasattr(exc, "get_response") else None
-        message = "This address does not take that method."
+        message = gettext("This address does not take that method.")
         if allow:
-            message = f"This address does not take that method; it takes {allow}."
+            message = gettext(
+                "This address does not take that method; it takes %(allow)s.", allow=allow
+            )
         headers = {"Allow": allow} if allow else {}
         return render_template("error.html", code=405, message=message), 405, headers
 
@@ -69,7 +76,9 @@ def init_app(app: Flask) -> None:
     def _too_large(_exc):
         limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
         return render_template(
-            "error.html", code=413, message=f"What you sent is too large (at most {limit} MB)."
+            "error.html",
+            code=413,
+            message=gettext("What you sent is too large (at most %(limit)s MB).", limit=limit),
         ), 413
 
     @app.errorhandler(429)
@@ -78,7 +87,7 @@ def init_app(app: Flask) -> None:
             render_template(
                 "error.html",
                 code=429,
-                message="Too many failed log-in attempts. Wait a minute, then try again.",
+                message=gettext("Too many failed log-in attempts. Wait a minute, then try again."),
             ),
             429,
         )

@@ -26,6 +26,10 @@ from campaign.migrate import upgrade
 from campaign.models import Partner, Theme, User, Venue
 from tests.support.pg import PostgresServer, free_port  # noqa: F401 (used by tests)
 
+# The suite reads the interface in English; the product's default is sr-Cyrl, and tests that
+# check the default language pass DEFAULT_LOCALE themselves (tests/app/test_i18n.py).
+os.environ.setdefault("CAMPAIGN_DEFAULT_LOCALE", "en")
+
 BACKENDS = os.environ.get("CAMPAIGN_TEST_BACKENDS", "sqlite,postgresql").split(",")
 PASSWORD = "correct horse battery"
 

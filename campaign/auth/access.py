@@ -5,14 +5,18 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort
+from flask_babel import gettext
 from flask_login import LoginManager, current_user, login_required
 
 from ..db import get_session
+from ..i18n import N_
 from .models import User
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please log in to see this page."
+login_manager.login_message = N_("Please log in to see this page.")
+# Flask-Login flashes the message through this, in the language of the request.
+login_manager.localize_callback = gettext
 login_manager.login_message_category = "info"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
@@ -10,45 +11,45 @@ from ..core import validation as rules
 from ..core.forms import Rule
 from .models import UserRole
 
-ROLE_CHOICES = [(r.value, r.value.capitalize()) for r in UserRole]
+ROLE_CHOICES = [(r.value, r.lazy_label) for r in UserRole]
 
 
 class LoginForm(FlaskForm):
-    email = StringField("E-mail", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+    email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
 
 
 class NewUserForm(FlaskForm):
-    email = StringField("E-mail", validators=[DataRequired(), Length(max=254)])
-    name = StringField("Name", validators=[Length(max=200)])
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     password = PasswordField(
-        "Password", validators=[DataRequired(), Length(max=1000), Rule(rules.password)]
+        _l("Password"), validators=[DataRequired(), Length(max=1000), Rule(rules.password)]
     )
 
 
 class UserForm(FlaskForm):
-    name = StringField("Name", validators=[Length(max=200)])
-    role = SelectField("Role", choices=ROLE_CHOICES)
-    active = BooleanField("Active")
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    active = BooleanField(_l("Active"))
     password = PasswordField(
-        "New password", validators=[Optional(), Length(max=1000), Rule(rules.password)]
+        _l("New password"), validators=[Optional(), Length(max=1000), Rule(rules.password)]
     )
 
 
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(
-        "Current password",
+        _l("Current password"),
         validators=[DataRequired(), Length(max=1000)],
         render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[DataRequired(), Length(max=1000), Rule(rules.password)],
         render_kw={"autocomplete": "new-password"},
     )
     repeat_password = PasswordField(
-        "New password again",
+        _l("New password again"),
         validators=[DataRequired(), Length(max=1000)],
         render_kw={"autocomplete": "new-password"},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,6 +16,10 @@ from ..core.models import Base, UTCDateTime, enum_check, utcnow
 class UserRole(enum.StrEnum):
     admin = "admin"
     organizer = "organizer"
+
+    @property
+    def lazy_label(self):
+        return {"admin": _l("Admin"), "organizer": _l("Organizer")}[self.value]
 
 
 class User(UserMixin, Base):

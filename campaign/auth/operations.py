@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app, has_app_context
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -15,7 +16,9 @@ from ..core.audit import log, who
 from ..core.errors import NotAllowed, ValidationError
 from .models import User, UserRole
 
-ROLE_MESSAGE = "The role must be admin or organizer."
+
+def _role_message() -> str:
+    return gettext("The role must be admin or organizer.")
 
 
 def hash_password(password: str) -> str:
@@ -33,9 +36,9 @@ def create_user(
     if "email" not in errors and session.scalar(
         select(func.count()).select_from(User).where(User.email == email)
     ):
-        errors["email"] = f"An account for {email} already exists."
+        errors["email"] = gettext("An account for %(email)s already exists.", email=email)
     if role not in UserRole.__members__:
-        errors["role"] = ROLE_MESSAGE
+        errors["role"] = _role_message()
     rules.add(errors, "password", rules.password(password, (email, name)))
     rules.add(errors, "name", rules.text(name))
     if errors:
@@ -67,14 +70,14 @@ def update_user(
     """Change an account, and its password when one is given: all or nothing."""
     errors: dict[str, str] = {}
     if role not in UserRole.__members__:
-        errors["role"] = ROLE_MESSAGE
+        errors["role"] = _role_message()
     rules.add(errors, "name", rules.text(name))
     if password is not None:
         rules.add(errors, "password", rules.password(password, (user.email, name, user.name)))
     if errors:
         raise ValidationError(errors)
     if user.id == actor.id and (role != UserRole.admin.value or not active):
-        raise NotAllowed("You cannot remove your own admin rights or deactivate yourself.")
+        raise NotAllowed(gettext("You cannot remove your own admin rights or deactivate yourself."))
     if password is not None or role != user.role or active != user.active:
         end_sessions(user)
     user.role, user.active, user.name = role, active, name.strip()[:200]
@@ -122,12 +125,14 @@ def change_own_password(
     one given twice. Ends the account's sessions (set_password)."""
     errors: dict[str, str] = {}
     if not check_password_hash(user.password_hash, current):
-        errors["current_password"] = "This is not your current password."
+        errors["current_password"] = gettext("This is not your current password.")
     message = rules.password(new, (user.email, user.name))
     if message:
         errors["new_password"] = message
     elif new != repeated:
-        errors["repeat_password"] = "The two new passwords differ; type the same one twice."
+        errors["repeat_password"] = gettext(
+            "The two new passwords differ; type the same one twice."
+        )
     if errors:
         raise ValidationError(errors)
     set_password(session, user, user, new)

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask import session as browser_session
+from flask_babel import gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
@@ -114,9 +115,11 @@ def login():
             # by someone else) is worth nothing once logged in.
             _forget_csrf_token()
             login_user(user)
-            flash(f"Welcome, {user.display_name}.", "success")
+            flash(gettext("Welcome, %(name)s.", name=user.display_name), "success")
             return redirect(_safe_next(request.args.get("next")))
-        form.password.errors.append("Wrong e-mail or password, or the account is deactivated.")
+        form.password.errors.append(
+            gettext("Wrong e-mail or password, or the account is deactivated.")
+        )
     return render_template("auth/login.html", form=form), 401 if request.method == "POST" else 200
 
 
@@ -126,7 +129,7 @@ def logout():
     ops.logged_out(get_session(), current_user)
     browser_session.clear()  # the CSRF token and anything else of the logged-in session
     logout_user()
-    flash("You are logged out.", "info")
+    flash(gettext("You are logged out."), "info")
     return redirect(url_for("events.home"))
 
 
@@ -135,7 +138,10 @@ def logout():
 def account():
     if request.method == "POST":
         ops.regenerate_feed_token(get_session(), current_user, current_user)
-        flash("A new private feed address was made; the old one no longer works.", "success")
+        flash(
+            gettext("A new private feed address was made; the old one no longer works."),
+            "success",
+        )
         return redirect(url_for("auth.account"))
     return render_template("auth/account.html")
 
@@ -173,7 +179,9 @@ def change_password():
             # Every other session of the account has ended; this one goes on.
             _forget_csrf_token()
             login_user(user)
-            flash("Your password is changed; you were logged out everywhere else.", "success")
+            flash(
+                gettext("Your password is changed; you were logged out everywhere else."), "success"
+            )
             return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/password.html", form=form), status
@@ -197,7 +205,7 @@ def users():
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:
-            flash(f"Account {user.email} created.", "success")
+            flash(gettext("Account %(email)s created.", email=user.email), "success")
             return redirect(url_for("auth.users"))
     people = session.scalars(select(User).order_by(User.email)).all()
     status = 400 if request.method == "POST" else 200
@@ -228,7 +236,7 @@ def edit_user(user_id: int):
         else:
             if user.id == current_user.id:  # a new password ended this session too
                 login_user(user)
-            flash(f"Account {user.email} saved.", "success")
+            flash(gettext("Account %(email)s saved.", email=user.email), "success")
             return redirect(url_for("auth.users"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/user_edit.html", form=form, user=user), status

@@ -31,9 +31,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, subqueryload
 
+from .. import i18n
 from ..catalog.models import Partner, Theme, Venue
 from ..events.filters import EventFilter
 from ..events.models import Event, EventPartner
@@ -125,18 +127,21 @@ def feed_presentation(
     if described:
         name += f" — {described}"
     if private:
-        name += " (private feed with drafts)"
+        name = gettext("%(name)s (private feed with drafts)", name=name)
     return Presentation(calendar_text(name), feed_description(ctx, campaign_name, private))
 
 
 def feed_description(ctx: ical.RenderContext, campaign_name: str, private: bool = False) -> str:
-    text = (
-        f"{campaign_name}: panels and round tables and seminars of Serbia's IPAP 2 "
-        "public information campaign. Cancelled events stay in the calendar marked as cancelled. "
-        f"{ctx.site_url}/events"
+    text = gettext(
+        "%(name)s: panels and round tables and seminars of Serbia's IPAP 2 public information "
+        "campaign. Cancelled events stay in the calendar marked as cancelled. %(url)s",
+        name=campaign_name,
+        url=f"{ctx.site_url}/events",
     )
     if private:
-        text += " Private feed for organizers: drafts are shown as tentative. Do not share it."
+        text += " " + gettext(
+            "Private feed for organizers: drafts are shown as tentative. Do not share it."
+        )
     return calendar_text(text)
 
 
@@ -319,7 +324,7 @@ def feed_of(session: Session, flt: EventFilter, config) -> Calendar:
     """The feed of ``flt`` with an app's settings (``config``): what /calendar.ics sends
     for that filter and what the ICS export writes."""
     ctx = ical.RenderContext.from_config(config)
-    return Calendar(session, flt, ctx, feed_presentation(flt, ctx, config["CAMPAIGN_NAME"]))
+    return Calendar(session, flt, ctx, feed_presentation(flt, ctx, i18n.campaign_name()))
 
 
 def _render_key(session: Session, ctx: ical.RenderContext, epoch: str | None) -> str:
@@ -334,11 +339,21 @@ def _render_key(session: Session, ctx: ical.RenderContext, epoch: str | None) ->
     h = hashlib.sha256()
     h.update(repr((ical.RENDERER_VERSION, _TZDATA, ctx, epoch)).encode())
     for rows in (
-        session.execute(select(Theme.id, Theme.name).order_by(Theme.id)),
-        session.execute(select(Partner.id, Partner.name).order_by(Partner.id)),
+        session.execute(select(Theme.id, Theme.name, Theme.name_en).order_by(Theme.id)),
+        session.execute(
+            select(Partner.id, Partner.name, Partner.name_en, Partner.keep_script).order_by(
+                Partner.id
+            )
+        ),
         session.execute(
             select(
-                Venue.id, Venue.name, Venue.address, Venue.city, Venue.latitude, Venue.longitude
+                Venue.id,
+                Venue.name,
+                Venue.address,
+                Venue.city,
+                Venue.latitude,
+                Venue.longitude,
+                Venue.keep_script,
             ).order_by(Venue.id)
         ),
     ):

@@ -17,8 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext
+
 from ..core.validation import FIRST_YEAR, LAST_YEAR
 from ..events.models import Event, EventFormat, EventStatus
+from ..i18n import campaign_name, current_tag, localized
 
 # Bump whenever the bytes of a VEVENT or VCALENDAR change shape: it is part of every
 # cache key and ETag, so cached bytes and clients' copies are replaced.
@@ -108,13 +111,17 @@ class RenderContext:
     site_url: str
     organizer_name: str
     organizer_email: str
+    # The language and script of the texts (sr-Cyrl, sr-Latn, en): part of every cache key.
+    language: str = "en"
 
     @classmethod
     def from_config(cls, config) -> RenderContext:
+        """For the language being spoken (the request's, or the CLI's default)."""
         return cls(
             site_url=config["SITE_URL"].rstrip("/"),
-            organizer_name=config["CAMPAIGN_NAME"],
+            organizer_name=campaign_name(),
             organizer_email=config["ORGANIZER_EMAIL"],
+            language=current_tag(),
         )
 
     def event_url(self, event_id: int) -> str:
@@ -149,26 +156,28 @@ def description_text(event: Event, url: str, limit: int | None = None) -> str:
     and the details of the add-to-calendar links (``limit`` shortens the event's text
     for those URLs)."""
     parts = []
-    if event.description:
+    description = localized(event, "description")
+    if description:
         # Exactly as written (no strip): the text must come back unchanged from a client.
-        parts.append(event.description if limit is None else event.description[:limit])
+        parts.append(description if limit is None else description[:limit])
     facts = []
     if event.is_cancelled:
-        facts.append("This event is cancelled.")
-    facts.append(f"Format: {event.format_label}")
+        facts.append(gettext("This event is cancelled."))
+    facts.append(gettext("Format: %(format)s", format=event.format_label))
     if event.themes:
-        facts.append("Themes: " + ", ".join(t.name for t in event.themes_in_order))
+        themes = ", ".join(localized(t, "name") for t in event.themes_in_order)
+        facts.append(gettext("Themes: %(themes)s", themes=themes))
     if event.partner_links:
-        facts.append(
-            "Partners: "
-            + "; ".join(f"{lk.partner.name} ({lk.role_label})" for lk in event.partners_in_order)
+        partners = "; ".join(
+            f"{localized(lk.partner, 'name')} ({lk.role_label})" for lk in event.partners_in_order
         )
+        facts.append(gettext("Partners: %(partners)s", partners=partners))
     if event.venue:
-        facts.append("Venue: " + location_text(event))
+        facts.append(gettext("Venue: %(venue)s", venue=location_text(event)))
     if event.online_url:
-        facts.append(f"Online: {event.online_url}")
+        facts.append(gettext("Online: %(url)s", url=event.online_url))
     # Exchange and Outlook drop the URL property; the page address must be in the text.
-    facts.append(f"Details: {url}")
+    facts.append(gettext("Details: %(url)s", url=url))
     parts.append("\n".join(facts))
     return "\n\n".join(parts)
 
@@ -177,8 +186,9 @@ def location_text(event: Event) -> str:
     """Where the event is, as one line: venue, address and city, or its online link."""
     venue = event.venue
     if venue is None:
-        return event.online_url or "Online"
-    return ", ".join(p for p in (venue.name, venue.address, venue.city) if p)
+        return event.online_url or gettext("Online")
+    parts = (localized(venue, "name"), localized(venue, "address"), localized(venue, "city"))
+    return ", ".join(p for p in parts if p)
 
 
 def _status(event: Event) -> str:
@@ -206,7 +216,10 @@ def render_vevent(event: Event, ctx: RenderContext) -> RenderedEvent:
     end, end_tz, last_year = _when("DTEND", event.ends_at, zone)
     # DTSTAMP is the last change, not the request time: the same data gives the same bytes.
     stamp = _utc(event.updated)
-    categories = [EventFormat(event.format).label, *(t.name for t in event.themes_in_order)]
+    categories = [
+        EventFormat(event.format).label,
+        *(localized(t, "name") for t in event.themes_in_order),
+    ]
     lines = [
         "BEGIN:VEVENT",
         f"UID:{escape_text(event.uid)}",
@@ -216,7 +229,7 @@ def render_vevent(event: Event, ctx: RenderContext) -> RenderedEvent:
         f"SEQUENCE:{event.sequence}",
         start,
         end,
-        f"SUMMARY:{escape_text(event.title)}",
+        f"SUMMARY:{escape_text(localized(event, 'title'))}",
         f"DESCRIPTION:{escape_text(description_text(event, url))}",
         f"URL;VALUE=URI:{url}",
         f"LOCATION:{escape_text(location_text(event))}",

@@ -5,6 +5,7 @@ here; what a feed contains is calendar.feeds."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, request
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ..auth.access import sees_drafts
@@ -14,6 +15,7 @@ from ..db import get_session
 from ..events.filters import EventFilter, FilterError
 from ..events.lists import request_filter
 from ..events.models import Event
+from ..i18n import campaign_name, localized
 from ..security import ignores_cookie
 from ..web import campaign_zone
 from . import feeds, ical, links, tracking
@@ -67,8 +69,12 @@ def _token_user() -> User | None:
     # Plain text, as for bad filters, so that a calendar client can show the reason.
     abort(
         current_app.response_class(
-            "token: this private feed address is no longer valid; "
-            "copy the current one from your account page.\n",
+            gettext(
+                "%(param)s: this private feed address is no longer valid; "
+                "copy the current one from your account page.",
+                param="token",
+            )
+            + "\n",
             status=403,
             content_type="text/plain; charset=utf-8",
         )
@@ -134,16 +140,16 @@ def _missing_from_path(model, slug: str):
 def event_download(event_id: int):
     session = get_session()
     row = session.execute(
-        select(Event.status, Event.title).where(Event.id == event_id)
+        select(Event.status, Event.title, Event.title_en).where(Event.id == event_id)
     ).one_or_none()
     draft = row is not None and row.status == "draft"
     if row is None or (draft and not sees_drafts()):
         abort(404)
     ctx = render_context()
-    name = current_app.config["CAMPAIGN_NAME"]
+    name = campaign_name()
     flt = EventFilter(include_drafts=draft, campaign_zone=campaign_zone(), event_ids=(event_id,))
     presentation = feeds.Presentation(
-        feeds.calendar_text(f"{name} — {row.title}"),
+        feeds.calendar_text(f"{name} — {localized(row, 'title')}"),
         feeds.feed_description(ctx, name),
         subscription=False,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,15 +20,19 @@ class PartnerKind(enum.StrEnum):
     international = "international"
 
     @property
-    def label(self) -> str:
+    def lazy_label(self):
         return {
-            "ngo": "NGO",
-            "academic": "Academic institution",
-            "research": "Research institute",
-            "media": "Media",
-            "government": "Government",
-            "international": "International organisation",
+            "ngo": _l("NGO"),
+            "academic": _l("Academic institution"),
+            "research": _l("Research institute"),
+            "media": _l("Media"),
+            "government": _l("Government"),
+            "international": _l("International organisation"),
         }[self.value]
+
+    @property
+    def label(self) -> str:
+        return str(self.lazy_label)
 
 
 class Theme(Base):
@@ -38,6 +43,10 @@ class Theme(Base):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     key_messages: Mapped[str] = mapped_column(Text, default="")
+    # English texts for the English interface; empty means "show the Serbian one".
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    key_messages_en: Mapped[str] = mapped_column(Text, default="")
     colour: Mapped[str] = mapped_column(String(7), default="#1f5f99")
 
     def __repr__(self) -> str:
@@ -58,6 +67,9 @@ class Partner(Base):
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     contact_phone: Mapped[str] = mapped_column(String(50), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    # A name that must not change script (a Latin brand name in the Cyrillic interface).
+    keep_script: Mapped[bool] = mapped_column(default=False)
 
     @property
     def kind_label(self) -> str:
@@ -77,6 +89,7 @@ class Venue(Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     capacity: Mapped[int | None] = mapped_column(Integer)
+    keep_script: Mapped[bool] = mapped_column(default=False)
 
     @property
     def label(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext, ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -20,7 +21,13 @@ def _check_unique(session: Session, model, column, value, current_id, errors, na
     if current_id is not None:
         q = q.where(model.id != current_id)
     if session.scalar(q):
-        errors[name] = f"'{value}' is already used by another {model.__name__.lower()}."
+        errors[name] = {
+            "theme": gettext("'%(value)s' is already used by another theme.", value=value),
+            "partner": gettext("'%(value)s' is already used by another partner.", value=value),
+        }.get(
+            model.__name__.lower(),
+            gettext("'%(value)s' is already used by another record.", value=value),
+        )
 
 
 def _check_texts(values: dict, lines: tuple, texts: tuple, errors: dict[str, str]) -> None:
@@ -54,7 +61,7 @@ def _save(session: Session, actor: User | None, obj, what: str) -> None:
     except IntegrityError:
         session.rollback()
         raise ValidationError(
-            {"slug": "That slug was taken a moment ago; choose another."}
+            {"slug": gettext("That slug was taken a moment ago; choose another.")}
         ) from None
     log.info("%s.saved actor=%s id=%s", what, who(actor), obj.id)
 
@@ -67,7 +74,12 @@ def save_theme(session: Session, actor: User | None, theme: Theme | None, **valu
     rules.add(errors, "name", rules.name(values["name"]))
     values["colour"] = (values.get("colour") or "#1f5f99").lower()
     rules.add(errors, "colour", rules.colour(values["colour"]))
-    _check_texts(values, ("name",), ("description", "key_messages"), errors)
+    _check_texts(
+        values,
+        ("name", "name_en"),
+        ("description", "key_messages", "description_en", "key_messages_en"),
+        errors,
+    )
     if "slug" not in errors:
         _check_unique(
             session, Theme, Theme.slug, values["slug"], theme and theme.id, errors, "slug"
@@ -75,6 +87,10 @@ def save_theme(session: Session, actor: User | None, theme: Theme | None, **valu
     if errors:
         raise ValidationError(errors)
     renamed = _changed(theme, values, ("name",))
+    if renamed and theme is not None and "name_en" not in values:
+        # An English name translates the old name: a rename that gives no new one (the
+        # command line, older callers) drops it rather than keep showing the old name.
+        values["name_en"] = ""
     theme = theme or Theme()
     for k, v in values.items():
         setattr(theme, k, v)
@@ -102,11 +118,14 @@ def save_partner(
     rules.add(errors, "slug", rules.slug(values.get("slug", "")))
     rules.add(errors, "name", rules.name(values.get("name") or ""))
     if values.get("kind") not in PartnerKind.__members__:
-        errors["kind"] = "Choose what kind of partner this is."
+        errors["kind"] = gettext("Choose what kind of partner this is.")
     if values.get("website"):
-        rules.add(errors, "website", rules.web_url(values["website"], "The website"))
+        rules.add(errors, "website", rules.web_url(values["website"], gettext("The website")))
     _check_texts(
-        values, ("name", "city", "contact_name", "contact_phone", "website"), ("notes",), errors
+        values,
+        ("name", "name_en", "city", "contact_name", "contact_phone", "website"),
+        ("notes",),
+        errors,
     )
     if values.get("contact_email"):
         rules.add(errors, "contact_email", rules.email(values["contact_email"]))
@@ -117,6 +136,8 @@ def save_partner(
     if errors:
         raise ValidationError(errors)
     renamed = _changed(partner, values, ("name",))
+    if renamed and partner is not None and "name_en" not in values:
+        values["name_en"] = ""  # as for themes: no stale English name after a rename
     partner = partner or Partner()
     for k, v in values.items():
         setattr(partner, k, v)
@@ -141,7 +162,7 @@ def save_venue(session: Session, actor: User | None, venue: Venue | None, **valu
     values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
     rules.add(errors, "name", rules.name(values.get("name") or ""))
     if not values.get("city") or len(values["city"]) > 100:
-        errors["city"] = "Give the city (1 to 100 characters)."
+        errors["city"] = gettext("Give the city (1 to 100 characters).")
     lat, lon = values.get("latitude"), values.get("longitude")
     rules.add(errors, "latitude", rules.latitude(lat))
     rules.add(errors, "longitude", rules.longitude(lon))
@@ -187,8 +208,27 @@ def delete_catalog_entry(session: Session, actor: User | None, obj) -> None:
         used = select(func.count()).select_from(Event).where(Event.venue_id == obj.id)
     n = session.scalar(used)
     if n:
+        what = type(obj).__name__.lower()
         raise NotAllowed(
-            f"{n} event(s) use this {type(obj).__name__.lower()}; it cannot be deleted."
+            {
+                "theme": ngettext(
+                    "%(num)d event uses this theme; it cannot be deleted.",
+                    "%(num)d events use this theme; it cannot be deleted.",
+                    n,
+                ),
+                "partner": ngettext(
+                    "%(num)d event uses this partner; it cannot be deleted.",
+                    "%(num)d events use this partner; it cannot be deleted.",
+                    n,
+                ),
+            }.get(
+                what,
+                ngettext(
+                    "%(num)d event uses this venue; it cannot be deleted.",
+                    "%(num)d events use this venue; it cannot be deleted.",
+                    n,
+                ),
+            )
         )
     session.delete(obj)
     session.commit()

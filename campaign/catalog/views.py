@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -35,7 +36,7 @@ def _edit_page(form, obj, save, done_url, **context):
                 if field is not None:
                     field.errors = list(field.errors) + [message]
         else:
-            flash("Saved.", "success")
+            flash(gettext("Saved."), "success")
             return redirect(done_url(obj))
     status = 400 if request.method == "POST" else 200
     kind = save.__name__.removeprefix("save_")
@@ -49,7 +50,7 @@ def _delete(obj, done_url: str, back_url: str):
         get_session().rollback()
         flash(str(exc), "error")
         return redirect(back_url)
-    flash("Deleted.", "success")
+    flash(gettext("Deleted."), "success")
     return redirect(done_url)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import unicodedata
+from ..translit import search_key
 
 
 def fold(text: str) -> str:
-    """Text as the search compares it: NFC, then casefolded (Đ→đ, ß→ss)."""
-    return unicodedata.normalize("NFC", text).casefold()
+    """Text as the search compares it: NFC, in Latin letters, casefolded, without Serbian
+    diacritics (Нови Сад → novi sad, Čačak → cacak, Đ → dj, ß → ss)."""
+    return search_key(text)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import date
 from urllib.parse import urlsplit
 
+from flask_babel import gettext
 from zxcvbn import zxcvbn
 
 # Control characters (C0 but tab and line feed, DEL, C1) and the non-characters U+FFFE/FFFF.
@@ -70,20 +71,29 @@ def text(value: str, *, multiline: bool = False) -> str | None:
     that is only invisible characters."""
     bad = CONTROL_RE.search(value) or (None if multiline else LINE_BREAK_RE.search(value))
     if bad is not None:
-        what = f"U+{ord(bad.group()):04X}"
-        allowed = " (line breaks and tabs are fine)" if multiline else ""
-        return (
-            f"Remove the invisible control character {what} at position {bad.start() + 1}{allowed}."
+        what, position = f"U+{ord(bad.group()):04X}", bad.start() + 1
+        if multiline:
+            return gettext(
+                "Remove the invisible control character %(what)s at position %(pos)s "
+                "(line breaks and tabs are fine).",
+                what=what,
+                pos=position,
+            )
+        return gettext(
+            "Remove the invisible control character %(what)s at position %(pos)s.",
+            what=what,
+            pos=position,
         )
     bad = BIDI_CONTROL_RE.search(value)
     if bad is not None:
-        return (
-            f"Remove the text-direction control character U+{ord(bad.group()):04X} at "
-            f"position {bad.start() + 1}: it makes the text show in a different order from "
-            "how it is written."
+        return gettext(
+            "Remove the text-direction control character %(what)s at position %(pos)s: it "
+            "makes the text show in a different order from how it is written.",
+            what=f"U+{ord(bad.group()):04X}",
+            pos=bad.start() + 1,
         )
     if value and any(c in ZERO_WIDTH for c in value) and not _visible(value):
-        return (
+        return gettext(
             "This text is only invisible characters (zero-width spaces or joiners); "
             "write visible text."
         )
@@ -98,7 +108,11 @@ def date_in_window(day: date) -> str | None:
     """A date (or a datetime, read as written) inside the campaign's window of years."""
     if FIRST_YEAR <= day.year <= LAST_YEAR:
         return None
-    return f"Give a date between 1 January {FIRST_YEAR} and 31 December {LAST_YEAR}."
+    return gettext(
+        "Give a date between 1 January %(first)s and 31 December %(last)s.",
+        first=FIRST_YEAR,
+        last=LAST_YEAR,
+    )
 
 
 def normalise_newlines(value: str) -> str:
@@ -131,18 +145,23 @@ def zone(name: str) -> str | None:
     if is_iana_zone(name):
         return None
     if name in NOT_A_PLACE or name.startswith(NOT_A_PLACE_PREFIXES):
-        return (
-            f"'{name}' names no place's clocks (it is a file of the time-zone database, "
-            "not a time zone); use a name such as Europe/Belgrade."
+        return gettext(
+            "'%(zone)s' names no place's clocks (it is a file of the time-zone database, "
+            "not a time zone); use a name such as Europe/Belgrade.",
+            zone=name,
         )
-    return f"'{name}' is not an IANA time zone; use a name such as Europe/Belgrade."
+    return gettext(
+        "'%(zone)s' is not an IANA time zone; use a name such as Europe/Belgrade.", zone=name
+    )
 
 
 def email(value: str) -> str | None:
     if EMAIL_RE.fullmatch(value) and len(value) <= MAX_EMAIL_LENGTH:
         return None
-    return (
-        f"'{value}' is not an e-mail address; give a valid e-mail address such as name@example.org."
+    return gettext(
+        "'%(email)s' is not an e-mail address; give a valid e-mail address such as %(example)s.",
+        email=value,
+        example="name@example.org",
     )
 
 
@@ -151,7 +170,7 @@ def password(value: str, user_inputs: Iterable[str] = ()) -> str | None:
     (score MIN_PASSWORD_SCORE of 4), counting the account's own e-mail and name (given
     in ``user_inputs``) as known words. The message includes zxcvbn's advice."""
     if len(value) < MIN_PASSWORD_LENGTH:
-        return f"The password must have at least {MIN_PASSWORD_LENGTH} characters."
+        return gettext("The password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
     inputs = [word for item in user_inputs if item for word in re.split(r"[\s@.]+", item) if word]
     # zxcvbn looks at the first 72 characters; more can only make a password stronger.
     result = zxcvbn(value[:ZXCVBN_MAX_LENGTH], user_inputs=list(user_inputs) + inputs)
@@ -159,17 +178,20 @@ def password(value: str, user_inputs: Iterable[str] = ()) -> str | None:
         return None
     feedback = result["feedback"]
     advice = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])]))
-    return (
-        "This password is too easy to guess; choose a longer one, e.g. several unrelated "
-        "words." + (f" {advice}" if advice else "")
-    )
+    # zxcvbn's own advice is English only; it follows the translated sentence.
+    return gettext(
+        "This password is too easy to guess; choose a longer one, e.g. several unrelated words."
+    ) + (f" {advice}" if advice else "")
 
 
 def slug(value: str) -> str | None:
     if not value:
-        return "Give a slug (lowercase letters, digits and hyphens)."
+        return gettext("Give a slug (lowercase letters, digits and hyphens).")
     if len(value) > MAX_SLUG_LENGTH or not SLUG_RE.match(value):
-        return "Use lowercase letters, digits and single hyphens only, e.g. cyber-security."
+        return gettext(
+            "Use lowercase letters, digits and single hyphens only, e.g. %(example)s.",
+            example="cyber-security",
+        )
     return None
 
 
@@ -177,9 +199,15 @@ def web_url(value: str, label: str) -> str | None:
     """An http(s) address a browser can open; ``label`` names it in the message."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
-        return f"{label} must be a web address starting with https:// (it must start with http:// or https://)."
+        return gettext(
+            "%(label)s must be a web address starting with https:// "
+            "(it must start with http:// or https://).",
+            label=label,
+        )
     if len(value) > MAX_URL_LENGTH:
-        return f"{label} is too long (at most {MAX_URL_LENGTH} characters)."
+        return gettext(
+            "%(label)s is too long (at most %(n)s characters).", label=label, n=MAX_URL_LENGTH
+        )
     return None
 
 
@@ -187,7 +215,46 @@ def people(value: int | None) -> str | None:
     """A number of people (audience, attendance, capacity)."""
     if value is None or 0 <= value <= MAX_PEOPLE:
         return None
-    return f"Give a number, zero or more. The largest allowed is {MAX_PEOPLE:,}."
+    return gettext(
+        "Give a number, zero or more. The largest allowed is %(n)s.", n=f"{MAX_PEOPLE:,}"
+    )
+
+
+def whole_number(raw: str) -> int:
+    """A typed whole number of any length as an int; ValueError with the message otherwise.
+
+    Follow it with the field's range rule (e.g. :func:`people`)."""
+    raw = raw.strip()
+    if not WHOLE_NUMBER_RE.fullmatch(raw):
+        raise ValueError("Not a valid integer value: give a whole number in digits, such as 120.")
+    if len(raw.lstrip("+-").lstrip("0")) > MAX_DIGITS:
+        return -(10**MAX_DIGITS) if raw.startswith("-") else 10**MAX_DIGITS
+    return int(raw)
+
+
+def decimal_number(raw: str) -> float:
+    """A typed decimal number (a point, no exponent) as a float; ValueError with the
+    message otherwise. A number too large for a float is infinite, which every range rule
+    refuses."""
+    raw = raw.strip()
+    if not DECIMAL_NUMBER_RE.fullmatch(raw):
+        raise ValueError(
+            "Not a valid float value: give a number in digits with a decimal point, such as "
+            "44.8167."
+        )
+    return float(raw)
+
+
+def latitude(value: float | None) -> str | None:
+    if value is None or (math.isfinite(value) and -90 <= value <= 90):
+        return None
+    return gettext("Latitude lies between -90 and 90.")
+
+
+def longitude(value: float | None) -> str | None:
+    if value is None or (math.isfinite(value) and -180 <= value <= 180):
+        return None
+    return gettext("Longitude lies between -180 and 180.")
 
 
 def whole_number(raw: str) -> int:
@@ -230,7 +297,7 @@ def longitude(value: float | None) -> str | None:
 def name(value: str, *, limit: int = 200) -> str | None:
     if value and len(value) <= limit:
         return None
-    return f"Give a name of 1 to {limit} characters."
+    return gettext("Give a name of 1 to %(n)s characters.", n=limit)
 
 
 def colour(value: str) -> str | None:

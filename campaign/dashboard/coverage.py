@@ -17,6 +17,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
+from flask_babel import gettext
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -92,7 +93,12 @@ def month_range(flt: EventFilter) -> list[date]:
     count = (last.year - first.year) * 12 + last.month - first.month + 1
     if count > MAX_MONTHS:
         raise FilterError(
-            "to", f"the dashboard shows at most {MAX_MONTHS} months; choose a shorter from–to range"
+            "to",
+            gettext(
+                "the dashboard shows at most %(n)s months; choose a shorter %(range)s range",
+                n=MAX_MONTHS,
+                range="from–to",
+            ),
         )
     return [_add_months(first, i) for i in range(count)]
 

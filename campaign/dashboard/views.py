@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_babel import gettext
 from flask_login import login_required
 
 from ..db import get_session
@@ -19,7 +20,7 @@ def index():
     try:
         flt = request_filter()
         if flt.page != 1:
-            raise FilterError("page", "the dashboard has one page")
+            raise FilterError("page", gettext("the dashboard has one page"))
         data = coverage(get_session(), flt)
     except FilterError as exc:
         return (

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
 from sqlalchemy import and_, literal, null, select, union_all
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from ..catalog.models import Partner, Venue
+from ..i18n import localized
 from .models import Event, EventPartner, EventStatus
 
 
@@ -30,9 +32,11 @@ class Clash:
         """'same venue (Dom omladine, Beograd); same partner: Partner 1' for messages."""
         parts = []
         if self.venue is not None:
-            parts.append(f"same venue ({self.venue.label})")
+            venue = f"{localized(self.venue, 'name')}, {localized(self.venue, 'city')}"
+            parts.append(gettext("same venue (%(venue)s)", venue=venue))
         if self.partners:
-            parts.append("same partner: " + ", ".join(p.name for p in self.partners))
+            names = ", ".join(localized(p, "name") for p in self.partners)
+            parts.append(gettext("same partner: %(names)s", names=names))
         return "; ".join(parts)
 
 

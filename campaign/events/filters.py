@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
 
 from ..catalog.models import Partner, Theme, Venue
 from ..core import validation as rules
 from ..core.text import fold
+from ..i18n import localized, script_text
 from .models import (
     MAX_EVENT_DURATION,
     Event,
@@ -86,10 +88,12 @@ class EventFilter:
             got = [v.strip() for v in got]
             got = [v for v in got if v]
             if len(got) > MAX_VALUES:
-                raise FilterError(name, f"at most {MAX_VALUES} values are allowed")
+                raise FilterError(name, gettext("at most %(n)s values are allowed", n=MAX_VALUES))
             for v in got:
                 if len(v) > MAX_QUERY_LENGTH or "\x00" in v:
-                    raise FilterError(name, "value is too long or contains invalid characters")
+                    raise FilterError(
+                        name, gettext("value is too long or contains invalid characters")
+                    )
             return list(dict.fromkeys(got))
 
         def values(name: str) -> list[str]:
@@ -102,16 +106,31 @@ class EventFilter:
         for f in formats:
             if f not in EventFormat.__members__:
                 raise FilterError(
-                    "format", f"unknown format '{f}'; use panel, round_table or seminar"
+                    "format",
+                    gettext(
+                        "unknown format '%(value)s'; use %(choices)s",
+                        value=f,
+                        choices="panel, round_table or seminar",
+                    ),
                 )
 
         statuses = values("status")
         allowed = [s.value for s in EventStatus] if include_drafts else list(PUBLIC_STATUSES)
         for s in statuses:
             if s not in EventStatus.__members__:
-                raise FilterError("status", f"unknown status '{s}'; use {', '.join(allowed)}")
+                raise FilterError(
+                    "status",
+                    gettext(
+                        "unknown status '%(value)s'; use %(choices)s",
+                        value=s,
+                        choices=", ".join(allowed),
+                    ),
+                )
             if s not in allowed:
-                raise FilterError("status", f"'{s}' events are visible to organizers only")
+                raise FilterError(
+                    "status",
+                    gettext("'%(value)s' events are visible to organizers only", value=s),
+                )
 
         cities = values("city")
         if cities:
@@ -124,31 +143,43 @@ class EventFilter:
             )
             for c in cities:
                 if c.lower() not in known:
-                    raise FilterError("city", f"no venue is in a city called '{c}'")
+                    raise FilterError(
+                        "city", gettext("no venue is in a city called '%(city)s'", city=c)
+                    )
 
         date_from = _parse_date("from", values("from"))
         date_to = _parse_date("to", values("to"))
         if date_from and date_to and date_from > date_to:
-            raise FilterError("from", f"'from' ({date_from}) is after 'to' ({date_to})")
+            raise FilterError(
+                "from",
+                gettext(
+                    "%(from)s (%(start)s) is after %(to)s (%(end)s)",
+                    start=date_from,
+                    end=date_to,
+                    **{"from": "'from'", "to": "'to'"},
+                ),
+            )
 
         q = values("q")
         if len(q) > 1:
-            raise FilterError("q", "give the search words in one 'q' parameter")
+            raise FilterError("q", gettext("give the search words in one %(q)s parameter", q="'q'"))
         words = tuple(dict.fromkeys(q[0].split())) if q else ()
         if len(words) > 20:
-            raise FilterError("q", "at most 20 search words are allowed")
+            raise FilterError("q", gettext("at most %(n)s search words are allowed", n=20))
 
         pages = values("page")
         page = 1
         if len(pages) > 1:
-            raise FilterError("page", "give one page number")
+            raise FilterError("page", gettext("give one page number"))
         if pages:
             if (
                 not pages[0].isascii()
                 or not pages[0].isdigit()
                 or not 1 <= int(pages[0]) <= MAX_PAGE
             ):
-                raise FilterError("page", f"'{pages[0]}' is not a page number")
+                raise FilterError(
+                    "page", gettext("'%(value)s' is not a page number", value=pages[0])
+                )
             page = int(pages[0])
 
         kept = tuple((name, v) for name in FILTER_PARAMS for v in raw(name))
@@ -266,15 +297,15 @@ class EventFilter:
 
     def describe(self) -> str:
         """Words for a calendar name or a file name: "Cyber security, Novi Sad"."""
-        parts = [t.name for t in self.themes]
-        parts += [p.name for p in self.partners]
+        parts = [localized(t, "name") for t in self.themes]
+        parts += [localized(p, "name") for p in self.partners]
         parts += [EventFormat(f).label for f in self.formats]
-        parts += list(self.cities)
+        parts += [script_text(c) for c in self.cities]
         parts += [EventStatus(s).label for s in self.statuses]
         if self.date_from or self.date_to:
             parts.append(f"{self.date_from or '…'} – {self.date_to or '…'}")
         if self.words:
-            parts.append("“" + " ".join(self.words) + "”")
+            parts.append("“" + script_text(" ".join(self.words)) + "”")
         return ", ".join(parts)
 
     def query_args(self, **extra) -> list[tuple[str, str]]:
@@ -306,7 +337,9 @@ def _lookup_slugs(session: Session, model, param: str, slugs: list[str]):
     found = {row.slug: row for row in session.scalars(select(model).where(model.slug.in_(slugs)))}
     for slug in slugs:
         if slug not in found:
-            raise FilterError(param, f"unknown {param} '{slug}'")
+            raise FilterError(
+                param, gettext("unknown %(param)s '%(slug)s'", param=param, slug=slug)
+            )
     return [found[s] for s in slugs]
 
 
@@ -314,13 +347,20 @@ def _parse_date(param: str, got: list[str]) -> date | None:
     if not got:
         return None
     if len(got) > 1:
-        raise FilterError(param, f"give one '{param}' date")
+        raise FilterError(param, gettext("give one '%(param)s' date", param=param))
     try:
         if len(got[0]) != 10:
             raise ValueError
         day = date.fromisoformat(got[0])
     except ValueError:
-        raise FilterError(param, f"'{got[0]}' is not a date in the form YYYY-MM-DD") from None
+        raise FilterError(
+            param,
+            gettext(
+                "'%(value)s' is not a date in the form %(format)s",
+                value=got[0],
+                format="YYYY-MM-DD",
+            ),
+        ) from None
     window_check(param, day, got[0])
     return day
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
@@ -18,75 +20,95 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..core import validation as rules
 from ..core.forms import MultiCheckboxField, Rule, WholeNumberField
+from ..i18n import localized, long_date
 from .models import EventFormat, EventStatus, PartnerRole
 
 
 class EventForm(FlaskForm):
     title = StringField(
-        "Title",
+        _l("Title"),
         validators=[
-            DataRequired(message="Give the event a title."),
-            Length(max=200, message="The title can have at most 200 characters."),
+            DataRequired(message=_l("Give the event a title.")),
+            Length(max=200, message=_l("The title can have at most 200 characters.")),
         ],
     )
-    format = SelectField("Format", choices=[(f.value, f.label) for f in EventFormat])
-    status = SelectField("Status", choices=[(s.value, s.label) for s in EventStatus])
+    format = SelectField(_l("Format"), choices=[(f.value, f.lazy_label) for f in EventFormat])
+    status = SelectField(_l("Status"), choices=[(s.value, s.lazy_label) for s in EventStatus])
     starts_at = DateTimeLocalField(
-        "Start",
+        _l("Start"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[
-            InputRequired(message="Give the start date and time."),
+            InputRequired(message=_l("Give the start date and time.")),
             Rule(rules.date_in_window),
         ],
     )
     ends_at = DateTimeLocalField(
-        "End",
+        _l("End"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[
-            InputRequired(message="Give the end date and time."),
+            InputRequired(message=_l("Give the end date and time.")),
             Rule(rules.date_in_window),
         ],
     )
     timezone = StringField(
-        "Time zone",
+        _l("Time zone"),
         default="Europe/Belgrade",
         validators=[
-            DataRequired(message="Give a time zone such as Europe/Belgrade."),
+            DataRequired(message=_l("Give a time zone such as Europe/Belgrade.")),
             Length(max=64),
         ],
     )
-    venue = SelectField("Venue", choices=[], validate_choice=True)
-    online_url = StringField("Online link", validators=[Optional(), Length(max=500)])
+    venue = SelectField(_l("Venue"), choices=[], validate_choice=True)
+    online_url = StringField(_l("Online link"), validators=[Optional(), Length(max=500)])
     description = TextAreaField(
-        "Description",
+        _l("Description"),
         validators=[
-            Length(max=100_000, message="The description is too long (at most 100,000 characters).")
+            Length(
+                max=100_000, message=_l("The description is too long (at most 100,000 characters).")
+            )
         ],
     )
-    themes = MultiCheckboxField("Themes", choices=[], coerce=int)
-    partners_host = SelectMultipleField(PartnerRole.host.label, choices=[], coerce=int)
-    partners_co_organizer = SelectMultipleField(
-        PartnerRole.co_organizer.label, choices=[], coerce=int
+    title_en = StringField(
+        _l("Title in English"),
+        validators=[
+            Optional(),
+            Length(max=200, message=_l("The title can have at most 200 characters.")),
+        ],
     )
-    partners_speakers = SelectMultipleField(PartnerRole.speakers.label, choices=[], coerce=int)
+    description_en = TextAreaField(
+        # Not "… description": the Description field keeps a label of its own.
+        _l("Text in English"),
+        validators=[
+            Length(
+                max=100_000,
+                message=_l("The description is too long (at most 100,000 characters)."),
+            )
+        ],
+    )
+    themes = MultiCheckboxField(_l("Themes"), choices=[], coerce=int)
+    partners_host = SelectMultipleField(PartnerRole.host.lazy_label, choices=[], coerce=int)
+    partners_co_organizer = SelectMultipleField(
+        PartnerRole.co_organizer.lazy_label, choices=[], coerce=int
+    )
+    partners_speakers = SelectMultipleField(PartnerRole.speakers.lazy_label, choices=[], coerce=int)
     partners_media_partner = SelectMultipleField(
-        PartnerRole.media_partner.label, choices=[], coerce=int
+        PartnerRole.media_partner.lazy_label, choices=[], coerce=int
     )
     expected_audience = WholeNumberField(
-        "Expected audience", validators=[Optional(), Rule(rules.people)]
+        _l("Expected audience"), validators=[Optional(), Rule(rules.people)]
     )
-    attendance = WholeNumberField("Attendance", validators=[Optional(), Rule(rules.people)])
+    attendance = WholeNumberField(_l("Attendance"), validators=[Optional(), Rule(rules.people)])
     version = HiddenField()
 
     PARTNER_FIELDS = tuple(f"partners_{role.value}" for role in PartnerRole)
 
     def set_choices(self, themes, partners, venues) -> None:
-        self.themes.choices = [(t.id, t.name) for t in themes]
-        partner_choices = [(p.id, p.name) for p in partners]
+        self.themes.choices = [(t.id, localized(t, "name")) for t in themes]
+        partner_choices = [(p.id, localized(p, "name")) for p in partners]
         for name in self.PARTNER_FIELDS:
             getattr(self, name).choices = partner_choices
-        self.venue.choices = [("", "— none (online only) —")] + [
-            (str(v.id), v.label) for v in venues
+        self.venue.choices = [("", gettext("— none (online only) —"))] + [
+            (str(v.id), f"{localized(v, 'name')}, {localized(v, 'city')}") for v in venues
         ]
 
     def zone(self) -> ZoneInfo | None:
@@ -105,8 +127,12 @@ class EventForm(FlaskForm):
         local = naive.replace(tzinfo=zone)
         if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
             field.errors = list(field.errors) + [
-                f"{naive:%H:%M} does not exist on {naive:%d %B %Y} in {zone.key}: "
-                "the clocks skip that hour."
+                gettext(
+                    "%(time)s does not exist on %(day)s in %(zone)s: the clocks skip that hour.",
+                    time=f"{naive:%H:%M}",
+                    day=long_date(naive),
+                    zone=zone.key,
+                )
             ]
             return None
         return local.astimezone(UTC)

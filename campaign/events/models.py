@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..auth.models import User
 from ..catalog.models import Partner, Theme, Venue
 from ..core.models import Base, UTCDateTime, enum_check, utcnow
+from ..i18n import localized
 
 
 class EventFormat(enum.StrEnum):
@@ -31,8 +33,14 @@ class EventFormat(enum.StrEnum):
     seminar = "seminar"
 
     @property
+    def lazy_label(self):
+        return {"panel": _l("Panel"), "round_table": _l("Round table"), "seminar": _l("Seminar")}[
+            self.value
+        ]
+
+    @property
     def label(self) -> str:
-        return {"panel": "Panel", "round_table": "Round table", "seminar": "Seminar"}[self.value]
+        return str(self.lazy_label)
 
 
 class EventStatus(enum.StrEnum):
@@ -41,8 +49,14 @@ class EventStatus(enum.StrEnum):
     cancelled = "cancelled"
 
     @property
+    def lazy_label(self):
+        return {"draft": _l("Draft"), "confirmed": _l("Confirmed"), "cancelled": _l("Cancelled")}[
+            self.value
+        ]
+
+    @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return str(self.lazy_label)
 
 
 class PartnerRole(enum.StrEnum):
@@ -52,13 +66,17 @@ class PartnerRole(enum.StrEnum):
     media_partner = "media_partner"
 
     @property
-    def label(self) -> str:
+    def lazy_label(self):
         return {
-            "host": "Host",
-            "co_organizer": "Co-organizer",
-            "speakers": "Speakers",
-            "media_partner": "Media partner",
+            "host": _l("Host"),
+            "co_organizer": _l("Co-organizer"),
+            "speakers": _l("Speakers"),
+            "media_partner": _l("Media partner"),
         }[self.value]
+
+    @property
+    def label(self) -> str:
+        return str(self.lazy_label)
 
 
 event_themes = Table(
@@ -120,6 +138,9 @@ class Event(Base):
     )
     online_url: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # English texts for the English interface; empty means "show the Serbian one".
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
     expected_audience: Mapped[int | None] = mapped_column(Integer)
     attendance: Mapped[int | None] = mapped_column(Integer)
     owner_id: Mapped[int | None] = mapped_column(
@@ -189,7 +210,8 @@ class Event(Base):
     # feeds and exports show these orders, so the same data always gives the same bytes.
     @property
     def themes_in_order(self) -> list[Theme]:
-        return sorted(self.themes, key=lambda t: (t.name, t.slug))
+        # In the language being shown, so feeds and pages list them alphabetically.
+        return sorted(self.themes, key=lambda t: (localized(t, "name"), t.slug))
 
     @property
     def partners_in_order(self) -> list[EventPartner]:
@@ -197,7 +219,7 @@ class Event(Base):
         order = {role.value: n for n, role in enumerate(PartnerRole)}
         return sorted(
             self.partner_links,
-            key=lambda lk: (order.get(lk.role, 99), lk.partner.name, lk.partner.slug),
+            key=lambda lk: (order.get(lk.role, 99), localized(lk.partner, "name"), lk.partner.slug),
         )
 
     @property

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -52,24 +53,29 @@ class EventData:
     partners: list[tuple[Partner, str]] = field(default_factory=list)
     expected_audience: int | None = None
     attendance: int | None = None
+    # Optional English texts for the English interface.
+    title_en: str = ""
+    description_en: str = ""
 
 
 def validate_event(data: EventData) -> None:
     errors: dict[str, str] = {}
     title = data.title.strip()
     if not title:
-        errors["title"] = "Give the event a title."
+        errors["title"] = gettext("Give the event a title.")
     elif len(title) > 200:
-        errors["title"] = f"The title is {len(title)} characters long; at most 200 are allowed."
+        errors["title"] = gettext(
+            "The title is %(n)s characters long; at most 200 are allowed.", n=len(title)
+        )
     if data.format not in EventFormat.__members__:
-        errors["format"] = "Choose panel, round table or seminar."
+        errors["format"] = gettext("Choose panel, round table or seminar.")
     if data.status not in EventStatus.__members__:
-        errors["status"] = "Choose draft, confirmed or cancelled."
+        errors["status"] = gettext("Choose draft, confirmed or cancelled.")
     rules.add(errors, "timezone", rules.zone(data.timezone))
     if data.starts_at is None:
-        errors["starts_at"] = "Give the start date and time."
+        errors["starts_at"] = gettext("Give the start date and time.")
     if data.ends_at is None:
-        errors["ends_at"] = "Give the end date and time."
+        errors["ends_at"] = gettext("Give the end date and time.")
     for name in ("starts_at", "ends_at"):
         if name not in errors:
             rules.add(errors, name, rules.date_in_window(getattr(data, name)))
@@ -77,20 +83,30 @@ def validate_event(data: EventData) -> None:
     # 02:30-03:30 on the spring changeover day is no time at all.
     if "starts_at" not in errors and "ends_at" not in errors:
         if _instant(data.ends_at) <= _instant(data.starts_at):
-            errors["ends_at"] = "The end must be after the start."
+            errors["ends_at"] = gettext("The end must be after the start.")
         elif data.ends_at - data.starts_at > MAX_EVENT_DURATION:
-            errors["ends_at"] = f"An event can last at most {MAX_EVENT_DURATION.days} days."
+            errors["ends_at"] = gettext(
+                "An event can last at most %(n)s days.", n=MAX_EVENT_DURATION.days
+            )
     if not data.themes:
-        errors["themes"] = "Choose at least one theme."
+        errors["themes"] = gettext("Choose at least one theme.")
     if data.online_url:
-        rules.add(errors, "online_url", rules.web_url(data.online_url, "The online link"))
+        rules.add(errors, "online_url", rules.web_url(data.online_url, gettext("The online link")))
     for name in ("expected_audience", "attendance"):
         rules.add(errors, name, rules.people(getattr(data, name)))
     for _partner, role in data.partners:
         if role not in PartnerRole.__members__:
-            errors["partners"] = f"Unknown partner role '{role}'."
+            errors["partners"] = gettext("Unknown partner role '%(role)s'.", role=role)
     if len(data.description) > 100_000:
-        errors["description"] = "The description is too long (at most 100,000 characters)."
+        errors["description"] = gettext("The description is too long (at most 100,000 characters).")
+    if len(data.title_en.strip()) > 200:
+        errors["title_en"] = gettext("The title can have at most 200 characters.")
+    if len(data.description_en) > 100_000:
+        errors["description_en"] = gettext(
+            "The description is too long (at most 100,000 characters)."
+        )
+    rules.add(errors, "title_en", rules.text(data.title_en))
+    rules.add(errors, "description_en", rules.text(data.description_en, multiline=True))
     rules.add(errors, "title", rules.text(data.title))
     rules.add(errors, "description", rules.text(data.description, multiline=True))
     rules.add(errors, "online_url", rules.text(data.online_url))
@@ -129,6 +145,8 @@ def event_data(event: Event) -> EventData:
         venue=event.venue,
         online_url=event.online_url,
         description=event.description,
+        title_en=event.title_en,
+        description_en=event.description_en,
         themes=list(event.themes),
         partners=[(lk.partner, lk.role) for lk in event.partner_links],
         expected_audience=event.expected_audience,
@@ -268,6 +286,8 @@ def _apply(event: Event, data: EventData) -> None:
     event.venue_id = data.venue.id if data.venue else None
     event.online_url = data.online_url.strip()
     event.description = data.description
+    event.title_en = data.title_en.strip()
+    event.description_en = data.description_en
     event.expected_audience = data.expected_audience
     event.attendance = data.attendance
     # Keep the theme list stable and unique; order by name happens on load.
@@ -359,10 +379,11 @@ def cancel_event(session: Session, actor: User | None, event: Event, expected_ve
     _check_version(session, event, expected_version)
     if event.is_draft:
         _refuse(
-            session, NotAllowed("A draft is not published; delete it instead of cancelling it.")
+            session,
+            NotAllowed(gettext("A draft is not published; delete it instead of cancelling it.")),
         )
     if event.is_cancelled:
-        _refuse(session, NotAllowed("This event is already cancelled."))
+        _refuse(session, NotAllowed(gettext("This event is already cancelled.")))
     data = event_data(event)
     data.status = EventStatus.cancelled.value
     update_event(session, actor, event, data, expected_version, action="cancelled")
@@ -373,7 +394,8 @@ def delete_event(session: Session, actor: User | None, event: Event, expected_ve
     if not event.is_draft:
         # Subscribed calendars only learn of a removal through STATUS:CANCELLED.
         _refuse(
-            session, NotAllowed("Only drafts can be deleted; cancel a published event instead.")
+            session,
+            NotAllowed(gettext("Only drafts can be deleted; cancel a published event instead.")),
         )
     event_id, uid, title = event.id, event.uid, event.title
     session.delete(event)
@@ -399,7 +421,9 @@ def _check_version(session: Session, event: Event, expected_version: int) -> Non
         _refuse(
             session,
             ConflictError(
-                "Someone else saved this event after you opened it. Nothing of yours was saved."
+                gettext(
+                    "Someone else saved this event after you opened it. Nothing of yours was saved."
+                )
             ),
         )
 
@@ -410,7 +434,7 @@ def _commit(session: Session) -> None:
     except StaleDataError:
         session.rollback()
         raise ConflictError(
-            "Someone else saved this event at the same moment. Nothing of yours was saved."
+            gettext("Someone else saved this event at the same moment. Nothing of yours was saved.")
         ) from None
 
 

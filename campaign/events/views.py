@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -17,6 +18,7 @@ from ..catalog.models import Partner, Theme, Venue
 from ..core import validation as rules
 from ..core.errors import ConflictError, NotAllowed, ValidationError
 from ..db import get_session
+from ..i18n import localized
 from ..web import campaign_zone
 from . import operations as ops
 from .clashes import clashes_of, find_clashes
@@ -81,7 +83,12 @@ def parse_month(value: str) -> date:
             raise ValueError
         first = date.fromisoformat(value + "-01")
     except ValueError:
-        raise FilterError("month", f"'{value}' is not a month in the form YYYY-MM") from None
+        raise FilterError(
+            "month",
+            gettext(
+                "'%(value)s' is not a month in the form %(format)s", value=value, format="YYYY-MM"
+            ),
+        ) from None
     window_check("month", first, value)
     return first
 
@@ -97,7 +104,7 @@ def month():
     months = request.args.getlist("month")
     try:
         if len(months) > 1:
-            raise FilterError("month", "give one month")
+            raise FilterError("month", gettext("give one month"))
         args = request.args.copy()
         args.pop("month", None)
         flt = request_filter(args=args)
@@ -216,6 +223,8 @@ def _form_to_data(form: EventForm, lookup: dict) -> ops.EventData | None:
         venue=lookup["venues"].get(form.venue.data or ""),
         online_url=(form.online_url.data or "").strip(),
         description=form.description.data or "",
+        title_en=(form.title_en.data or "").strip(),
+        description_en=form.description_en.data or "",
         themes=[lookup["themes"][tid] for tid in form.themes.data or []],
         partners=partners,
         expected_audience=form.expected_audience.data,
@@ -242,6 +251,8 @@ def _fill_form(form: EventForm, event: Event) -> None:
     form.timezone.data = event.timezone
     form.venue.data = str(event.venue_id) if event.venue_id else ""
     form.online_url.data = event.online_url
+    form.title_en.data = event.title_en
+    form.description_en.data = event.description_en
     form.description.data = event.description
     form.themes.data = [t.id for t in event.themes]
     for role in PartnerRole:
@@ -269,7 +280,9 @@ def new():
             except ValidationError as exc:
                 _attach(form, exc)
             else:
-                flash(f"“{event.title}” was created.", "success")
+                flash(
+                    gettext("“%(title)s” was created.", title=localized(event, "title")), "success"
+                )
                 _warn_about_clashes(event)
                 return redirect(url_for("events.show", event_id=event.id))
     status = 400 if request.method == "POST" else 200
@@ -295,7 +308,9 @@ def edit(event_id: int):
             except ValidationError as exc:
                 _attach(form, exc)
             except ConflictError as exc:
-                flash(f"{exc} The form now shows their version.", "error")
+                flash(
+                    gettext("%(problem)s The form now shows their version.", problem=exc), "error"
+                )
                 event = load_event(event_id)
                 form = EventForm(formdata=None)
                 _prepare_form(form)
@@ -303,7 +318,9 @@ def edit(event_id: int):
                 return render_template("events/form.html", form=form, event=event), 409
             else:
                 flash(
-                    f"“{event.title}” was saved." if changed else "Nothing was changed.",
+                    gettext("“%(title)s” was saved.", title=localized(event, "title"))
+                    if changed
+                    else gettext("Nothing was changed."),
                     "success" if changed else "info",
                 )
                 _warn_about_clashes(event)
@@ -317,10 +334,19 @@ def _warn_about_clashes(event: Event) -> None:
     """After a save: say so when the event clashes; the event page lists each clash."""
     clashes = clashes_of(get_session(), event)
     if clashes:
-        listed = "; ".join(f"“{c.other.title}” ({c.reasons()})" for c in clashes)
+        listed = "; ".join(
+            gettext(
+                "“%(title)s” (%(reasons)s)", title=localized(c.other, "title"), reasons=c.reasons()
+            )
+            for c in clashes
+        )
         flash(
-            f"Clash warning: “{event.title}” overlaps {listed}. It was saved anyway; "
-            "the clashes are listed below with links.",
+            gettext(
+                "Clash warning: “%(title)s” overlaps %(listed)s. It was saved anyway; "
+                "the clashes are listed below with links.",
+                title=localized(event, "title"),
+                listed=listed,
+            ),
             "warning",
         )
 
@@ -329,7 +355,10 @@ def _version(raw) -> int:
     """The row version the form was opened at (optimistic locking); 400 if missing."""
     raw = str(raw or "")
     if not (raw.isascii() and raw.isdigit() and len(raw) < 12):
-        abort(400, "The form is missing the event's version; reload the page and try again.")
+        abort(
+            400,
+            gettext("The form is missing the event's version; reload the page and try again."),
+        )
     return int(raw)
 
 
@@ -352,7 +381,11 @@ def cancel(event_id: int):
     if failed:
         return failed
     flash(
-        f"“{event.title}” is cancelled. Subscribed calendars will show it as cancelled.", "success"
+        gettext(
+            "“%(title)s” is cancelled. Subscribed calendars will show it as cancelled.",
+            title=localized(event, "title"),
+        ),
+        "success",
     )
     return redirect(url_for("events.show", event_id=event_id))
 
@@ -363,5 +396,5 @@ def delete(event_id: int):
     failed, event = _state_change(event_id, ops.delete_event)
     if failed:
         return failed
-    flash(f"The draft “{event.title}” was deleted.", "success")
+    flash(gettext("The draft “%(title)s” was deleted.", title=localized(event, "title")), "success")
     return redirect(url_for("events.list_events"))

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ..events.filters import EventFilter
 from ..events.models import Event
+from ..i18n import localized
 
 CHUNK_SIZE = 500  # = selectinload's own IN-list size, so each batch is 3 statements
 # The DESIGN.md columns first, in its order; then what reports also ask for.
@@ -127,31 +128,35 @@ def _local(event: Event, instant: datetime) -> datetime:
     return event.local(instant).replace(microsecond=0)
 
 
-def event_row(event: Event, site_url: str) -> dict:
-    """One event as the spreadsheet columns, times as aware datetimes in the event's zone."""
+def event_row(event: Event, site_url: str, *, for_people: bool = False) -> dict:
+    """One event as the spreadsheet columns, times as aware datetimes in the event's zone.
+
+    ``for_people`` (the XLSX) gives titles and names in the language and script being
+    spoken; the CSV keeps them as entered."""
     venue = event.venue
+    text = localized if for_people else getattr
     return {
         "uid": event.uid,
-        "title": event.title,
+        "title": text(event, "title"),
         "format": event.format,
         "status": event.status,
         "start": _local(event, event.starts_at),
         "end": _local(event, event.ends_at),
         "timezone": event.timezone,
-        "venue": venue.name if venue else "",
-        "city": venue.city if venue else "",
-        "themes": "; ".join(t.name for t in event.themes_in_order),
+        "venue": text(venue, "name") if venue else "",
+        "city": text(venue, "city") if venue else "",
+        "themes": "; ".join(text(t, "name") for t in event.themes_in_order),
         "partners": "; ".join(
-            f"{lk.partner.name} ({lk.role_label})" for lk in event.partners_in_order
+            f"{text(lk.partner, 'name')} ({lk.role_label})" for lk in event.partners_in_order
         ),
         "url": event_url(site_url, event),
         "online_url": event.online_url or "",
-        "address": venue.address if venue else "",
+        "address": text(venue, "address") if venue else "",
         "expected_audience": event.expected_audience,
         "attendance": event.attendance,
         "sequence": event.sequence,
         "updated": _local(event, event.updated),
-        "description": event.description or "",
+        "description": text(event, "description") or "",
     }
 
 

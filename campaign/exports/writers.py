@@ -10,11 +10,13 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from ..calendar.feeds import feed_of
 from ..events.filters import EventFilter
 from ..events.models import Event
+from ..i18n import campaign_name
 from .rows import (
     CHUNK_SIZE,
     COLUMN_WIDTHS,
@@ -26,6 +28,29 @@ from .rows import (
     is_formula_like,
     neutralise,
 )
+
+# The XLSX header row: the msgids are the column names, so English reads exactly those.
+COLUMN_LABELS = {
+    "uid": _l("uid"),
+    "title": _l("title"),
+    "format": _l("format"),
+    "status": _l("status"),
+    "start": _l("start"),
+    "end": _l("end"),
+    "timezone": _l("timezone"),
+    "venue": _l("venue"),
+    "city": _l("city"),
+    "themes": _l("themes"),
+    "partners": _l("partners"),
+    "url": _l("url"),
+    "online_url": _l("online_url"),
+    "address": _l("address"),
+    "expected_audience": _l("expected_audience"),
+    "attendance": _l("attendance"),
+    "sequence": _l("sequence"),
+    "updated": _l("updated"),
+    "description": _l("description"),
+}
 
 FORMATS = ("csv", "xlsx", "json", "ics")
 MEDIA_TYPES = {
@@ -119,7 +144,8 @@ def build_xlsx(batches: Iterable[list[Event]], *, site_url: str, title: str = "E
     bold = Font(bold=True)
     header = []
     for name in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=name)
+        # English keeps the column names the contract lists; Serbian translates them.
+        cell = WriteOnlyCell(sheet, value=str(COLUMN_LABELS.get(name, name)))
         cell.font = bold
         header.append(cell)
     sheet.append(header)
@@ -147,7 +173,7 @@ def build_xlsx(batches: Iterable[list[Event]], *, site_url: str, title: str = "E
     rows = 0
     for batch in batches:
         for event in batch:
-            row = event_row(event, site_url)
+            row = event_row(event, site_url, for_people=True)
             cells = []
             for name in COLUMNS:
                 value = row[name]
@@ -216,5 +242,5 @@ def export(
         return write_csv(batches, site_url=site_url)
     if fmt == "json":
         return write_json(batches, site_url=site_url)
-    title = workbook_title(flt, config["CAMPAIGN_NAME"])
+    title = workbook_title(flt, campaign_name())
     return write_xlsx(batches, site_url=site_url, title=title)
