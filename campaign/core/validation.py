@@ -257,43 +257,6 @@ def longitude(value: float | None) -> str | None:
     return gettext("Longitude lies between -180 and 180.")
 
 
-def whole_number(raw: str) -> int:
-    """A typed whole number of any length as an int; ValueError with the message otherwise.
-
-    Follow it with the field's range rule (e.g. :func:`people`)."""
-    raw = raw.strip()
-    if not WHOLE_NUMBER_RE.fullmatch(raw):
-        raise ValueError("Not a valid integer value: give a whole number in digits, such as 120.")
-    if len(raw.lstrip("+-").lstrip("0")) > MAX_DIGITS:
-        return -(10**MAX_DIGITS) if raw.startswith("-") else 10**MAX_DIGITS
-    return int(raw)
-
-
-def decimal_number(raw: str) -> float:
-    """A typed decimal number (a point, no exponent) as a float; ValueError with the
-    message otherwise. A number too large for a float is infinite, which every range rule
-    refuses."""
-    raw = raw.strip()
-    if not DECIMAL_NUMBER_RE.fullmatch(raw):
-        raise ValueError(
-            "Not a valid float value: give a number in digits with a decimal point, such as "
-            "44.8167."
-        )
-    return float(raw)
-
-
-def latitude(value: float | None) -> str | None:
-    if value is None or (math.isfinite(value) and -90 <= value <= 90):
-        return None
-    return "Latitude lies between -90 and 90."
-
-
-def longitude(value: float | None) -> str | None:
-    if value is None or (math.isfinite(value) and -180 <= value <= 180):
-        return None
-    return "Longitude lies between -180 and 180."
-
-
 def name(value: str, *, limit: int = 200) -> str | None:
     if value and len(value) <= limit:
         return None
