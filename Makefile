@@ -53,7 +53,7 @@ load: install-test
 # Serbian (Latin) catalogue to translate; the build generates Cyrillic and compiles both.
 messages: install-test
 	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k N_ --no-location --sort-output --omit-header -o campaign/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i campaign/translations/messages.pot -d campaign/translations -l sr_Latn --no-location --no-fuzzy-matching --width 100
+	$(VENV)/bin/pybabel update -i campaign/translations/messages.pot -d campaign/translations -l sr_Latn --no-fuzzy-matching --width 100
 	$(VENV)/bin/python -m campaign.catalogues
 
 clean:

@@ -3,7 +3,7 @@ exports, plain text a calendar client shows), never a stack trace."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, make_response, render_template, request
+from flask import Flask, abort, current_app, g, make_response, render_template, request
 from flask_babel import gettext
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -34,7 +34,34 @@ def _database_unavailable(exc: Exception):
     return response
 
 
+MACHINE_SUFFIXES = ("ics", "csv", "xlsx", "json")
+
+
+def _bad_input(message: str):
+    # Feeds and exports answer in plain text so a calendar client shows the reason.
+    if request.path.rsplit(".", 1)[-1] in MACHINE_SUFFIXES:
+        return (message, 400, {"Content-Type": "text/plain; charset=utf-8"})
+    return render_template("error.html", code=400, message=message), 400
+
+
+def _refuse_nul_characters():
+    """No text of the campaign can hold U+0000 (PostgreSQL's text type cannot store it):
+    a request that carries one anywhere is refused before any query sees it."""
+    form = request.form.items(multi=True) if request.method == "POST" else ()
+    if "\x00" in request.path or any(
+        "\x00" in key or "\x00" in value for key, value in (*request.args.items(multi=True), *form)
+    ):
+        abort(
+            400,
+            description=gettext(
+                "The request contains the control character NUL (U+0000), which no text here can hold."
+            ),
+        )
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul_characters)
+
     @app.errorhandler(404)
     def _not_found(_exc):
         return render_template(
@@ -43,14 +70,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(FilterError)
     def _bad_filter(exc: FilterError):
-        # Feeds and exports answer in plain text so a calendar client shows the reason.
-        if request.path.rsplit(".", 1)[-1] in ("ics", "csv", "xlsx", "json"):
-            return (str(exc), 400, {"Content-Type": "text/plain; charset=utf-8"})
-        return render_template("error.html", code=400, message=str(exc)), 400
+        return _bad_input(str(exc))
 
     @app.errorhandler(400)
     def _bad_request(exc):
-        return render_template("error.html", code=400, message=exc.description), 400
+        return _bad_input(exc.description)
 
     @app.errorhandler(403)
     def _forbidden(_exc):

@@ -10,6 +10,7 @@ one is generated from it when the catalogues are compiled (:mod:`campaign.catalo
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -62,6 +63,13 @@ def parse_tag(value: str | None) -> str | None:
     return None
 
 
+def url_tag() -> str | None:
+    """The language ``?lang=`` names: exactly one of :data:`LOCALES` (a link names it as
+    written; the lenient :func:`parse_tag` is for what browsers send)."""
+    values = request.args.getlist("lang")
+    return values[0] if values and values[0] in LOCALES else None
+
+
 def _from_accept_language() -> str | None:
     for value, _quality in request.accept_languages:
         tag = parse_tag(value)
@@ -84,9 +92,8 @@ def current_tag() -> str:
     if not has_request_context():
         return g.get("lang_tag") or default_tag()
     if "lang_tag" not in g:
-        tag = parse_tag(request.args.get("lang")) if request.args.get("lang") else None
         g.lang_tag = (
-            tag
+            url_tag()
             or parse_tag(request.cookies.get(COOKIE))
             or _from_accept_language()
             or current_app.config["DEFAULT_LOCALE"]
@@ -328,21 +335,49 @@ MACHINE_SUFFIXES = ("ics", "csv", "xlsx", "json")
 def _check_lang_parameter():
     """``?lang=`` must name a language; feeds and exports speak it or the default language,
     never the cookie's or the client's, so a given URL always gives the same bytes."""
-    value = request.args.get("lang")
+    values = request.args.getlist("lang")
     machine = request.path.rsplit(".", 1)[-1] in MACHINE_SUFFIXES
-    if machine and (value is None or parse_tag(value)):
-        g.lang_tag = parse_tag(value) or default_tag()
-    if value is not None and parse_tag(value) is None:
+    bad = [v for v in values if v not in LOCALES]
+    if bad or len(set(values)) > 1:
         message = gettext(
             "%(param)s must be one of %(choices)s, not %(value)s",
             param="lang",
             choices=", ".join(LOCALES),
-            value=repr(value[:40]),
+            value=repr((bad or values)[-1][:40]),
         )
         if machine:
             return (message, 400, {"Content-Type": "text/plain; charset=utf-8"})
         abort(400, description=message)
+    if machine:
+        g.lang_tag = url_tag() or default_tag()
     return None
+
+
+def _vary_on_language(response):
+    """A page without ``?lang=`` speaks the cookie's or the browser's language: shared
+    caches must keep one copy per Accept-Language (the cookie is covered by Vary: Cookie
+    wherever the session is read, and added here for the lang cookie)."""
+    machine = request.path.rsplit(".", 1)[-1] in MACHINE_SUFFIXES
+    if not machine and url_tag() is None and response.mimetype == "text/html":
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
+    return response
+
+
+def texts_fingerprint() -> str:
+    """What the words of a feed depend on besides its data and language: the compiled
+    catalogues and the transliteration settings. Part of the feeds' render context, so a
+    new catalogue or setting (a deploy, or hosts mid-rollout) gives new ETags."""
+    cfg = current_app.config
+    cache = current_app.extensions.setdefault("campaign.texts_fingerprint", {})
+    keep = repr(cfg.get("TRANSLITERATION_KEEP"))
+    if keep not in cache:
+        h = hashlib.sha256(keep.encode())
+        for mo in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/*.mo")):
+            h.update(mo.relative_to(TRANSLATIONS).as_posix().encode())
+            h.update(mo.read_bytes())
+        cache[keep] = h.hexdigest()[:16]
+    return cache[keep]
 
 
 def init_app(app: Flask) -> None:
@@ -357,6 +392,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     Babel(app, locale_selector=_select_locale)
     app.before_request(_check_lang_parameter)
+    app.after_request(_vary_on_language)
     app.register_blueprint(bp)
 
     env = app.jinja_env

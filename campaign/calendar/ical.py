@@ -21,7 +21,7 @@ from flask_babel import gettext
 
 from ..core.validation import FIRST_YEAR, LAST_YEAR
 from ..events.models import Event, EventFormat, EventStatus
-from ..i18n import campaign_name, current_tag, localized
+from ..i18n import campaign_name, current_tag, localized, texts_fingerprint
 
 # Bump whenever the bytes of a VEVENT or VCALENDAR change shape: it is part of every
 # cache key and ETag, so cached bytes and clients' copies are replaced.
@@ -113,6 +113,8 @@ class RenderContext:
     organizer_email: str
     # The language and script of the texts (sr-Cyrl, sr-Latn, en): part of every cache key.
     language: str = "en"
+    # The catalogues and transliteration settings the texts were made with.
+    texts: str = ""
 
     @classmethod
     def from_config(cls, config) -> RenderContext:
@@ -122,6 +124,7 @@ class RenderContext:
             organizer_name=campaign_name(),
             organizer_email=config["ORGANIZER_EMAIL"],
             language=current_tag(),
+            texts=texts_fingerprint(),
         )
 
     def event_url(self, event_id: int) -> str:

@@ -30,7 +30,10 @@ BIDI_CONTROL_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # Characters that take no room: a text of only these (and spaces) looks empty.
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# No spaces and no control characters (they would reach log lines and mail headers raw).
+EMAIL_RE = re.compile(
+    r"[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+"
+)
 COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
 # Numbers as people type them: ASCII digits only (Python's int() and float() also take
 # Arabic-Indic or Devanagari digits, underscores, exponents, "nan" and "inf").
@@ -226,7 +229,9 @@ def whole_number(raw: str) -> int:
     Follow it with the field's range rule (e.g. :func:`people`)."""
     raw = raw.strip()
     if not WHOLE_NUMBER_RE.fullmatch(raw):
-        raise ValueError("Not a valid integer value: give a whole number in digits, such as 120.")
+        raise ValueError(
+            gettext("Not a valid integer value: give a whole number in digits, such as 120.")
+        )
     if len(raw.lstrip("+-").lstrip("0")) > MAX_DIGITS:
         return -(10**MAX_DIGITS) if raw.startswith("-") else 10**MAX_DIGITS
     return int(raw)
@@ -239,8 +244,10 @@ def decimal_number(raw: str) -> float:
     raw = raw.strip()
     if not DECIMAL_NUMBER_RE.fullmatch(raw):
         raise ValueError(
-            "Not a valid float value: give a number in digits with a decimal point, such as "
-            "44.8167."
+            gettext(
+                "Not a valid float value: give a number in digits with a decimal point, such "
+                "as 44.8167."
+            )
         )
     return float(raw)
 
@@ -264,4 +271,4 @@ def name(value: str, *, limit: int = 200) -> str | None:
 
 
 def colour(value: str) -> str | None:
-    return None if COLOUR_RE.fullmatch(value) else "Give a colour as #rrggbb."
+    return None if COLOUR_RE.fullmatch(value) else gettext("Give a colour as #rrggbb.")

@@ -94,6 +94,10 @@ class EventFilter:
                     raise FilterError(
                         name, gettext("value is too long or contains invalid characters")
                     )
+                # Invisible controls would match nothing, or (once folded away) everything.
+                problem = rules.text(v)
+                if problem:
+                    raise FilterError(name, problem)
             return list(dict.fromkeys(got))
 
         def values(name: str) -> list[str]:
@@ -371,5 +375,11 @@ def window_check(param: str, day: date, raw: str) -> None:
     months around it, which near year 1 or 9999 leave the range of Python's dates."""
     if rules.date_in_window(day):
         raise FilterError(
-            param, f"'{raw}' is outside the years {rules.FIRST_YEAR}–{rules.LAST_YEAR}"
+            param,
+            gettext(
+                "'%(value)s' is outside the years %(first)s–%(last)s",
+                value=raw,
+                first=rules.FIRST_YEAR,
+                last=rules.LAST_YEAR,
+            ),
         )

@@ -67,8 +67,6 @@ def test_the_product_default_is_serbian_cyrillic(monkeypatch, database_url):
         ({"Accept-Language": "en"}, "", "sr-Latn", "sr-Latn"),
         ({"Accept-Language": "en"}, "?lang=sr-Cyrl", "sr-Latn", "sr-Cyrl"),
         ({}, "?lang=en", "sr-Latn", "en"),
-        ({}, "?lang=sr_latn", None, "sr-Latn"),
-        ({}, "?lang=sr", None, "sr-Cyrl"),
         ({}, "", "klingon", "sr-Cyrl"),
     ],
 )
