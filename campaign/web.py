@@ -1,4 +1,4 @@
-"""What every page shares: times in the right zone and links that keep the filter."""
+"""What every page shares: row ids in URLs, the campaign's zone, links that keep a filter."""
 
 from __future__ import annotations
 
@@ -29,26 +29,6 @@ def campaign_zone() -> ZoneInfo:
     return current_app.config["CAMPAIGN_ZONE"]
 
 
-def format_when(event) -> str:
-    """'Tue 3 Mar 2020, 18:00–20:00 CET' in the event's own zone."""
-    start, end = event.local_start, event.local_end
-    day = f"{start:%a} {start.day} {start:%b %Y}"
-    if start.date() == end.date():
-        tz = start.strftime("%Z")
-        return f"{day}, {start:%H:%M}–{end:%H:%M} {tz}"
-    return f"{day}, {start:%H:%M} {start:%Z} – {end:%a} {end.day} {end:%b %Y}, {end:%H:%M} {end:%Z}"
-
-
-def format_datetime(value: datetime | None, zone: ZoneInfo | str | None = None) -> str:
-    """A stored UTC instant shown in the campaign's zone (or the one given)."""
-    if value is None:
-        return ""
-    if isinstance(zone, str):
-        zone = ZoneInfo(zone)
-    local = value.astimezone(zone or campaign_zone())
-    return f"{local.day} {local:%b %Y}, {local:%H:%M} {local:%Z}"
-
-
 def url_keeping_filter(endpoint_url: str, flt, **extra) -> str:
     """``endpoint_url`` with the query of ``flt`` (an EventFilter, or None) and ``extra``."""
     pairs = flt.query_args(**extra) if flt else [(k, v) for k, v in extra.items() if v is not None]
@@ -56,14 +36,9 @@ def url_keeping_filter(endpoint_url: str, flt, **extra) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters["when"] = format_when
-    app.jinja_env.filters["datetime"] = format_datetime
+    # Dates, times and numbers in the request's language: campaign.i18n's filters.
     app.jinja_env.globals["url_keeping_filter"] = url_keeping_filter
 
     @app.context_processor
     def _globals():
-        return {
-            "campaign_name": app.config["CAMPAIGN_NAME"],
-            "campaign_zone": campaign_zone(),
-            "now_utc": datetime.now(UTC),
-        }
+        return {"campaign_zone": campaign_zone(), "now_utc": datetime.now(UTC)}
