@@ -24,8 +24,10 @@ Speed without shared state in memory, in three layers:
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -88,10 +90,33 @@ class _LRU:
 
 # (render key, event id, uid, version) -> RenderedEvent. Immutable by construction.
 _vevents = _LRU(max_items=200_000, max_bytes=256 * 2**20)
-# ETag -> body: feeds whose events did not change are not joined again.
+# (ETag, encoding) -> body, encoding None for the identity bytes: feeds whose events did
+# not change are neither joined nor compressed again.
 _bodies = _LRU(max_items=64, max_bytes=96 * 2**20)
 # (filter key, head, render context, database, feed generation) -> ETag.
 _current = _LRU(max_items=4096, max_bytes=4096 * 200)
+
+
+# Content codings a feed is sent in besides identity, best first.
+ENCODINGS = ("gzip",)
+GZIP_LEVEL = 6
+# The gzip variant's ETag names the compressor too: a strong ETag promises the same bytes,
+# and another zlib (another host) or another level may compress differently.
+_GZIP_SUFFIX = (
+    "-gzip-" + hashlib.sha256(f"{zlib.ZLIB_RUNTIME_VERSION}:{GZIP_LEVEL}".encode()).hexdigest()[:8]
+)
+
+
+def variant_etag(etag: str, encoding: str | None) -> str:
+    """The ETag of the feed ``etag`` sent with Content-Encoding ``encoding`` (None:
+    identity): each coding has its own, as RFC 9110 8.8.3 requires of different bytes."""
+    return etag if encoding is None else etag + _GZIP_SUFFIX
+
+
+def compress(body: bytes, encoding: str) -> bytes:
+    """``body`` in ``encoding``, deterministically (no time stamp in the gzip header)."""
+    assert encoding == "gzip", encoding
+    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
 
 
 def clear_caches() -> None:
@@ -242,17 +267,33 @@ class Calendar:
         # client asking If-Modified-Since would get 304 for good.
         return Version(etag, *last_modified(changed_at, now))
 
-    def body(self) -> tuple[bytes, str]:
-        """The calendar's bytes and the ETag of exactly those bytes (an event may have
-        changed since :meth:`current`)."""
+    def body(self, encoding: str | None = None) -> tuple[bytes, str]:
+        """The calendar's bytes in ``encoding`` (None: identity) and the ETag of the
+        identity bytes they encode (an event may have changed since :meth:`current`;
+        :func:`variant_etag` gives the encoded bytes' own). Encoded bytes are made once
+        per version of the feed and kept beside the identity bytes."""
         if self.etag is not None:
-            cached = _bodies.get(self.etag)
+            cached = _bodies.get((self.etag, encoding))
+            if cached is not None:
+                return cached, self.etag
+        body, etag = self._identity()
+        if encoding is None:
+            return body, etag
+        encoded = _bodies.get((etag, encoding))
+        if encoded is None:
+            encoded = compress(body, encoding)
+            _bodies.put((etag, encoding), encoded, len(encoded))
+        return encoded, etag
+
+    def _identity(self) -> tuple[bytes, str]:
+        if self.etag is not None:
+            cached = _bodies.get((self.etag, None))
             if cached is not None:
                 return cached, self.etag
         if self._rows is None:
             self._read_versions()
         body, etag = self._assemble()
-        _bodies.put(etag, body, len(body))
+        _bodies.put((etag, None), body, len(body))
         self.etag = etag
         return body, etag
 
