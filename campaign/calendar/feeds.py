@@ -24,8 +24,8 @@ Speed without shared state in memory, in three layers:
 
 from __future__ import annotations
 
-import gzip
 import hashlib
+import struct
 import threading
 import zlib
 from collections import OrderedDict
@@ -97,14 +97,32 @@ _bodies = _LRU(max_items=64, max_bytes=96 * 2**20)
 _current = _LRU(max_items=4096, max_bytes=4096 * 200)
 
 
+# Pieces of feeds (see _Piece), keyed by their contents: (render key, rows) for a block of
+# VEVENTs, the bytes themselves for the calendar's head and tail.
+_pieces = _LRU(max_items=50_000, max_bytes=192 * 2**20)
+# ETag -> the feed's pieces in order, from which each coding of the body is made.
+_plans = _LRU(max_items=256, max_bytes=256 * 200_000)
+
 # Content codings a feed is sent in besides identity, best first.
 ENCODINGS = ("gzip",)
 GZIP_LEVEL = 6
+# A block ends after an event whose id hashes to 0 modulo BLOCK_EVENTS (so about that many
+# events per block, and an inserted or removed event changes only its own block), or
+# after BLOCK_MAX events.
+BLOCK_EVENTS = 64
+BLOCK_MAX = 4 * BLOCK_EVENTS
 # The gzip variant's ETag names the compressor too: a strong ETag promises the same bytes,
-# and another zlib (another host) or another level may compress differently.
+# and another zlib (another host), level or block size may compress differently.
 _GZIP_SUFFIX = (
-    "-gzip-" + hashlib.sha256(f"{zlib.ZLIB_RUNTIME_VERSION}:{GZIP_LEVEL}".encode()).hexdigest()[:8]
+    "-gzip-"
+    + hashlib.sha256(
+        f"{zlib.ZLIB_RUNTIME_VERSION}:{GZIP_LEVEL}:{BLOCK_EVENTS}:{BLOCK_MAX}".encode()
+    ).hexdigest()[:8]
 )
+# RFC 1952 member header: deflate, no flags, no time stamp, no extra flags, OS unknown.
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+# The last deflate block: final, fixed Huffman codes, empty.
+_DEFLATE_END = b"\x03\x00"
 
 
 def variant_etag(etag: str, encoding: str | None) -> str:
@@ -113,10 +131,94 @@ def variant_etag(etag: str, encoding: str | None) -> str:
     return etag if encoding is None else etag + _GZIP_SUFFIX
 
 
-def compress(body: bytes, encoding: str) -> bytes:
-    """``body`` in ``encoding``, deterministically (no time stamp in the gzip header)."""
-    assert encoding == "gzip", encoding
-    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+def deflate(raw: bytes) -> bytes:
+    """``raw`` as a raw deflate stream of its own that ends on a byte boundary and is not
+    final (a sync flush), so that such streams can be concatenated."""
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
+    return compressor.compress(raw) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+# CRC-32 of a concatenation from the CRC-32s of its parts, as zlib's crc32_combine (which
+# Python's zlib module does not offer): polynomial arithmetic modulo the CRC polynomial.
+_CRC_POLY = 0xEDB88320
+
+
+def _multmodp(a: int, b: int) -> int:
+    m, p = 1 << 31, 0
+    while True:
+        if a & m:
+            p ^= b
+            if a & (m - 1) == 0:
+                return p
+        m >>= 1
+        b = (b >> 1) ^ _CRC_POLY if b & 1 else b >> 1
+
+
+_X2N = [1 << 30]  # x^(2^n) modulo the polynomial
+for _ in range(31):
+    _X2N.append(_multmodp(_X2N[-1], _X2N[-1]))
+
+
+def crc_shift(length: int) -> int:
+    """x^(8·length) modulo the polynomial: crc32(a + b) is
+    ``_multmodp(crc_shift(len(b)), crc32(a)) ^ crc32(b)``."""
+    p, k = 1 << 31, 3
+    while length:
+        if length & 1:
+            p = _multmodp(_X2N[k & 31], p)
+        length >>= 1
+        k += 1
+    return p
+
+
+class _Piece:
+    """Bytes of a feed that are compressed on their own: the head with its VTIMEZONEs, a
+    block of VEVENTs, the tail. Immutable but for the gzip form, made on first use."""
+
+    __slots__ = ("raw", "spans", "rows", "_gzip")
+
+    def __init__(self, raw: bytes, spans: dict | None = None, rows: tuple = ()):
+        self.raw, self.spans, self.rows, self._gzip = raw, spans or {}, rows, None
+
+    def gzip(self) -> tuple[bytes, int, int]:
+        """The deflate stream, the CRC-32 and the CRC shift of ``raw``."""
+        if self._gzip is None:  # two threads may both compute it: the same value
+            self._gzip = (deflate(self.raw), zlib.crc32(self.raw), crc_shift(len(self.raw)))
+        return self._gzip
+
+
+def _piece(raw: bytes) -> _Piece:
+    """The head's or tail's piece, shared by every feed with the same bytes."""
+    piece = _pieces.get(raw)
+    if piece is None:
+        piece = _Piece(raw)
+        _pieces.put(raw, piece, 2 * len(raw) + 200)
+    return piece
+
+
+def _gzip(plan: list[_Piece]) -> bytes:
+    """One gzip member whose deflate stream is the pieces' own streams one after another
+    and whose CRC is combined from theirs: no byte of a piece is read again."""
+    crc = size = 0
+    streams = []
+    for piece in plan:
+        stream, piece_crc, shift = piece.gzip()
+        crc = _multmodp(shift, crc) ^ piece_crc
+        size += len(piece.raw)
+        streams.append(stream)
+    trailer = struct.pack("<II", crc, size & 0xFFFFFFFF)
+    return b"".join([_GZIP_HEADER, *streams, _DEFLATE_END, trailer])
+
+
+def _blocks(rows: list[tuple[int, str, int]]):
+    """(start, end) of each block of ``rows``."""
+    start = 0
+    for i, (eid, _uid, _version) in enumerate(rows):
+        if ((eid * 0x9E3779B1) & 0xFFFFFFFF) % BLOCK_EVENTS == 0 or i + 1 - start >= BLOCK_MAX:
+            yield start, i + 1
+            start = i + 1
+    if start < len(rows):
+        yield start, len(rows)
 
 
 def clear_caches() -> None:
@@ -124,6 +226,8 @@ def clear_caches() -> None:
     _vevents.clear()
     _bodies.clear()
     _current.clear()
+    _pieces.clear()
+    _plans.clear()
 
 
 @dataclass(frozen=True)
@@ -235,6 +339,7 @@ class Calendar:
         )
         self._rows: list[tuple[int, str, int]] | None = None
         self._render_key: str | None = None
+        self._rows_etag: str | None = None
         # feed_state.epoch, once read (None: the row is missing).
         self._epoch: tuple[str | None] | None = None
         self.etag: str | None = None
@@ -257,7 +362,7 @@ class Calendar:
         etag = _current.get(key) if generation is not None else None
         if etag is None:
             self._read_versions()
-            etag = _etag(self._render_key, self.head, self._rows)
+            etag = self._rows_etag
             if generation is not None:
                 _current.put(key, etag, 200)
         self.etag = etag
@@ -270,80 +375,96 @@ class Calendar:
     def body(self, encoding: str | None = None) -> tuple[bytes, str]:
         """The calendar's bytes in ``encoding`` (None: identity) and the ETag of the
         identity bytes they encode (an event may have changed since :meth:`current`;
-        :func:`variant_etag` gives the encoded bytes' own). Encoded bytes are made once
-        per version of the feed and kept beside the identity bytes."""
+        :func:`variant_etag` gives the encoded bytes' own). Each coding is made once per
+        version of the feed and kept beside the others."""
+        plan = None
         if self.etag is not None:
             cached = _bodies.get((self.etag, encoding))
             if cached is not None:
                 return cached, self.etag
-        body, etag = self._identity()
-        if encoding is None:
-            return body, etag
-        encoded = _bodies.get((etag, encoding))
-        if encoded is None:
-            encoded = compress(body, encoding)
-            _bodies.put((etag, encoding), encoded, len(encoded))
-        return encoded, etag
-
-    def _identity(self) -> tuple[bytes, str]:
-        if self.etag is not None:
-            cached = _bodies.get((self.etag, None))
-            if cached is not None:
-                return cached, self.etag
-        if self._rows is None:
-            self._read_versions()
-        body, etag = self._assemble()
-        _bodies.put((etag, None), body, len(body))
-        self.etag = etag
-        return body, etag
+            plan = _plans.get(self.etag)
+        if plan is None:
+            if self._rows is None:
+                self._read_versions()
+            plan, self.etag = self._assemble()
+            _plans.put(self.etag, plan, 64 * len(plan) + 200)
+        body = b"".join([piece.raw for piece in plan]) if encoding is None else _gzip(plan)
+        _bodies.put((self.etag, encoding), body, len(body))
+        return body, self.etag
 
     def _read_versions(self) -> None:
-        """The render key, and (id, uid, version) of every event of the calendar in order.
+        """The render key, and (id, uid, version) of every event of the calendar in order,
+        and the ETag they make.
 
         The uid is there because SQLite may give a deleted draft's id to a new event.
         """
+        # Through the connection: plain rows, none of the ORM's per-row work.
         self._rows = [
             tuple(row)
-            for row in self.session.execute(
-                self.flt.select().with_only_columns(Event.id, Event.uid, Event.version)
-            )
+            for row in self.session.connection()
+            .execute(self.flt.select().with_only_columns(Event.id, Event.uid, Event.version))
+            .all()
         ]
         if self._epoch is None:  # body() without current(): the ICS export
             self._epoch = (self.session.scalar(select(FeedState.epoch).where(FeedState.id == 1)),)
         self._render_key = _render_key(self.session, self.ctx, self._epoch[0])
+        self._rows_etag = _etag(self._render_key, self.head, self._rows)
 
-    def _assemble(self) -> tuple[bytes, str]:
-        """Cached VEVENTs for the rows; renders (and caches) only the ones missing."""
+    def _assemble(self) -> tuple[list[_Piece], str]:
+        """The feed's pieces for the rows and the ETag of their bytes.
+
+        A block of rows whose piece is cached costs one look-up; the VEVENTs of other
+        blocks come from the VEVENT cache, and only the ones missing there are rendered.
+        """
         rows, render_key = self._rows, self._render_key
-        rendered: list[ical.RenderedEvent | None] = [
-            _vevents.get((render_key, *row)) for row in rows
-        ]
-        missing = [row[0] for row, r in zip(rows, rendered, strict=True) if r is None]
-        used = list(rows)
+        blocks: list[_Piece | list] = []
+        for start, end in _blocks(rows):
+            members = tuple(rows[start:end])
+            blocks.append(_pieces.get((render_key, members)) or list(members))
+        todo = [b for b in blocks if isinstance(b, list)]
+        rendered = {}
+        for members in todo:
+            for row in members:
+                hit = _vevents.get((render_key, *row))
+                if hit is not None:
+                    rendered[row] = hit
+        missing = [row[0] for members in todo for row in members if row not in rendered]
+        dropped = False
         if missing:
             loaded = self._load(missing)
-            for i, (eid, _uid, _version) in enumerate(rows):
-                if rendered[i] is not None:
-                    continue
-                event = loaded.get(eid)
-                if event is None:  # a draft deleted between the two queries
-                    continue
-                r = ical.render_vevent(event, self.ctx)
-                row = (event.id, event.uid, event.version)
-                _vevents.put((render_key, *row), r, len(r.vevent) + 200)
-                rendered[i] = r
-                used[i] = row
-        present = [r for r in rendered if r is not None]
-        used = [pair for pair, r in zip(used, rendered, strict=True) if r is not None]
-        body = b"".join(
-            [
-                self.head,
-                ical.timezones_for(present),
-                *(r.vevent for r in present),
-                ical.CALENDAR_TAIL,
-            ]
-        )
-        return body, _etag(render_key, self.head, used)
+            for members in todo:
+                for i, row in enumerate(members):
+                    if row in rendered:
+                        continue
+                    event = loaded.get(row[0])
+                    if event is None:  # a draft deleted between the two queries
+                        members[i] = None
+                        dropped = True
+                        continue
+                    r = ical.render_vevent(event, self.ctx)
+                    now = (event.id, event.uid, event.version)
+                    _vevents.put((render_key, *now), r, len(r.vevent) + 200)
+                    rendered[now] = r
+                    members[i] = now
+        used = []
+        for i, block in enumerate(blocks):
+            if isinstance(block, _Piece):
+                used.extend(block.rows)
+                continue
+            members = tuple(row for row in block if row is not None)
+            present = [rendered[row] for row in members]
+            piece = _Piece(
+                b"".join([r.vevent for r in present]), ical.timezone_spans(present), members
+            )
+            _pieces.put((render_key, members), piece, 2 * len(piece.raw) + 200)
+            blocks[i] = piece
+            used.extend(members)
+        spans = ical.merge_spans(block.spans for block in blocks)
+        plan = [_piece(self.head + ical.timezones_from_spans(spans)), *blocks]
+        plan.append(_piece(ical.CALENDAR_TAIL))
+        changed = dropped or used != rows
+        etag = _etag(render_key, self.head, used) if changed else self._rows_etag
+        return plan, etag
 
     def _load(self, ids: list[int]) -> dict[int, Event]:
         """Events to render, venue, themes and partners loaded in four queries whatever

@@ -165,23 +165,49 @@ def test_range_gets_the_whole_representation_never_a_mismatched_slice(server, wo
         assert headers["etag"] == full_headers["etag"]
 
 
-def test_compressed_once_per_version(app, server, world, monkeypatch):
-    calls = []
-    real = feeds.compress
+def test_compressed_once_per_version_and_after_an_edit_only_its_block(
+    app, server, create_event, monkeypatch
+):
+    events = [create_event(title=f"Panel {n}: civilna zaštita") for n in range(300)]
+    compressed = []
+    real = feeds.deflate
 
-    def spy(body, encoding):
-        calls.append(encoding)
-        return real(body, encoding)
+    def spy(raw):
+        compressed.append(raw)
+        return real(raw)
 
-    monkeypatch.setattr(feeds, "compress", spy)
-    for _ in range(3):
+    monkeypatch.setattr(feeds, "deflate", spy)
+    _s, _h, identity = raw(server)
+    _s, _h, first = raw(server, **GZIP)
+    assert gzip.decompress(first) == identity
+    assert b"".join(compressed) == identity  # every byte compressed exactly once
+    for _ in range(2):
         raw(server, **GZIP)
         raw(server, method="HEAD", **GZIP)
-    assert calls == ["gzip"]
-    cancel(app, world["panel"].id)
+    assert len(b"".join(compressed)) == len(identity)  # nothing compressed again
+
+    compressed.clear()
+    cancel(app, events[150].id)
+    _s, _h, identity = raw(server)
     _s, _h, body = raw(server, **GZIP)
-    assert calls == ["gzip", "gzip"]
-    assert b"STATUS:CANCELLED" in gzip.decompress(body)
+    assert gzip.decompress(body) == identity
+    # Only the cancelled event's block was compressed again: a small part of the feed.
+    assert len(compressed) == 1
+    assert events[150].uid.encode() in compressed[0]
+    assert b"STATUS:CANCELLED" in compressed[0]
+    assert len(compressed[0]) * 2 < len(identity)
+
+
+def test_crc_of_a_concatenation_from_its_parts():
+    import random
+    import zlib
+
+    rng = random.Random(12)
+    for _ in range(50):
+        a = rng.randbytes(rng.randrange(0, 3000))
+        b = rng.randbytes(rng.randrange(0, 70000))
+        combined = feeds._multmodp(feeds.crc_shift(len(b)), zlib.crc32(a)) ^ zlib.crc32(b)
+        assert combined == zlib.crc32(a + b)
 
 
 def test_gzip_bytes_are_the_same_in_every_worker(app, server, world):
