@@ -1,7 +1,7 @@
 """What a calendar feed contains: an EventFilter and a render context in, an ETag and
 bytes out. No HTTP here (see calendar.views); the ICS export calls this too.
 
-Speed without shared state in memory, in three layers:
+Speed without shared state in memory, in four layers:
 
 1. ``feed_state.generation`` (one row in the database) rises in the same transaction as
    every write to what a feed shows (see calendar.tracking), and its ``changed_at``
@@ -9,17 +9,34 @@ Speed without shared state in memory, in three layers:
    first: if this worker already answered the same calendar at the same generation, the
    ETag and body are known and an unchanged feed costs one small query.
 2. Otherwise the request reads ``(id, uid, version)`` of the matching events and hashes
-   them with everything else the bytes depend on into a strong ETag. The ETag depends on
-   content only, so it is the same in every worker and after a restart, a change to
-   another theme's event leaves it alone, and a conditional request gets its 304 without
-   any rendering.
-3. The body joins VEVENT bytes kept per worker under ``(render key, id, uid, version)``.
-   The row version rises on every write to an event (SQLAlchemy's optimistic-locking
-   column, also when a theme, partner or venue it shows changes) and the render key
-   covers the rest a VEVENT shows (site URL, organizer, names of themes, partners and
-   venues) and the database's epoch (new on every restore), so an entry can never be
-   stale: after an edit only that event is rendered again. A new worker starts cold and
-   renders everything once.
+   them with everything else the bytes depend on into a strong ETag (once per request).
+   The ETag depends on content only, so it is the same in every worker and after a
+   restart, a change to another theme's event leaves it alone, and a conditional request
+   gets its 304 without any rendering.
+3. The body is made of pieces: the head (with its VTIMEZONEs), blocks of about
+   ``BLOCK_EVENTS`` consecutive VEVENTs, the tail. A block ends after an event whose id
+   hashes to 0 (or after ``BLOCK_MAX`` events), so its boundaries depend on the events
+   themselves, not on their positions: an edited, added or removed event changes only its
+   own block. Blocks are cached per worker under their rows ``(render key, (id, uid,
+   version)...)``, and VEVENT bytes under ``(render key, id, uid, version)``. The row
+   version rises on every write to an event (SQLAlchemy's optimistic-locking column, also
+   when a theme, partner or venue it shows changes) and the render key covers the rest a
+   VEVENT shows (site URL, organizer, names of themes, partners and venues) and the
+   database's epoch (new on every restore), so an entry can never be stale. After one
+   edit, one event is rendered, one block is joined again from cached VEVENTs, and the
+   body is one join of some 150 pieces: no other event's text is joined or hashed again.
+   A new worker starts cold and renders everything once.
+4. Content codings (gzip) are made from the same pieces, once per version of the feed:
+   each piece keeps its own raw deflate stream (ended by a sync flush, so streams can be
+   concatenated), its CRC-32 and length. A gzip body is a fixed header, the pieces'
+   streams in order, an empty final block, and a CRC-32 combined from the pieces' CRCs
+   (zlib's crc32_combine, in :func:`crc_shift`): after an edit only the changed block is
+   compressed again, and no other byte is read. The bytes are deterministic, so the gzip
+   ETag (the identity ETag plus a suffix naming zlib's version, level and block size) is
+   strong and the same in every worker.
+
+Identity and gzip bodies are cached per ETag (``_bodies``); the pieces of a version
+(``_plans``) let the other coding be made without reading the database again.
 """
 
 from __future__ import annotations

@@ -226,3 +226,63 @@ def test_event_download_and_theme_feeds_compress_too(app, server, world):
         assert status == 200 and headers["content-encoding"] == "gzip"
         assert gzip.decompress(body) == plain
         assert headers.get("content-disposition") == plain_headers.get("content-disposition")
+
+
+# -- served bytes = a fresh full render, after any sequence of changes --------------------
+
+
+def fresh_render(client, url: str) -> bytes:
+    """The feed rendered from nothing: every cache of calendar.feeds empty, then put back."""
+    names = ("_vevents", "_bodies", "_current", "_pieces", "_plans")
+    saved = {name: getattr(feeds, name) for name in names}
+    try:
+        for name, cache in saved.items():
+            setattr(feeds, name, feeds._LRU(cache.max_items, cache.max_bytes))
+        response = client.get(url, headers={"Accept-Encoding": "identity"})
+        assert response.status_code == 200
+        return response.get_data()
+    finally:
+        for name, cache in saved.items():
+            setattr(feeds, name, cache)
+
+
+def test_served_bytes_equal_a_fresh_render_after_random_changes(
+    app, client, world, create_event, monkeypatch
+):
+    import random
+
+    from tests.calendar.test_feeds import save_theme, save_venue
+
+    # Small blocks, so that a few dozen events make many of them.
+    monkeypatch.setattr(feeds, "BLOCK_EVENTS", 4)
+    monkeypatch.setattr(feeds, "BLOCK_MAX", 8)
+    rng = random.Random(2019)
+    events = [world["panel"].id, world["online"].id]
+    for n in range(40):
+        events.append(create_event(title=f"Seminar {n}", themes=["eadrcc"]).id)
+    urls = ["/calendar.ics", "/themes/eadrcc/calendar.ics", "/calendar.ics?lang=en"]
+    actions = ["edit", "cancel", "venue", "theme", "new", "restart", "none"] * 2
+    rng.shuffle(actions)
+    cancelled = set()
+    for step, action in enumerate(actions):
+        if action == "edit":
+            edit(app, rng.choice(events), title=f"Edited {step}: zaštita")
+        elif action == "cancel":
+            victim = rng.choice([e for e in events if e not in cancelled])
+            cancel(app, victim)
+            cancelled.add(victim)
+        elif action == "venue":
+            save_venue(app, world["venue"].id, name=f"Dom omladine {step}")
+        elif action == "theme":
+            save_theme(app, "eadrcc", name=f"EADRCC {step}")
+        elif action == "new":
+            events.append(create_event(title=f"New {step}", themes=["eadrcc"]).id)
+        elif action == "restart":
+            feeds.clear_caches()
+        for url in urls:
+            served = client.get(url).get_data()
+            zipped = client.get(url, headers=GZIP)
+            assert zipped.headers["Content-Encoding"] == "gzip"
+            expected = fresh_render(client, url)
+            assert served == expected, (step, action, url)
+            assert gzip.decompress(zipped.get_data()) == expected, (step, action, url)
