@@ -415,13 +415,15 @@ class Calendar:
 
         The uid is there because SQLite may give a deleted draft's id to a new event.
         """
-        # Through the connection: plain rows, none of the ORM's per-row work.
-        self._rows = [
-            tuple(row)
-            for row in self.session.connection()
-            .execute(self.flt.select().with_only_columns(Event.id, Event.uid, Event.version))
-            .all()
-        ]
+        # The driver's own tuples (an int, a string, an int: nothing to convert), none of
+        # SQLAlchemy's per-row work: this is most of what a feed costs after an edit.
+        result = self.session.connection().execute(
+            self.flt.select().with_only_columns(Event.id, Event.uid, Event.version)
+        )
+        try:
+            self._rows = [tuple(row) for row in result.cursor.fetchall()]
+        finally:
+            result.close()
         if self._epoch is None:  # body() without current(): the ICS export
             self._epoch = (self.session.scalar(select(FeedState.epoch).where(FeedState.id == 1)),)
         self._render_key = _render_key(self.session, self.ctx, self._epoch[0])
