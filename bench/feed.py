@@ -7,7 +7,11 @@ Measures, with bounded loops of real HTTP requests:
 (b) a 304 answer as a fraction of that static file;
 (c) the first request after one event is edited against rebuilding the whole feed with
     icalendar per request (target <= 0.2x);
-(d) the first request after a restart against that rebuild (target <= 1x).
+(d) the first request after a restart against that rebuild (target <= 1x);
+(e) the same with Accept-Encoding: gzip: the compressed feed's size, the unchanged
+    compressed feed against its bytes as a static file (target <= 1.2x), the first
+    compressed request after an edit against that static file (target <= 4x); and the
+    first identity request after an edit against the static file (target <= 3x).
 Writes bench/results/feed.json and prints the ratios.
 """
 
@@ -29,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(sys.executable).parent
+GZIP = {"Accept-Encoding": "gzip"}
 
 
 def free_port() -> int:
@@ -144,21 +149,35 @@ def main() -> None:
         _, status, body, headers = server.get("/calendar.ics")
         assert status == 200
         (work / "static-copy.ics").write_bytes(body)
+        _, status, gz_body, gz_headers = server.get("/calendar.ics", GZIP)
+        assert status == 200 and gz_headers["Content-Encoding"] == "gzip"
+        (work / "static-copy.ics.gz").write_bytes(gz_body)
         server.get("/_bench/static.ics")
+        server.get("/_bench/static.ics.gz", GZIP)
         etag = {"If-None-Match": headers["ETag"]}
-        # Interleaved, so that the load of a shared machine falls on all three alike.
-        feed, static, not_modified = server.interleaved(
+        static_etag = {"If-None-Match": server.get("/_bench/static.ics")[3]["ETag"]}
+        # Interleaved, so that the load of a shared machine falls on all alike.
+        feed, static, not_modified, static_304, feed_gz, static_gz = server.interleaved(
             [("/calendar.ics", None, 200), ("/_bench/static.ics", None, 200),
-             ("/calendar.ics", etag, 304)],
+             ("/calendar.ics", etag, 304), ("/_bench/static.ics", static_etag, 304),
+             ("/calendar.ics", GZIP, 200), ("/_bench/static.ics.gz", GZIP, 200)],
             args.requests,
         )  # fmt: skip
         naive = server.median("/_bench/naive.ics", 3)
 
-        after_edit = []
+        after_edit, after_edit_gz, static_then, static_gz_then = [], [], [], []
         for i in range(args.edits):
-            edit_one_event(env, i)
+            edit_one_event(env, 2 * i)
             after_edit.append(server.get("/calendar.ics")[0])
+            edit_one_event(env, 2 * i + 1)
+            after_edit_gz.append(server.get("/calendar.ics", GZIP)[0])
+            # The static files right after, under the same load.
+            static_then.append(server.get("/_bench/static.ics")[0])
+            static_gz_then.append(server.get("/_bench/static.ics.gz", GZIP)[0])
         edited = statistics.median(after_edit)
+        edited_gz = statistics.median(after_edit_gz)
+        static_now = statistics.median(static_then)
+        static_gz_now = statistics.median(static_gz_then)
 
         first = []
         for _ in range(args.restarts):
@@ -172,11 +191,19 @@ def main() -> None:
 
     results = {
         "events": args.events,
+        "load_average": os.getloadavg(),
         "feed_bytes": len(body),
+        "feed_gzip_bytes": len(gz_body),
         "seconds": {
             "feed_unchanged": feed,
             "static_file": static,
             "not_modified_304": not_modified,
+            "static_304": static_304,
+            "feed_gzip_unchanged": feed_gz,
+            "static_gzip_file": static_gz,
+            "feed_gzip_after_one_edit": edited_gz,
+            "static_file_during_edits": static_now,
+            "static_gzip_file_during_edits": static_gz_now,
             "naive_icalendar_rebuild": naive,
             "feed_after_one_edit": edited,
             "feed_first_after_restart": cold,
@@ -185,6 +212,12 @@ def main() -> None:
             "a_unchanged_vs_static (<=1.5)": round(feed / static, 3),
             "b_304_vs_static": round(not_modified / static, 3),
             "c_after_edit_vs_naive (<=0.2)": round(edited / naive, 3),
+            "a2_unchanged_vs_static (<=1.15)": round(feed / static, 3),
+            "b2_304_vs_static_304 (<=1.5)": round(not_modified / static_304, 3),
+            "e_gzip_size_vs_identity (<=1/6)": round(len(gz_body) / len(body), 3),
+            "e_gzip_unchanged_vs_static_gzip (<=1.2)": round(feed_gz / static_gz, 3),
+            "e_after_edit_vs_static (<=3)": round(edited / static_now, 3),
+            "e_gzip_after_edit_vs_static_gzip (<=4)": round(edited_gz / static_gz_now, 3),
             "d_after_restart_vs_naive (<=1)": round(cold / naive, 3),
         },
     }

@@ -1,6 +1,7 @@
 """The app as gunicorn serves it, plus two bench-only routes (never in the product):
 
 - ``/_bench/static.ics``: a saved copy of the feed, served as Flask serves static files;
+- ``/_bench/static.ics.gz``: a saved copy of the feed's gzip bytes, served the same way;
 - ``/_bench/naive.ics``: the feed rebuilt with icalendar's object model on every request,
   the way peer projects (Indico, pretalx) build theirs: the comparison for edits and restarts.
 """
@@ -21,6 +22,7 @@ from campaign.models import Event
 
 app = create_app()
 STATIC_COPY = os.environ["BENCH_STATIC_COPY"]
+STATIC_GZIP = STATIC_COPY + ".gz"
 
 
 @app.get("/_bench/ping")
@@ -31,6 +33,15 @@ def ping():
 @app.get("/_bench/static.ics")
 def static_copy():
     return send_file(STATIC_COPY, mimetype="text/calendar", conditional=True, max_age=300)
+
+
+@app.get("/_bench/static.ics.gz")
+def static_gzip_copy():
+    """The feed's gzip bytes as a static file (as nginx's gzip_static would send them)."""
+    response = send_file(STATIC_GZIP, mimetype="text/calendar", conditional=True, max_age=300)
+    response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    return response
 
 
 @app.get("/_bench/naive.ics")

@@ -15,6 +15,7 @@ upper-case digraphs wrong (``NJEGOŠ`` → ``НЈЕГОШ``), hence this module.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -99,6 +100,9 @@ def _split_words(text: str, keep: set[str]) -> list[tuple[bool, str]]:
     return [p for p in out if p[1]]
 
 
+# Pure functions of their arguments, and the same words and names come back in every
+# event: a cold feed (thousands of VEVENTs in Cyrillic) spends most of its time here.
+@functools.lru_cache(maxsize=65536)
 def _word_to_cyrillic(word: str) -> str:
     lower = word.lower()
     exception_end = 0
@@ -134,6 +138,18 @@ def to_cyrillic(text: str, keep: Iterable[str] = DEFAULT_KEEP) -> str:
     """Serbian Latin → Cyrillic; Cyrillic and protected pieces pass through unchanged."""
     if not text:
         return text
+    keep = tuple(keep)
+    if len(text) <= 200:  # names and titles, which repeat
+        return _short_to_cyrillic(text, keep)
+    return _to_cyrillic(text, keep)
+
+
+@functools.lru_cache(maxsize=16384)
+def _short_to_cyrillic(text: str, keep: tuple[str, ...]) -> str:
+    return _to_cyrillic(text, keep)
+
+
+def _to_cyrillic(text: str, keep: tuple[str, ...]) -> str:
     out = []
     for convert, piece in _split(text, keep):
         if convert:

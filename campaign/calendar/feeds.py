@@ -1,7 +1,7 @@
 """What a calendar feed contains: an EventFilter and a render context in, an ETag and
 bytes out. No HTTP here (see calendar.views); the ICS export calls this too.
 
-Speed without shared state in memory, in three layers:
+Speed without shared state in memory, in four layers:
 
 1. ``feed_state.generation`` (one row in the database) rises in the same transaction as
    every write to what a feed shows (see calendar.tracking), and its ``changed_at``
@@ -9,23 +9,42 @@ Speed without shared state in memory, in three layers:
    first: if this worker already answered the same calendar at the same generation, the
    ETag and body are known and an unchanged feed costs one small query.
 2. Otherwise the request reads ``(id, uid, version)`` of the matching events and hashes
-   them with everything else the bytes depend on into a strong ETag. The ETag depends on
-   content only, so it is the same in every worker and after a restart, a change to
-   another theme's event leaves it alone, and a conditional request gets its 304 without
-   any rendering.
-3. The body joins VEVENT bytes kept per worker under ``(render key, id, uid, version)``.
-   The row version rises on every write to an event (SQLAlchemy's optimistic-locking
-   column, also when a theme, partner or venue it shows changes) and the render key
-   covers the rest a VEVENT shows (site URL, organizer, names of themes, partners and
-   venues) and the database's epoch (new on every restore), so an entry can never be
-   stale: after an edit only that event is rendered again. A new worker starts cold and
-   renders everything once.
+   them with everything else the bytes depend on into a strong ETag (once per request).
+   The ETag depends on content only, so it is the same in every worker and after a
+   restart, a change to another theme's event leaves it alone, and a conditional request
+   gets its 304 without any rendering.
+3. The body is made of pieces: the head (with its VTIMEZONEs), blocks of about
+   ``BLOCK_EVENTS`` consecutive VEVENTs, the tail. A block ends after an event whose id
+   hashes to 0 (or after ``BLOCK_MAX`` events), so its boundaries depend on the events
+   themselves, not on their positions: an edited, added or removed event changes only its
+   own block. Blocks are cached per worker under their rows ``(render key, (id, uid,
+   version)...)``, and VEVENT bytes under ``(render key, id, uid, version)``. The row
+   version rises on every write to an event (SQLAlchemy's optimistic-locking column, also
+   when a theme, partner or venue it shows changes) and the render key covers the rest a
+   VEVENT shows (site URL, organizer, names of themes, partners and venues) and the
+   database's epoch (new on every restore), so an entry can never be stale. After one
+   edit, one event is rendered, one block is joined again from cached VEVENTs, and the
+   body is one join of some 150 pieces: no other event's text is joined or hashed again.
+   A new worker starts cold and renders everything once.
+4. Content codings (gzip) are made from the same pieces, once per version of the feed:
+   each piece keeps its own raw deflate stream (ended by a sync flush, so streams can be
+   concatenated), its CRC-32 and length. A gzip body is a fixed header, the pieces'
+   streams in order, an empty final block, and a CRC-32 combined from the pieces' CRCs
+   (zlib's crc32_combine, in :func:`crc_shift`): after an edit only the changed block is
+   compressed again, and no other byte is read. The bytes are deterministic, so the gzip
+   ETag (the identity ETag plus a suffix naming zlib's version, level and block size) is
+   strong and the same in every worker.
+
+Identity and gzip bodies are cached per ETag (``_bodies``); the pieces of a version
+(``_plans``) let the other coding be made without reading the database again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import struct
 import threading
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -88,10 +107,135 @@ class _LRU:
 
 # (render key, event id, uid, version) -> RenderedEvent. Immutable by construction.
 _vevents = _LRU(max_items=200_000, max_bytes=256 * 2**20)
-# ETag -> body: feeds whose events did not change are not joined again.
+# (ETag, encoding) -> body, encoding None for the identity bytes: feeds whose events did
+# not change are neither joined nor compressed again.
 _bodies = _LRU(max_items=64, max_bytes=96 * 2**20)
 # (filter key, head, render context, database, feed generation) -> ETag.
 _current = _LRU(max_items=4096, max_bytes=4096 * 200)
+
+
+# Pieces of feeds (see _Piece), keyed by their contents: (render key, rows) for a block of
+# VEVENTs, the bytes themselves for the calendar's head and tail.
+_pieces = _LRU(max_items=50_000, max_bytes=192 * 2**20)
+# ETag -> the feed's pieces in order, from which each coding of the body is made.
+_plans = _LRU(max_items=256, max_bytes=256 * 200_000)
+
+# Content codings a feed is sent in besides identity, best first.
+ENCODINGS = ("gzip",)
+GZIP_LEVEL = 6
+# A block ends after an event whose id hashes to 0 modulo BLOCK_EVENTS (so about that many
+# events per block, and an inserted or removed event changes only its own block), or
+# after BLOCK_MAX events.
+BLOCK_EVENTS = 64
+BLOCK_MAX = 4 * BLOCK_EVENTS
+# The gzip variant's ETag names the compressor too: a strong ETag promises the same bytes,
+# and another zlib (another host), level or block size may compress differently.
+_GZIP_SUFFIX = (
+    "-gzip-"
+    + hashlib.sha256(
+        f"{zlib.ZLIB_RUNTIME_VERSION}:{GZIP_LEVEL}:{BLOCK_EVENTS}:{BLOCK_MAX}".encode()
+    ).hexdigest()[:8]
+)
+# RFC 1952 member header: deflate, no flags, no time stamp, no extra flags, OS unknown.
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+# The last deflate block: final, fixed Huffman codes, empty.
+_DEFLATE_END = b"\x03\x00"
+
+
+def variant_etag(etag: str, encoding: str | None) -> str:
+    """The ETag of the feed ``etag`` sent with Content-Encoding ``encoding`` (None:
+    identity): each coding has its own, as RFC 9110 8.8.3 requires of different bytes."""
+    return etag if encoding is None else etag + _GZIP_SUFFIX
+
+
+def deflate(raw: bytes) -> bytes:
+    """``raw`` as a raw deflate stream of its own that ends on a byte boundary and is not
+    final (a sync flush), so that such streams can be concatenated."""
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
+    return compressor.compress(raw) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+# CRC-32 of a concatenation from the CRC-32s of its parts, as zlib's crc32_combine (which
+# Python's zlib module does not offer): polynomial arithmetic modulo the CRC polynomial.
+_CRC_POLY = 0xEDB88320
+
+
+def _multmodp(a: int, b: int) -> int:
+    m, p = 1 << 31, 0
+    while True:
+        if a & m:
+            p ^= b
+            if a & (m - 1) == 0:
+                return p
+        m >>= 1
+        b = (b >> 1) ^ _CRC_POLY if b & 1 else b >> 1
+
+
+_X2N = [1 << 30]  # x^(2^n) modulo the polynomial
+for _ in range(31):
+    _X2N.append(_multmodp(_X2N[-1], _X2N[-1]))
+
+
+def crc_shift(length: int) -> int:
+    """x^(8·length) modulo the polynomial: crc32(a + b) is
+    ``_multmodp(crc_shift(len(b)), crc32(a)) ^ crc32(b)``."""
+    p, k = 1 << 31, 3
+    while length:
+        if length & 1:
+            p = _multmodp(_X2N[k & 31], p)
+        length >>= 1
+        k += 1
+    return p
+
+
+class _Piece:
+    """Bytes of a feed that are compressed on their own: the head with its VTIMEZONEs, a
+    block of VEVENTs, the tail. Immutable but for the gzip form, made on first use."""
+
+    __slots__ = ("raw", "spans", "rows", "_gzip")
+
+    def __init__(self, raw: bytes, spans: dict | None = None, rows: tuple = ()):
+        self.raw, self.spans, self.rows, self._gzip = raw, spans or {}, rows, None
+
+    def gzip(self) -> tuple[bytes, int, int]:
+        """The deflate stream, the CRC-32 and the CRC shift of ``raw``."""
+        if self._gzip is None:  # two threads may both compute it: the same value
+            self._gzip = (deflate(self.raw), zlib.crc32(self.raw), crc_shift(len(self.raw)))
+        return self._gzip
+
+
+def _piece(raw: bytes) -> _Piece:
+    """The head's or tail's piece, shared by every feed with the same bytes."""
+    piece = _pieces.get(raw)
+    if piece is None:
+        piece = _Piece(raw)
+        _pieces.put(raw, piece, 2 * len(raw) + 200)
+    return piece
+
+
+def _gzip(plan: list[_Piece]) -> bytes:
+    """One gzip member whose deflate stream is the pieces' own streams one after another
+    and whose CRC is combined from theirs: no byte of a piece is read again."""
+    crc = size = 0
+    streams = []
+    for piece in plan:
+        stream, piece_crc, shift = piece.gzip()
+        crc = _multmodp(shift, crc) ^ piece_crc
+        size += len(piece.raw)
+        streams.append(stream)
+    trailer = struct.pack("<II", crc, size & 0xFFFFFFFF)
+    return b"".join([_GZIP_HEADER, *streams, _DEFLATE_END, trailer])
+
+
+def _blocks(rows: list[tuple[int, str, int]]):
+    """(start, end) of each block of ``rows``."""
+    start = 0
+    for i, (eid, _uid, _version) in enumerate(rows):
+        if ((eid * 0x9E3779B1) & 0xFFFFFFFF) % BLOCK_EVENTS == 0 or i + 1 - start >= BLOCK_MAX:
+            yield start, i + 1
+            start = i + 1
+    if start < len(rows):
+        yield start, len(rows)
 
 
 def clear_caches() -> None:
@@ -99,6 +243,8 @@ def clear_caches() -> None:
     _vevents.clear()
     _bodies.clear()
     _current.clear()
+    _pieces.clear()
+    _plans.clear()
 
 
 @dataclass(frozen=True)
@@ -210,6 +356,7 @@ class Calendar:
         )
         self._rows: list[tuple[int, str, int]] | None = None
         self._render_key: str | None = None
+        self._rows_etag: str | None = None
         # feed_state.epoch, once read (None: the row is missing).
         self._epoch: tuple[str | None] | None = None
         self.etag: str | None = None
@@ -232,7 +379,7 @@ class Calendar:
         etag = _current.get(key) if generation is not None else None
         if etag is None:
             self._read_versions()
-            etag = _etag(self._render_key, self.head, self._rows)
+            etag = self._rows_etag
             if generation is not None:
                 _current.put(key, etag, 200)
         self.etag = etag
@@ -242,67 +389,101 @@ class Calendar:
         # client asking If-Modified-Since would get 304 for good.
         return Version(etag, *last_modified(changed_at, now))
 
-    def body(self) -> tuple[bytes, str]:
-        """The calendar's bytes and the ETag of exactly those bytes (an event may have
-        changed since :meth:`current`)."""
+    def body(self, encoding: str | None = None) -> tuple[bytes, str]:
+        """The calendar's bytes in ``encoding`` (None: identity) and the ETag of the
+        identity bytes they encode (an event may have changed since :meth:`current`;
+        :func:`variant_etag` gives the encoded bytes' own). Each coding is made once per
+        version of the feed and kept beside the others."""
+        plan = None
         if self.etag is not None:
-            cached = _bodies.get(self.etag)
+            cached = _bodies.get((self.etag, encoding))
             if cached is not None:
                 return cached, self.etag
-        if self._rows is None:
-            self._read_versions()
-        body, etag = self._assemble()
-        _bodies.put(etag, body, len(body))
-        self.etag = etag
-        return body, etag
+            plan = _plans.get(self.etag)
+        if plan is None:
+            if self._rows is None:
+                self._read_versions()
+            plan, self.etag = self._assemble()
+            _plans.put(self.etag, plan, 64 * len(plan) + 200)
+        body = b"".join([piece.raw for piece in plan]) if encoding is None else _gzip(plan)
+        _bodies.put((self.etag, encoding), body, len(body))
+        return body, self.etag
 
     def _read_versions(self) -> None:
-        """The render key, and (id, uid, version) of every event of the calendar in order.
+        """The render key, and (id, uid, version) of every event of the calendar in order,
+        and the ETag they make.
 
         The uid is there because SQLite may give a deleted draft's id to a new event.
         """
-        self._rows = [
-            tuple(row)
-            for row in self.session.execute(
-                self.flt.select().with_only_columns(Event.id, Event.uid, Event.version)
-            )
-        ]
+        # The driver's own tuples (an int, a string, an int: nothing to convert), none of
+        # SQLAlchemy's per-row work: this is most of what a feed costs after an edit.
+        result = self.session.connection().execute(
+            self.flt.select().with_only_columns(Event.id, Event.uid, Event.version)
+        )
+        try:
+            self._rows = [tuple(row) for row in result.cursor.fetchall()]
+        finally:
+            result.close()
         if self._epoch is None:  # body() without current(): the ICS export
             self._epoch = (self.session.scalar(select(FeedState.epoch).where(FeedState.id == 1)),)
         self._render_key = _render_key(self.session, self.ctx, self._epoch[0])
+        self._rows_etag = _etag(self._render_key, self.head, self._rows)
 
-    def _assemble(self) -> tuple[bytes, str]:
-        """Cached VEVENTs for the rows; renders (and caches) only the ones missing."""
+    def _assemble(self) -> tuple[list[_Piece], str]:
+        """The feed's pieces for the rows and the ETag of their bytes.
+
+        A block of rows whose piece is cached costs one look-up; the VEVENTs of other
+        blocks come from the VEVENT cache, and only the ones missing there are rendered.
+        """
         rows, render_key = self._rows, self._render_key
-        rendered: list[ical.RenderedEvent | None] = [
-            _vevents.get((render_key, *row)) for row in rows
-        ]
-        missing = [row[0] for row, r in zip(rows, rendered, strict=True) if r is None]
-        used = list(rows)
+        blocks: list[_Piece | list] = []
+        for start, end in _blocks(rows):
+            members = tuple(rows[start:end])
+            blocks.append(_pieces.get((render_key, members)) or list(members))
+        todo = [b for b in blocks if isinstance(b, list)]
+        rendered = {}
+        for members in todo:
+            for row in members:
+                hit = _vevents.get((render_key, *row))
+                if hit is not None:
+                    rendered[row] = hit
+        missing = [row[0] for members in todo for row in members if row not in rendered]
+        dropped = False
         if missing:
             loaded = self._load(missing)
-            for i, (eid, _uid, _version) in enumerate(rows):
-                if rendered[i] is not None:
-                    continue
-                event = loaded.get(eid)
-                if event is None:  # a draft deleted between the two queries
-                    continue
-                r = ical.render_vevent(event, self.ctx)
-                row = (event.id, event.uid, event.version)
-                _vevents.put((render_key, *row), r, len(r.vevent) + 200)
-                rendered[i] = r
-                used[i] = row
-        present = [r for r in rendered if r is not None]
-        used = [pair for pair, r in zip(used, rendered, strict=True) if r is not None]
-        body = b"".join(
-            [
-                self.head,
-                ical.timezones_for(present),
-                *(r.vevent for r in present),
-                ical.CALENDAR_TAIL,
-            ]
-        )
-        return body, _etag(render_key, self.head, used)
+            for members in todo:
+                for i, row in enumerate(members):
+                    if row in rendered:
+                        continue
+                    event = loaded.get(row[0])
+                    if event is None:  # a draft deleted between the two queries
+                        members[i] = None
+                        dropped = True
+                        continue
+                    r = ical.render_vevent(event, self.ctx)
+                    now = (event.id, event.uid, event.version)
+                    _vevents.put((render_key, *now), r, len(r.vevent) + 200)
+                    rendered[now] = r
+                    members[i] = now
+        used = []
+        for i, block in enumerate(blocks):
+            if isinstance(block, _Piece):
+                used.extend(block.rows)
+                continue
+            members = tuple(row for row in block if row is not None)
+            present = [rendered[row] for row in members]
+            piece = _Piece(
+                b"".join([r.vevent for r in present]), ical.timezone_spans(present), members
+            )
+            _pieces.put((render_key, members), piece, 2 * len(piece.raw) + 200)
+            blocks[i] = piece
+            used.extend(members)
+        spans = ical.merge_spans(block.spans for block in blocks)
+        plan = [_piece(self.head + ical.timezones_from_spans(spans)), *blocks]
+        plan.append(_piece(ical.CALENDAR_TAIL))
+        changed = dropped or used != rows
+        etag = _etag(render_key, self.head, used) if changed else self._rows_etag
+        return plan, etag
 
     def _load(self, ids: list[int]) -> dict[int, Event]:
         """Events to render, venue, themes and partners loaded in four queries whatever

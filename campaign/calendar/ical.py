@@ -413,11 +413,29 @@ def calendar_head(name: str, description: str, *, subscription: bool) -> bytes:
 CALENDAR_TAIL = b"END:VCALENDAR\r\n"
 
 
-def timezones_for(events: Iterable[RenderedEvent]) -> bytes:
+def timezone_spans(events: Iterable[RenderedEvent]) -> dict[str, tuple[int, int]]:
+    """The zones ``events`` name, each with the first and last local year they touch."""
     spans: dict[str, tuple[int, int]] = {}
     for r in events:
         if r.tzid is None:
             continue
         lo, hi = spans.get(r.tzid, r.years)
         spans[r.tzid] = (min(lo, r.years[0]), max(hi, r.years[1]))
+    return spans
+
+
+def merge_spans(parts: Iterable[dict[str, tuple[int, int]]]) -> dict[str, tuple[int, int]]:
+    spans: dict[str, tuple[int, int]] = {}
+    for part in parts:
+        for tzid, (first, last) in part.items():
+            lo, hi = spans.get(tzid, (first, last))
+            spans[tzid] = (min(lo, first), max(hi, last))
+    return spans
+
+
+def timezones_from_spans(spans: dict[str, tuple[int, int]]) -> bytes:
     return "".join(render_vtimezone(tz, *spans[tz]) for tz in sorted(spans)).encode()
+
+
+def timezones_for(events: Iterable[RenderedEvent]) -> bytes:
+    return timezones_from_spans(timezone_spans(events))

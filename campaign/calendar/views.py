@@ -31,23 +31,50 @@ def render_context() -> ical.RenderContext:
     return ical.RenderContext.from_config(current_app.config)
 
 
+def content_coding() -> str | None:
+    """The coding the client takes that the feed is sent in (RFC 9110 12.5.3), None for
+    identity: ``gzip`` unless Accept-Encoding leaves it out or gives it ``q=0``."""
+    accepted = request.accept_encodings
+    for encoding in feeds.ENCODINGS:
+        if accepted.quality(encoding) > 0:
+            return encoding
+    return None
+
+
 def serve(calendar: feeds.Calendar, *, cache_control: str, filename: str | None = None):
     """A 304 when the client's copy is current, else the bytes, with a strong ETag,
     Last-Modified and caching headers. A fixed number of SQL queries whatever the number
-    of events."""
+    of events.
+
+    Compressed when the client takes gzip (made once per version of the feed, see
+    calendar.feeds), with its own ETag and ``Vary: Accept-Encoding``. ``Range`` is
+    ignored: the whole representation with 200, which RFC 9110 14.2 allows, never a
+    slice of the wrong coding."""
     version = calendar.current()
-    headers = {"ETag": f'"{version.etag}"', "Cache-Control": cache_control}
+    encoding = content_coding()
+    selected = feeds.variant_etag(version.etag, encoding)
+    headers = {
+        "ETag": f'"{selected}"',
+        "Cache-Control": cache_control,
+        "Vary": "Accept-Encoding",
+    }
     if request.if_none_match:
-        # RFC 9110 13.1.2: If-None-Match wins over If-Modified-Since.
-        if request.if_none_match.contains_weak(version.etag):
-            return "", 304, headers
+        # RFC 9110 13.1.2: If-None-Match wins over If-Modified-Since. A copy of the
+        # current version in any coding is current: the 304 names the one the client has.
+        for candidate in (encoding, None, *feeds.ENCODINGS):
+            tag = feeds.variant_etag(version.etag, candidate)
+            if request.if_none_match.contains_weak(tag):
+                headers["ETag"] = f'"{tag}"'
+                return "", 304, headers
     elif version.not_modified_since(request.if_modified_since):
         return "", 304, headers
-    body, etag = calendar.body()
+    body, etag = calendar.body(encoding)
     # If an event changed between the two queries, the ETag names what was sent.
-    headers["ETag"] = f'"{etag}"'
+    headers["ETag"] = f'"{feeds.variant_etag(etag, encoding)}"'
     response = current_app.response_class(body, status=200, content_type=CONTENT_TYPE)
     response.headers.update(headers)
+    if encoding is not None:
+        response.headers["Content-Encoding"] = encoding
     if version.last_modified is not None:
         # The value If-Modified-Since is compared with, never later than Date.
         response.last_modified = version.last_modified
