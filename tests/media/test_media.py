@@ -453,3 +453,15 @@ def test_xlsx_export(client, create_media):
     row = dict(zip(header, rows[1], strict=True))
     assert row["published"] == datetime(2020, 3, 11, 8, 30)
     assert row["estimated_reach"] == 250_000
+
+
+def test_themes_and_outlets_in_use_by_media_are_not_deleted(client, auth, db, create_media):
+    create_media(themes=["kfor"])
+    auth.login()
+    client.post("/themes/kfor/delete")
+    client.post("/partners/rts/delete")
+    db.rollback()
+    assert db.scalar(select(Theme).where(Theme.slug == "kfor")) is not None
+    assert db.scalar(select(Partner).where(Partner.slug == "rts")) is not None
+    page = client.get("/themes/kfor").get_data(as_text=True)
+    assert "still use this" in page
