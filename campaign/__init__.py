@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .events import views as events
     from .exports import views as exports
     from .media import views as media
+    from .reports import views as reports
 
     # Before any route is added: every <id:...> in a path is a row id the columns can hold.
     app.url_map.converters["id"] = web.IdConverter
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(exports.bp)
     media.init_app(app)
+    app.register_blueprint(reports.bp)
     return app
 
 
