@@ -3,7 +3,7 @@ and the exports. Routes stay thin: parse, check access, call an operation, rende
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -362,6 +362,40 @@ def coverage(*, event=None, theme=None, partner=None) -> list[MediaItem]:
     return get_session().scalars(stmt.limit(COVERAGE_LIMIT)).all()
 
 
+PLANNED_PER_DAY = 4
+
+
+def planned_by_day(first, last) -> dict:
+    """Organizers' month view: the planned appearances of the days ``first`` to ``last``
+    (campaign zone), a few per day, in one statement. Nobody else sees planned items."""
+    if not sees_drafts():
+        return {}
+    zone = campaign_zone()
+    start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    items = (
+        get_session()
+        .scalars(
+            select(MediaItem)
+            .where(
+                MediaItem.status == MediaStatus.planned.value,
+                MediaItem.published_at >= start,
+                MediaItem.published_at < end,
+            )
+            .order_by(MediaItem.published_at, MediaItem.id)
+            .limit(PLANNED_PER_DAY * 31)
+        )
+        .all()
+    )
+    by_day: dict = {}
+    for item in items:
+        day = item.published_at.astimezone(zone).date()
+        if len(by_day.setdefault(day, [])) < PLANNED_PER_DAY:
+            by_day[day].append(item)
+    return by_day
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["media_coverage"] = coverage
+    app.jinja_env.globals["media_planned_by_day"] = planned_by_day

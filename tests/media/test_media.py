@@ -465,3 +465,22 @@ def test_themes_and_outlets_in_use_by_media_are_not_deleted(client, auth, db, cr
     assert db.scalar(select(Partner).where(Partner.slug == "rts")) is not None
     page = client.get("/themes/kfor").get_data(as_text=True)
     assert "still use this" in page
+
+
+def test_planned_appearances_in_the_organizers_month_view(client, auth, create_media):
+    create_media(
+        headline="Booked on Radio Beograd",
+        status="planned",
+        published_at=datetime(2020, 3, 20, 9, tzinfo=UTC),
+    )
+    create_media(headline="Already out", published_at=datetime(2020, 3, 21, 9, tzinfo=UTC))
+    page = client.get("/events/calendar?month=2020-03").get_data(as_text=True)
+    assert "Booked on Radio Beograd" not in page
+    auth.login()
+    page = client.get("/events/calendar?month=2020-03").get_data(as_text=True)
+    assert "Booked on Radio Beograd" in page
+    assert "(planned media appearance)" in page
+    assert "Already out" not in page
+    assert "Booked on Radio Beograd" not in client.get("/events/calendar?month=2020-04").get_data(
+        as_text=True
+    )
