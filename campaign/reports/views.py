@@ -4,7 +4,7 @@ outlet kind, with charts and their tables; /reports/reach.xlsx the same as a wor
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext
@@ -124,5 +124,33 @@ def reach_xlsx():
     response = Response(body, content_type=MEDIA_TYPES["xlsx"])
     day = datetime.now(campaign_zone()).date().isoformat()
     response.headers["Content-Disposition"] = content_disposition(f"ipap2-reach-{day}.xlsx")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _no_fetching(url: str, *args, **kwargs):
+    """The printable page is self-contained: WeasyPrint fetches nothing (no network, no
+    files named by data)."""
+    raise ValueError(f"not fetched: {url[:80]}")
+
+
+@bp.get("/reports/reach.pdf")
+@login_required
+def reach_pdf():
+    """The printable report (A4, page numbers, period and filter on the first page)."""
+    from weasyprint import HTML
+
+    data, described = _report()
+    page = render_template(
+        "reports/reach_print.html",
+        data=data,
+        described=described,
+        charts=build_charts(data),
+        made=datetime.now(UTC),
+    )
+    body = HTML(string=page, url_fetcher=_no_fetching).write_pdf()
+    response = Response(body, content_type="application/pdf")
+    day = datetime.now(campaign_zone()).date().isoformat()
+    response.headers["Content-Disposition"] = content_disposition(f"ipap2-reach-{day}.pdf")
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -160,3 +160,36 @@ def test_events_count_once_in_totals(client, auth, create_event):
     page = client.get(f"/reports/reach?{PERIOD}").get_data(as_text=True)
     [cells] = _html_table(page, "totals").values()
     assert cells[0] == "1"
+
+
+def _pdf_text(tmp_path, body: bytes) -> str:
+    import subprocess
+
+    path = tmp_path / "reach.pdf"
+    path.write_bytes(body)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def test_pdf_has_the_same_numbers_in_cyrillic(client, auth, tmp_path, random_data):
+    auth.login()
+    query = f"{PERIOD}&theme=eadrcc&theme=kfor"
+    response = client.get(f"/reports/reach.pdf?{query}&lang=sr-Cyrl")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/pdf"
+    body = response.get_data()
+    assert body.startswith(b"%PDF-")
+    text = _pdf_text(tmp_path, body)
+    # Cyrillic comes out as Cyrillic (fonts with the glyphs, text extractable).
+    assert "Извештај о досегу" in text
+    assert "Период" in text and "новембар 2019" in text
+    assert re.search(r"\b1 ?/ ?\d", text)  # page numbers
+    from babel.numbers import format_decimal
+
+    book = load_workbook(io.BytesIO(client.get(f"/reports/reach.xlsx?{query}").get_data()))
+    flat = " ".join(text.split())
+    for row in book["Themes"].iter_rows(min_row=2, values_only=True):
+        numbers = " ".join(format_decimal(n, locale="sr_Cyrl") for n in row[1:])
+        assert numbers in flat, (row, numbers)
+    assert sum(row[1] for row in book["Themes"].iter_rows(min_row=2, values_only=True)) > 0
