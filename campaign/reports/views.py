@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from pathlib import Path
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext
 from flask_login import login_required
 
@@ -138,7 +139,7 @@ def _no_fetching(url: str, *args, **kwargs):
 @login_required
 def reach_pdf():
     """The printable report (A4, page numbers, period and filter on the first page)."""
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
 
     data, described = _report()
     page = render_template(
@@ -148,7 +149,10 @@ def reach_pdf():
         charts=build_charts(data),
         made=datetime.now(UTC),
     )
-    body = HTML(string=page, url_fetcher=_no_fetching).write_pdf()
+    stylesheet = Path(current_app.static_folder, "reach_print.css").read_text("utf-8")
+    body = HTML(string=page, url_fetcher=_no_fetching).write_pdf(
+        stylesheets=[CSS(string=stylesheet, url_fetcher=_no_fetching)]
+    )
     response = Response(body, content_type="application/pdf")
     day = datetime.now(campaign_zone()).date().isoformat()
     response.headers["Content-Disposition"] = content_disposition(f"ipap2-reach-{day}.pdf")

@@ -7,6 +7,7 @@ import io
 import json
 import random
 import re
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -163,8 +164,6 @@ def test_events_count_once_in_totals(client, auth, create_event):
 
 
 def _pdf_text(tmp_path, body: bytes) -> str:
-    import subprocess
-
     path = tmp_path / "reach.pdf"
     path.write_bytes(body)
     return subprocess.run(
@@ -180,6 +179,11 @@ def test_pdf_has_the_same_numbers_in_cyrillic(client, auth, tmp_path, random_dat
     assert response.headers["Content-Type"] == "application/pdf"
     body = response.get_data()
     assert body.startswith(b"%PDF-")
+    (tmp_path / "info.pdf").write_bytes(body)
+    info = subprocess.run(
+        ["pdfinfo", str(tmp_path / "info.pdf")], check=True, capture_output=True, text=True
+    ).stdout
+    assert "(A4)" in info
     text = _pdf_text(tmp_path, body)
     # Cyrillic comes out as Cyrillic (fonts with the glyphs, text extractable).
     assert "Извештај о досегу" in text
