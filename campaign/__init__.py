@@ -50,6 +50,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .dashboard import views as dashboard
     from .events import views as events
     from .exports import views as exports
+    from .media import views as media
+    from .reports import views as reports
 
     # Before any route is added: every <id:...> in a path is a row id the columns can hold.
     app.url_map.converters["id"] = web.IdConverter
@@ -68,6 +70,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(catalog.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(exports.bp)
+    media.init_app(app)
+    app.register_blueprint(reports.bp)
     return app
 
 

@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
+    app.cli.add_command(import_media)
 
 
 @click.command("init-db")
@@ -283,3 +284,57 @@ def restore(file: Path) -> None:
         click.echo(f"Error: {exc} Nothing was restored.", err=True)
         raise SystemExit(2) from None
     click.echo(f"Restored {sum(counts.values())} rows from {file}.")
+
+
+@click.command("import-media")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_media(file: Path) -> None:
+    """Import media items from a press-clipping CSV (date, outlet, kind, headline, link,
+    reach, themes); reports each row; a malformed file writes nothing."""
+    from flask_babel import gettext
+
+    from .media.importer import MalformedFile, import_rows, read_csv
+
+    try:
+        rows = read_csv(file.read_bytes())
+    except MalformedFile as exc:
+        raise click.ClickException(
+            gettext("%(file)s: %(problem)s Nothing was imported.", file=file, problem=exc)
+        ) from None
+    total = len(rows)
+
+    outcomes = {
+        "created": gettext("created"),
+        "updated": gettext("updated"),
+        "unchanged": gettext("unchanged"),
+        "refused": gettext("refused"),
+    }
+
+    def report(result) -> None:
+        report.done += 1
+        click.echo(
+            gettext(
+                "[%(done)s/%(total)s] line %(line)s: %(outcome)s",
+                done=report.done,
+                total=total,
+                line=result.line,
+                outcome=outcomes[result.outcome],
+            )
+            + (f" #{result.item_id}" if result.item_id else "")
+            + (f": {result.message}" if result.message else "")
+        )
+
+    report.done = 0
+    results = import_rows(get_session(), None, rows, current_app.config["CAMPAIGN_ZONE"], report)
+    counts = {k: sum(1 for r in results if r.outcome == k) for k in
+              ("created", "updated", "unchanged", "refused")}  # fmt: skip
+    click.echo(
+        gettext(
+            "%(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+            "%(refused)s refused.",
+            **counts,
+        )
+    )
+    if counts["refused"]:
+        sys.exit(1)

@@ -16,6 +16,15 @@ from .events.models import (
     PartnerRole,
     event_themes,
 )
+from .media.models import (
+    MediaItem,
+    MediaItemChange,
+    MediaKind,
+    MediaStatus,
+    MediaTone,
+    media_item_events,
+    media_item_themes,
+)
 
 __all__ = [
     "MAX_EVENT_DURATION",
@@ -26,6 +35,11 @@ __all__ = [
     "EventPartner",
     "EventStatus",
     "FeedState",
+    "MediaItem",
+    "MediaItemChange",
+    "MediaKind",
+    "MediaStatus",
+    "MediaTone",
     "Partner",
     "PartnerKind",
     "PartnerRole",
@@ -35,6 +49,8 @@ __all__ = [
     "UserRole",
     "Venue",
     "event_themes",
+    "media_item_events",
+    "media_item_themes",
     "fold",
     "utcnow",
 ]

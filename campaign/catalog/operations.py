@@ -231,5 +231,13 @@ def delete_catalog_entry(session: Session, actor: User | None, obj) -> None:
             )
         )
     session.delete(obj)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        # Something besides events still names it (a media item's theme or outlet): the
+        # database refuses, and so do we, with nothing changed.
+        session.rollback()
+        raise NotAllowed(
+            gettext("Other records (such as media items) still use this; it cannot be deleted.")
+        ) from None
     log.info("%s.deleted actor=%s id=%s", type(obj).__name__.lower(), who(actor), obj.id)

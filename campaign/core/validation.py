@@ -272,3 +272,26 @@ def name(value: str, *, limit: int = 200) -> str | None:
 
 def colour(value: str) -> str | None:
     return None if COLOUR_RE.fullmatch(value) else gettext("Give a colour as #rrggbb.")
+
+
+# Estimated reach of one media item: a national broadcast or a viral post reaches millions,
+# more people than any event; past this it is a typing mistake.
+MAX_REACH = 1_000_000_000
+
+
+def reach(value: int | None) -> str | None:
+    """An estimated number of people a media item reached."""
+    if value is None or 0 <= value <= MAX_REACH:
+        return None
+    return gettext("Give a number, zero or more. The largest allowed is %(n)s.", n=f"{MAX_REACH:,}")
+
+
+def line_of_text(value: str, *, limit: int) -> str | None:
+    """One line of text of at most ``limit`` characters (headline, spokesperson)."""
+    if len(value) > limit:
+        return gettext(
+            "This text is %(n)s characters long; at most %(limit)s are allowed.",
+            n=len(value),
+            limit=limit,
+        )
+    return text(value)

@@ -79,32 +79,13 @@ class EventFilter:
         """
 
         def raw(name: str) -> list[str]:
-            if hasattr(args, "getlist"):
-                got = args.getlist(name)
-            else:
-                got = args.get(name) or []
-                if isinstance(got, str):
-                    got = [got]
-            got = [v.strip() for v in got]
-            got = [v for v in got if v]
-            if len(got) > MAX_VALUES:
-                raise FilterError(name, gettext("at most %(n)s values are allowed", n=MAX_VALUES))
-            for v in got:
-                if len(v) > MAX_QUERY_LENGTH or "\x00" in v:
-                    raise FilterError(
-                        name, gettext("value is too long or contains invalid characters")
-                    )
-                # Invisible controls would match nothing, or (once folded away) everything.
-                problem = rules.text(v)
-                if problem:
-                    raise FilterError(name, problem)
-            return list(dict.fromkeys(got))
+            return raw_values(args, name)
 
         def values(name: str) -> list[str]:
             return list(dict.fromkeys([*(fixed or {}).get(name, ()), *raw(name)]))
 
-        themes = _lookup_slugs(session, Theme, "theme", values("theme"))
-        partners = _lookup_slugs(session, Partner, "partner", values("partner"))
+        themes = lookup_slugs(session, Theme, "theme", values("theme"))
+        partners = lookup_slugs(session, Partner, "partner", values("partner"))
 
         formats = values("format")
         for f in formats:
@@ -151,40 +132,12 @@ class EventFilter:
                         "city", gettext("no venue is in a city called '%(city)s'", city=c)
                     )
 
-        date_from = _parse_date("from", values("from"))
-        date_to = _parse_date("to", values("to"))
-        if date_from and date_to and date_from > date_to:
-            raise FilterError(
-                "from",
-                gettext(
-                    "%(from)s (%(start)s) is after %(to)s (%(end)s)",
-                    start=date_from,
-                    end=date_to,
-                    **{"from": "'from'", "to": "'to'"},
-                ),
-            )
+        date_from = parse_date("from", values("from"))
+        date_to = parse_date("to", values("to"))
+        check_date_range(date_from, date_to)
 
-        q = values("q")
-        if len(q) > 1:
-            raise FilterError("q", gettext("give the search words in one %(q)s parameter", q="'q'"))
-        words = tuple(dict.fromkeys(q[0].split())) if q else ()
-        if len(words) > 20:
-            raise FilterError("q", gettext("at most %(n)s search words are allowed", n=20))
-
-        pages = values("page")
-        page = 1
-        if len(pages) > 1:
-            raise FilterError("page", gettext("give one page number"))
-        if pages:
-            if (
-                not pages[0].isascii()
-                or not pages[0].isdigit()
-                or not 1 <= int(pages[0]) <= MAX_PAGE
-            ):
-                raise FilterError(
-                    "page", gettext("'%(value)s' is not a page number", value=pages[0])
-                )
-            page = int(pages[0])
+        words = parse_words(values("q"))
+        page = parse_page(values("page"))
 
         kept = tuple((name, v) for name in FILTER_PARAMS for v in raw(name))
 
@@ -335,7 +288,65 @@ def event_list_loading(*, unbounded: bool = False):
     )
 
 
-def _lookup_slugs(session: Session, model, param: str, slugs: list[str]):
+# -- parsing helpers, shared by every filter of this kind (events, media items) -----------
+
+
+def raw_values(args, name: str) -> list[str]:
+    """The non-empty values of ``name`` in ``args`` (a MultiDict or a dict of lists),
+    stripped and without repeats; FilterError on too many, too long or NUL values."""
+    if hasattr(args, "getlist"):
+        got = args.getlist(name)
+    else:
+        got = args.get(name) or []
+        if isinstance(got, str):
+            got = [got]
+    got = [v.strip() for v in got]
+    got = [v for v in got if v]
+    if len(got) > MAX_VALUES:
+        raise FilterError(name, gettext("at most %(n)s values are allowed", n=MAX_VALUES))
+    for v in got:
+        if len(v) > MAX_QUERY_LENGTH or "\x00" in v:
+            raise FilterError(name, gettext("value is too long or contains invalid characters"))
+        # Invisible controls would match nothing, or (once folded away) everything.
+        problem = rules.text(v)
+        if problem:
+            raise FilterError(name, problem)
+    return list(dict.fromkeys(got))
+
+
+def check_date_range(date_from: date | None, date_to: date | None) -> None:
+    if date_from and date_to and date_from > date_to:
+        raise FilterError(
+            "from",
+            gettext(
+                "%(from)s (%(start)s) is after %(to)s (%(end)s)",
+                start=date_from,
+                end=date_to,
+                **{"from": "'from'", "to": "'to'"},
+            ),
+        )
+
+
+def parse_words(q: list[str]) -> tuple[str, ...]:
+    if len(q) > 1:
+        raise FilterError("q", gettext("give the search words in one %(q)s parameter", q="'q'"))
+    words = tuple(dict.fromkeys(q[0].split())) if q else ()
+    if len(words) > 20:
+        raise FilterError("q", gettext("at most %(n)s search words are allowed", n=20))
+    return words
+
+
+def parse_page(pages: list[str]) -> int:
+    if len(pages) > 1:
+        raise FilterError("page", gettext("give one page number"))
+    if not pages:
+        return 1
+    if not pages[0].isascii() or not pages[0].isdigit() or not 1 <= int(pages[0]) <= MAX_PAGE:
+        raise FilterError("page", gettext("'%(value)s' is not a page number", value=pages[0]))
+    return int(pages[0])
+
+
+def lookup_slugs(session: Session, model, param: str, slugs: list[str]):
     if not slugs:
         return []
     found = {row.slug: row for row in session.scalars(select(model).where(model.slug.in_(slugs)))}
@@ -347,7 +358,7 @@ def _lookup_slugs(session: Session, model, param: str, slugs: list[str]):
     return [found[s] for s in slugs]
 
 
-def _parse_date(param: str, got: list[str]) -> date | None:
+def parse_date(param: str, got: list[str]) -> date | None:
     if not got:
         return None
     if len(got) > 1:

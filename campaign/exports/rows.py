@@ -17,6 +17,7 @@ SELECT when N fills its last batch exactly (including N = 0).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, tuple_
@@ -75,6 +76,35 @@ COLUMN_WIDTHS = {
 # -- reading -----------------------------------------------------------------------------
 
 
+def keyset_batches(
+    session: Session, stmt, keys, chunk_size: int = CHUNK_SIZE, *, descending: bool = False
+) -> Iterator[list]:
+    """The rows of ``stmt`` (ordered by ``keys``, ORM columns ending in the id), read
+    ``chunk_size`` at a time by keyset pagination; see :func:`event_batches`.
+
+    The first batch is read at once, not on first iteration."""
+
+    def fetch(after: tuple | None) -> list:
+        batch_stmt = stmt.limit(chunk_size)
+        if after is not None:
+            # Typed binds: the row-value comparison must store instants as the column does.
+            left = tuple_(*keys)
+            right = tuple_(
+                *(bindparam(None, v, type_=k.type) for k, v in zip(keys, after, strict=True))
+            )
+            batch_stmt = batch_stmt.where(left < right if descending else left > right)
+        return session.scalars(batch_stmt).unique().all()
+
+    def rest(batch: list) -> Iterator[list]:
+        while batch:
+            yield batch
+            if len(batch) < chunk_size:
+                return
+            batch = fetch(tuple(getattr(batch[-1], k.key) for k in keys))
+
+    return rest(fetch(None))
+
+
 def event_batches(
     session: Session, flt: EventFilter, chunk_size: int = CHUNK_SIZE
 ) -> Iterator[list[Event]]:
@@ -88,26 +118,7 @@ def event_batches(
     The first batch is read at once, not on first iteration: a database that is down
     fails the request while it can still answer 503, before a streamed 200 has begun.
     """
-    starts_at_type = Event.__table__.c.starts_at.type
-
-    def fetch(after: tuple[datetime, int] | None) -> list[Event]:
-        stmt = flt.select_loaded().limit(chunk_size)
-        if after is not None:
-            # Typed binds: the row-value comparison must store instants as the column does.
-            stmt = stmt.where(
-                tuple_(Event.starts_at, Event.id)
-                > tuple_(bindparam(None, after[0], type_=starts_at_type), bindparam(None, after[1]))
-            )
-        return session.scalars(stmt).unique().all()
-
-    def rest(batch: list[Event]) -> Iterator[list[Event]]:
-        while batch:
-            yield batch
-            if len(batch) < chunk_size:
-                return
-            batch = fetch((batch[-1].starts_at, batch[-1].id))
-
-    return rest(fetch(None))
+    return keyset_batches(session, flt.select_loaded(), (Event.starts_at, Event.id), chunk_size)
 
 
 def counted(batches: Iterable[list[Event]], progress: Callable[[int], None]):
@@ -202,3 +213,22 @@ def is_formula_like(value: str) -> bool:
 def neutralise(value: str) -> str:
     """Prefix a formula-like cell with a single quote, so a spreadsheet shows it as text."""
     return "'" + value if is_formula_like(value) else value
+
+
+# -- what a table of rows is ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    """What the writers need to know of one kind of row: its columns (in order), their
+    widths and translated headers, which hold date-times, and how a record becomes a row
+    (``row``: for CSV and XLSX) or a JSON object (``json``). ``name`` is the JSON key of
+    the list and the sheet's name."""
+
+    name: str
+    columns: tuple[str, ...]
+    widths: dict[str, int]
+    labels: dict
+    datetime_columns: tuple[str, ...]
+    row: Callable[..., dict]
+    json: Callable[[object, str], dict]

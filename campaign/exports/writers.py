@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from ..calendar.feeds import feed_of
 from ..events.filters import EventFilter
-from ..events.models import Event
 from ..i18n import campaign_name
 from .rows import (
     CHUNK_SIZE,
     COLUMN_WIDTHS,
     COLUMNS,
+    Table,
     counted,
     event_batches,
     event_json,
@@ -52,6 +52,18 @@ COLUMN_LABELS = {
     "description": _l("description"),
 }
 
+DATETIME_COLUMNS = ("start", "end", "updated")
+
+EVENTS = Table(
+    name="events",
+    columns=COLUMNS,
+    widths=COLUMN_WIDTHS,
+    labels=COLUMN_LABELS,
+    datetime_columns=DATETIME_COLUMNS,
+    row=event_row,
+    json=event_json,
+)
+
 FORMATS = ("csv", "xlsx", "json", "ics")
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -74,7 +86,7 @@ def _csv_text(value) -> str:
     return str(value)
 
 
-def write_csv(batches: Iterable[list[Event]], *, site_url: str) -> Iterator[bytes]:
+def write_csv(batches: Iterable[list], *, site_url: str, table: Table = EVENTS) -> Iterator[bytes]:
     """UTF-8 with a BOM (so Excel reads č ć š ž đ), CRLF rows, one chunk per batch."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -85,27 +97,27 @@ def write_csv(batches: Iterable[list[Event]], *, site_url: str) -> Iterator[byte
         buffer.truncate()
         return data
 
-    writer.writerow(COLUMNS)
+    writer.writerow(table.columns)
     yield "\ufeff".encode() + drain()
     for batch in batches:
-        for event in batch:
-            row = event_row(event, site_url)
-            writer.writerow([_csv_text(row[c]) for c in COLUMNS])
+        for record in batch:
+            row = table.row(record, site_url)
+            writer.writerow([_csv_text(row[c]) for c in table.columns])
         yield drain()
 
 
 # -- JSON --------------------------------------------------------------------------------
 
 
-def write_json(batches: Iterable[list[Event]], *, site_url: str) -> Iterator[bytes]:
-    """``{"events": [...], "count": N}``, one event per line; the count comes last so the
-    events can stream before they are all read."""
-    yield b'{"events": ['
+def write_json(batches: Iterable[list], *, site_url: str, table: Table = EVENTS) -> Iterator[bytes]:
+    """``{"events": [...], "count": N}``, one record per line; the count comes last so the
+    records can stream before they are all read."""
+    yield f'{{"{table.name}": ['.encode()
     count = 0
     for batch in batches:
         parts = []
-        for event in batch:
-            parts.append(("\n" if count == 0 else ",\n") + _dumps(event_json(event, site_url)))
+        for record in batch:
+            parts.append(("\n" if count == 0 else ",\n") + _dumps(table.json(record, site_url)))
             count += 1
         yield "".join(parts).encode("utf-8")
     yield (("\n" if count else "") + f'], "count": {count}}}\n').encode()
@@ -121,10 +133,11 @@ def _dumps(value) -> str:
 XLSX_MAX_TEXT = 32_767
 XLSX_DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 XLSX_BLOCK = 64 * 1024
-DATETIME_COLUMNS = ("start", "end", "updated")
 
 
-def build_xlsx(batches: Iterable[list[Event]], *, site_url: str, title: str = "Events"):
+def build_xlsx(
+    batches: Iterable[list], *, site_url: str, title: str = "Events", table: Table = EVENTS
+):
     """The workbook in a temporary file (rewound), built with openpyxl's write-only mode:
     rows go straight to disk and strings are written inline, so memory stays flat."""
     from openpyxl import Workbook
@@ -134,18 +147,18 @@ def build_xlsx(batches: Iterable[list[Event]], *, site_url: str, title: str = "E
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Events")
+    sheet = workbook.create_sheet(table.name.capitalize())
     workbook.properties.title = title[:255]
     # Write-only sheets take views and column widths only before the first row.
     sheet.freeze_panes = "A2"
-    for n, name in enumerate(COLUMNS, 1):
-        sheet.column_dimensions[get_column_letter(n)].width = COLUMN_WIDTHS[name]
+    for n, name in enumerate(table.columns, 1):
+        sheet.column_dimensions[get_column_letter(n)].width = table.widths[name]
 
     bold = Font(bold=True)
     header = []
-    for name in COLUMNS:
+    for name in table.columns:
         # English keeps the column names the contract lists; Serbian translates them.
-        cell = WriteOnlyCell(sheet, value=str(COLUMN_LABELS.get(name, name)))
+        cell = WriteOnlyCell(sheet, value=str(table.labels.get(name, name)))
         cell.font = bold
         header.append(cell)
     sheet.append(header)
@@ -166,18 +179,18 @@ def build_xlsx(batches: Iterable[list[Event]], *, site_url: str, title: str = "E
     # The writer streams each cell as it comes, so one styled cell per date-time column
     # can carry every row's value: styles are looked up once, not once per cell.
     datetime_cells = {}
-    for name in DATETIME_COLUMNS:
+    for name in table.datetime_columns:
         datetime_cells[name] = WriteOnlyCell(sheet)
         datetime_cells[name].number_format = XLSX_DATETIME_FORMAT
 
     rows = 0
     for batch in batches:
-        for event in batch:
-            row = event_row(event, site_url, for_people=True)
+        for record in batch:
+            row = table.row(record, site_url, for_people=True)
             cells = []
-            for name in COLUMNS:
+            for name in table.columns:
                 value = row[name]
-                if name in datetime_cells:
+                if name in datetime_cells and value is not None:
                     # Excel has no zones: the local wall time, with the zone in its own column.
                     cell = datetime_cells[name]
                     cell.value = value.replace(tzinfo=None)
@@ -188,7 +201,7 @@ def build_xlsx(batches: Iterable[list[Event]], *, site_url: str, title: str = "E
                     cells.append(value)
             sheet.append(cells)
             rows += 1
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{rows + 1}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{rows + 1}"
 
     out = tempfile.TemporaryFile()  # noqa: SIM115 - the caller sends and closes it
     workbook.save(out)
@@ -196,8 +209,10 @@ def build_xlsx(batches: Iterable[list[Event]], *, site_url: str, title: str = "E
     return out
 
 
-def write_xlsx(batches: Iterable[list[Event]], *, site_url: str, title: str = "Events"):
-    with build_xlsx(batches, site_url=site_url, title=title) as built:
+def write_xlsx(
+    batches: Iterable[list], *, site_url: str, title: str = "Events", table: Table = EVENTS
+):
+    with build_xlsx(batches, site_url=site_url, title=title, table=table) as built:
         while block := built.read(XLSX_BLOCK):
             yield block
 
@@ -234,13 +249,27 @@ def export(
         raise ValueError(f"unknown export format {fmt!r}")
     if fmt == "ics":
         return write_ics(session, flt, config)
-    site_url = config["SITE_URL"]
     batches = event_batches(session, flt, config.get("EXPORT_CHUNK_SIZE", CHUNK_SIZE))
+    return export_rows(fmt, EVENTS, batches, config, workbook_title(flt, campaign_name()), progress)
+
+
+def export_rows(
+    fmt: str,
+    table: Table,
+    batches: Iterable[list],
+    config,
+    title: str,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[bytes]:
+    """Batches of any kind of record (``table`` says how to read them) as CSV, JSON or
+    XLSX: the part of the pipeline that events and media items share."""
+    site_url = config["SITE_URL"]
     if progress is not None:
         batches = counted(batches, progress)
     if fmt == "csv":
-        return write_csv(batches, site_url=site_url)
+        return write_csv(batches, site_url=site_url, table=table)
     if fmt == "json":
-        return write_json(batches, site_url=site_url)
-    title = workbook_title(flt, campaign_name())
-    return write_xlsx(batches, site_url=site_url, title=title)
+        return write_json(batches, site_url=site_url, table=table)
+    if fmt == "xlsx":
+        return write_xlsx(batches, site_url=site_url, title=title, table=table)
+    raise ValueError(f"unknown export format {fmt!r}")

@@ -1,0 +1,213 @@
+"""Import from a press-clipping service: a CSV file with the columns date, outlet, kind,
+headline, link, reach, themes.
+
+The whole file is read and checked for shape first (encoding, header, CSV syntax): a
+malformed file writes nothing. Then each row goes through the operations layer on its
+own (one transaction each) and is reported as created, updated (an item with the same
+link exists: the link identifies an item), unchanged, or refused with the reason; a
+refused row leaves the data as it was. Importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from ..auth.models import User
+from ..catalog.models import Partner, PartnerKind, Theme
+from ..core import validation as rules
+from ..core.errors import ConflictError, ValidationError
+from . import operations as ops
+from .models import MediaItem, MediaStatus
+
+COLUMNS = ("date", "outlet", "kind", "headline", "link", "reach", "themes")
+MAX_ROWS = 100_000
+MAX_BYTES = 20 * 1024 * 1024
+
+
+class MalformedFile(ValueError):
+    """The file as a whole cannot be read; nothing was written."""
+
+
+@dataclass
+class RowResult:
+    line: int
+    outcome: str  # created, updated, unchanged, refused
+    message: str = ""
+    item_id: int | None = None
+
+
+def read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row) for every data row; MalformedFile when the file is not a CSV of
+    the expected columns."""
+    if len(data) > MAX_BYTES:
+        raise MalformedFile(gettext("The file is larger than %(n)s MB.", n=MAX_BYTES // 2**20))
+    try:
+        content = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MalformedFile(
+            gettext("The file is not UTF-8 text (byte %(pos)s).", pos=exc.start + 1)
+        ) from None
+    if "\x00" in content:
+        raise MalformedFile(
+            gettext("The file is not UTF-8 text (byte %(pos)s).", pos=content.index("\x00") + 1)
+        )
+    reader = csv.reader(io.StringIO(content, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise MalformedFile(gettext("The file is empty."))
+        header = [h.strip().lower() for h in header]
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise MalformedFile(
+                gettext(
+                    "The header lacks the columns %(missing)s; it needs %(columns)s.",
+                    missing=", ".join(missing),
+                    columns=", ".join(COLUMNS),
+                )
+            )
+        rows = []
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                raise MalformedFile(
+                    gettext(
+                        "Line %(line)s has %(n)s fields; the header has %(m)s.",
+                        line=reader.line_num,
+                        n=len(values),
+                        m=len(header),
+                    )
+                )
+            rows.append((reader.line_num, dict(zip(header, values, strict=True))))
+            if len(rows) > MAX_ROWS:
+                raise MalformedFile(gettext("The file has more than %(n)s rows.", n=MAX_ROWS))
+    except csv.Error as exc:
+        raise MalformedFile(
+            gettext("Line %(line)s is not valid CSV: %(error)s", line=reader.line_num, error=exc)
+        ) from None
+    return rows
+
+
+def _published_at(raw: str, zone: ZoneInfo) -> datetime:
+    raw = raw.strip().replace(" ", "T")
+    try:
+        if len(raw) == 10:
+            local = datetime.combine(date.fromisoformat(raw), time(12, 0))
+        else:
+            local = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(
+            {"date": gettext("'%(value)s' is not a date in the form %(format)s", value=raw[:40],
+                             format="YYYY-MM-DD [HH:MM]")}
+        ) from None  # fmt: skip
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=zone)
+    message = rules.date_in_window(local)
+    if message:
+        raise ValidationError({"date": message})
+    return local
+
+
+def _data_for(session: Session, row: dict[str, str], zone: ZoneInfo, existing) -> ops.MediaData:
+    errors: dict[str, str] = {}
+    link = row["link"].strip()
+    if not link:
+        errors["link"] = gettext("Give the link: it identifies the item in later imports.")
+    reach = None
+    if row["reach"].strip():
+        try:
+            reach = rules.whole_number(row["reach"])
+        except ValueError:
+            errors["reach"] = gettext("Give the reach as a whole number in digits, such as 120.")
+    slugs = [s.strip() for s in row["themes"].replace(",", ";").split(";") if s.strip()]
+    themes = session.scalars(select(Theme).where(Theme.slug.in_(slugs))).all() if slugs else []
+    unknown = sorted(set(slugs) - {t.slug for t in themes})
+    if unknown:
+        errors["themes"] = gettext("Unknown themes: %(slugs)s.", slugs=", ".join(unknown))
+    outlet_name = row["outlet"].strip()
+    outlet = session.scalar(
+        select(Partner)
+        .where(
+            Partner.kind == PartnerKind.media.value,
+            (Partner.slug == outlet_name) | (func.lower(Partner.name) == outlet_name.lower()),
+        )
+        .limit(1)
+    )
+    try:
+        published_at = _published_at(row["date"], zone)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+        published_at = None
+    if errors:
+        raise ValidationError(errors)
+    data = ops.media_data(existing) if existing is not None else ops.MediaData(
+        headline="", kind="", status=MediaStatus.published.value, published_at=None
+    )  # fmt: skip
+    data.headline = row["headline"]
+    data.kind = row["kind"].strip().lower()
+    data.link = link
+    data.estimated_reach = reach
+    data.themes = list(themes)
+    data.published_at = published_at
+    data.timezone = zone.key
+    data.outlet, data.new_outlet = outlet, "" if outlet else outlet_name
+    if existing is None:
+        data.status = MediaStatus.published.value
+    return data
+
+
+def import_rows(
+    session: Session,
+    actor: User | None,
+    rows: list[tuple[int, dict[str, str]]],
+    zone: ZoneInfo,
+    progress: Callable[[RowResult], None] | None = None,
+) -> list[RowResult]:
+    results = []
+    for line, row in rows:
+        link = row["link"].strip()
+        existing = None
+        if link:
+            existing = session.scalar(
+                select(MediaItem)
+                .where(MediaItem.link == link)
+                .order_by(MediaItem.id)
+                .limit(1)
+                .options(
+                    joinedload(MediaItem.outlet),
+                    selectinload(MediaItem.themes),
+                    selectinload(MediaItem.events),
+                )
+            )
+        try:
+            data = _data_for(session, row, zone, existing)
+            if existing is None:
+                item = ops.create_media(session, actor, data)
+                result = RowResult(line, "created", item_id=item.id)
+            else:
+                changed = ops.update_media(
+                    session, actor, existing, data, existing.version, action="imported"
+                )
+                result = RowResult(line, "updated" if changed else "unchanged", item_id=existing.id)
+        except (ValidationError, ConflictError) as exc:
+            session.rollback()
+            message = (
+                "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
+                if isinstance(exc, ValidationError)
+                else str(exc)
+            )
+            result = RowResult(line, "refused", message)
+        results.append(result)
+        if progress:
+            progress(result)
+    return results
