@@ -68,6 +68,15 @@ def ignores_cookie(view):
     return wrapped
 
 
+def public_cors(response):
+    """Any site's scripts may read this public response (calendar widgets, partners' pages).
+    Only for answers that are the same for everyone: never with credentials, never on
+    what a cookie or a token opened."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link"
+    return response
+
+
 def _logged_in_response() -> bool:
     """The response was made for a logged-in user: the request read its session (so the
     body may depend on it) and the session names a user."""

@@ -88,17 +88,9 @@ def event_batches(
     The first batch is read at once, not on first iteration: a database that is down
     fails the request while it can still answer 503, before a streamed 200 has begun.
     """
-    starts_at_type = Event.__table__.c.starts_at.type
 
     def fetch(after: tuple[datetime, int] | None) -> list[Event]:
-        stmt = flt.select_loaded().limit(chunk_size)
-        if after is not None:
-            # Typed binds: the row-value comparison must store instants as the column does.
-            stmt = stmt.where(
-                tuple_(Event.starts_at, Event.id)
-                > tuple_(bindparam(None, after[0], type_=starts_at_type), bindparam(None, after[1]))
-            )
-        return session.scalars(stmt).unique().all()
+        return events_after(session, flt, after, chunk_size)
 
     def rest(batch: list[Event]) -> Iterator[list[Event]]:
         while batch:
@@ -108,6 +100,22 @@ def event_batches(
             batch = fetch((batch[-1].starts_at, batch[-1].id))
 
     return rest(fetch(None))
+
+
+def events_after(
+    session: Session, flt: EventFilter, after: tuple[datetime, int] | None, limit: int
+) -> list[Event]:
+    """Up to ``limit`` of the filter's events (fully loaded) that come after the key
+    ``(starts_at, id)`` in start order: one keyset page, for exports and the API alike."""
+    stmt = flt.select_loaded().limit(limit)
+    if after is not None:
+        # Typed binds: the row-value comparison must store instants as the column does.
+        starts_at_type = Event.__table__.c.starts_at.type
+        stmt = stmt.where(
+            tuple_(Event.starts_at, Event.id)
+            > tuple_(bindparam(None, after[0], type_=starts_at_type), bindparam(None, after[1]))
+        )
+    return session.scalars(stmt).unique().all()
 
 
 def counted(batches: Iterable[list[Event]], progress: Callable[[int], None]):

@@ -1,0 +1,236 @@
+"""The read API: /api/v1/events, /api/v1/events/<id>, /api/v1/themes, /api/v1/partners,
+/api/v1/venues and /api/openapi.json.
+
+Thin routes: the filter is the one EventFilter (same parameters, same 400s, as RFC 9457
+problems here), an event is the JSON export's ``event_json``, a page is one keyset page
+(``exports.rows.events_after``). Every answer has a strong ETag of its bytes and answers
+``If-None-Match`` with 304. Anonymous answers are public (``Access-Control-Allow-Origin: *``,
+never with credentials); drafts need ``Authorization: Bearer <token>`` with an organizer's
+token, and such answers are private and carry no CORS header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, request
+from flask_babel import gettext
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from ..catalog.models import Partner, Theme, Venue
+from ..db import get_session
+from ..events.filters import EventFilter, FilterError
+from ..events.lists import request_filter
+from ..exports.rows import event_json, events_after
+from ..security import ignores_cookie, public_cors
+from ..web import campaign_zone
+from . import openapi, pagination, schemas
+from .problems import ApiProblem, problem_response
+from .tokens import bearer_user
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+PUBLIC_CACHE = "public, max-age=0, must-revalidate"
+PRIVATE_CACHE = "private, no-store"
+JSON = "application/json"
+
+
+# -- answering ---------------------------------------------------------------------------
+
+
+def _site(path: str, args: list[tuple[str, str]] | None = None) -> str:
+    url = current_app.config["SITE_URL"].rstrip("/") + path
+    return url + ("?" + urlencode(args) if args else "")
+
+
+def answer(body: dict, *, private: bool, next_url: str | None = None):
+    """JSON with a strong ETag of its bytes; 304 when the client's copy is current."""
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    response = current_app.response_class(data, status=200, content_type=JSON)
+    response.set_etag(hashlib.sha256(data).hexdigest()[:32])
+    if next_url:
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    response.headers["Cache-Control"] = PRIVATE_CACHE if private else PUBLIC_CACHE
+    response.vary.add("Authorization")
+    if not private:
+        public_cors(response)
+    return response.make_conditional(request)
+
+
+def _only(allowed: set[str]) -> None:
+    for name in request.args:
+        if name not in allowed:
+            raise ApiProblem(
+                400,
+                gettext("unknown parameter '%(name)s'", name=name[:40]),
+                parameter=name[:40],
+            )
+
+
+def _limit() -> int:
+    values = request.args.getlist("limit")
+    if not values:
+        return schemas.DEFAULT_LIMIT
+    value = values[0]
+    if (
+        len(values) > 1
+        or not (value.isascii() and value.isdigit())
+        or not 1 <= int(value) <= schemas.MAX_LIMIT
+    ):
+        raise ApiProblem(
+            400,
+            gettext("limit must be one whole number from 1 to %(max)s", max=schemas.MAX_LIMIT),
+            parameter="limit",
+        )
+    return int(value)
+
+
+def _next_url(key) -> str:
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "cursor"]
+    args.append(("cursor", pagination.encode(key)))
+    return _site(request.path, args)
+
+
+# -- events ------------------------------------------------------------------------------
+
+
+@bp.get("/v1/events")
+@ignores_cookie
+def events():
+    _only(schemas.parameter_names(schemas.EventQuerySchema))
+    user = bearer_user()
+    limit = _limit()
+    after = pagination.event_key(request.args.get("cursor"))
+    try:
+        flt = request_filter(drafts=user is not None)
+    except FilterError as exc:
+        raise ApiProblem(400, str(exc).split(": ", 1)[-1], parameter=exc.param) from None
+    rows = events_after(get_session(), flt, after, limit + 1)
+    site = current_app.config["SITE_URL"]
+    page = rows[:limit]
+    next_url = _next_url((page[-1].starts_at, page[-1].id)) if len(rows) > limit else None
+    return answer(
+        {"events": [event_json(e, site) for e in page], "next": next_url},
+        private=user is not None,
+        next_url=next_url,
+    )
+
+
+@bp.get("/v1/events/<id:event_id>")
+@ignores_cookie
+def event(event_id: int):
+    _only(set())
+    user = bearer_user()
+    flt = EventFilter(
+        include_drafts=user is not None, campaign_zone=campaign_zone(), event_ids=(event_id,)
+    )
+    found = events_after(get_session(), flt, None, 1)
+    if not found:
+        raise ApiProblem(404, gettext("There is no event %(id)s.", id=event_id))
+    return answer(event_json(found[0], current_app.config["SITE_URL"]), private=user is not None)
+
+
+# -- themes, partners, venues ------------------------------------------------------------
+
+
+def _catalog_page(model, key: str, shape):
+    _only(schemas.parameter_names(schemas.PageQuerySchema))
+    limit = _limit()
+    after = pagination.id_key(request.args.get("cursor"))
+    stmt = select(model).order_by(model.id).limit(limit + 1)
+    if after is not None:
+        stmt = stmt.where(model.id > after)
+    rows = get_session().scalars(stmt).all()
+    page = rows[:limit]
+    next_url = _next_url(page[-1].id) if len(rows) > limit else None
+    return answer(
+        {key: [shape(row) for row in page], "next": next_url}, private=False, next_url=next_url
+    )
+
+
+@bp.get("/v1/themes")
+@ignores_cookie
+def themes():
+    return _catalog_page(
+        Theme,
+        "themes",
+        lambda t: {
+            "id": t.id,
+            "slug": t.slug,
+            "name": t.name,
+            "name_en": t.name_en,
+            "description": t.description,
+            "key_messages": t.key_messages,
+            "colour": t.colour,
+            "url": _site(f"/themes/{t.slug}"),
+            "events": _site("/api/v1/events", [("theme", t.slug)]),
+        },
+    )
+
+
+@bp.get("/v1/partners")
+@ignores_cookie
+def partners():
+    # Public fields only: contact details and notes stay inside the planner.
+    return _catalog_page(
+        Partner,
+        "partners",
+        lambda p: {
+            "id": p.id,
+            "slug": p.slug,
+            "name": p.name,
+            "name_en": p.name_en,
+            "kind": p.kind,
+            "city": p.city,
+            "website": p.website,
+            "url": _site(f"/partners/{p.slug}"),
+            "events": _site("/api/v1/events", [("partner", p.slug)]),
+        },
+    )
+
+
+@bp.get("/v1/venues")
+@ignores_cookie
+def venues():
+    return _catalog_page(
+        Venue,
+        "venues",
+        lambda v: {
+            "id": v.id,
+            "name": v.name,
+            "city": v.city,
+            "address": v.address,
+            "latitude": v.latitude,
+            "longitude": v.longitude,
+            "capacity": v.capacity,
+        },
+    )
+
+
+# -- the contract ------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+@ignores_cookie
+def openapi_document():
+    _only(set())
+    return answer(openapi.document(current_app), private=False)
+
+
+@bp.errorhandler(HTTPException)
+def _http_problem(exc: HTTPException):
+    return problem_response(exc.code or 500, exc.description)
+
+
+@bp.errorhandler(ApiProblem)
+def _api_problem(exc: ApiProblem):
+    return exc.response()
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)
+    # What the document describes is fixed when the routes are: build it once.
+    openapi.register(app, bp)
