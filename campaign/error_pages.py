@@ -53,7 +53,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(FilterError)
     def _bad_filter(exc: FilterError):
         # Feeds and exports answer in plain text so a calendar client shows the reason.
-        if request.path.rsplit(".", 1)[-1] in ("ics", "csv", "xlsx", "json"):
+        if request.path.rsplit(".", 1)[-1] in ("ics", "csv", "xlsx", "json", "atom"):
             return (str(exc), 400, {"Content-Type": "text/plain; charset=utf-8"})
         return render_template("error.html", code=400, message=str(exc)), 400
 

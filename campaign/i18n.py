@@ -322,7 +322,7 @@ def switch(tag: str):
     return response
 
 
-MACHINE_SUFFIXES = ("ics", "csv", "xlsx", "json")
+MACHINE_SUFFIXES = ("ics", "csv", "xlsx", "json", "atom")
 
 
 def _check_lang_parameter():

@@ -15,7 +15,7 @@ import hashlib
 import json
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, abort, current_app, request
 from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
@@ -25,9 +25,10 @@ from ..db import get_session
 from ..events.filters import EventFilter, FilterError
 from ..events.lists import request_filter
 from ..exports.rows import event_json, events_after
+from ..i18n import campaign_name
 from ..security import ignores_cookie, public_cors
 from ..web import campaign_zone
-from . import openapi, pagination, schemas
+from . import atom, openapi, pagination, schemas
 from .problems import ApiProblem, problem_response
 from .tokens import bearer_user
 
@@ -230,7 +231,74 @@ def _api_problem(exc: ApiProblem):
     return exc.response()
 
 
+# -- for other websites and news readers -------------------------------------------------
+
+outside = Blueprint("outside", __name__)
+ATOM_TYPE = "application/atom+xml; charset=utf-8"
+FEED_CACHE = "public, max-age=300"
+
+
+def _named(model, slug: str):
+    """The theme or partner a feed's address names; 404 (plain text) when there is none."""
+    row = get_session().scalar(select(model).where(model.slug == slug))
+    if row is None:
+        what = model.__name__.lower()
+        abort(
+            current_app.response_class(
+                gettext("There is no %(what)s '%(slug)s'.", what=what, slug=slug[:80]) + "\n",
+                status=404,
+                content_type="text/plain; charset=utf-8",
+            )
+        )
+    return row
+
+
+def _atom(fixed: dict | None, page_path: str):
+    flt = request_filter(fixed=fixed, drafts=False)
+    events = atom.recent_events(get_session(), flt)
+    config = current_app.config
+    title = campaign_name()
+    if described := flt.describe():
+        title += f" — {described}"
+    query = flt.query_args()
+    body = atom.atom_feed(
+        events,
+        title=title,
+        site_url=config["SITE_URL"],
+        self_url=_site(request.path, query),
+        page_url=_site(page_path, query),
+        author=campaign_name(),
+        email=config["ORGANIZER_EMAIL"],
+    )
+    response = current_app.response_class(body, status=200, content_type=ATOM_TYPE)
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.headers["Cache-Control"] = FEED_CACHE
+    public_cors(response)
+    return response.make_conditional(request)
+
+
+@outside.get("/events.atom")
+@ignores_cookie
+def events_atom():
+    return _atom(None, "/events")
+
+
+@outside.get("/themes/<slug>/events.atom")
+@ignores_cookie
+def theme_atom(slug: str):
+    _named(Theme, slug)
+    return _atom({"theme": [slug]}, f"/themes/{slug}")
+
+
+@outside.get("/partners/<slug>/events.atom")
+@ignores_cookie
+def partner_atom(slug: str):
+    _named(Partner, slug)
+    return _atom({"partner": [slug]}, f"/partners/{slug}")
+
+
 def init_app(app) -> None:
     app.register_blueprint(bp)
+    app.register_blueprint(outside)
     # What the document describes is fixed when the routes are: build it once.
     openapi.register(app, bp)
