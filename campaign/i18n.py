@@ -329,7 +329,10 @@ def _check_lang_parameter():
     """``?lang=`` must name a language; feeds and exports speak it or the default language,
     never the cookie's or the client's, so a given URL always gives the same bytes."""
     value = request.args.get("lang")
-    machine = request.path.rsplit(".", 1)[-1] in MACHINE_SUFFIXES
+    # Feeds, exports and the embeddable agenda: the URL alone decides (never the cookie).
+    machine = request.path.rsplit(".", 1)[-1] in MACHINE_SUFFIXES or request.path.startswith(
+        "/embed/"
+    )
     if machine and (value is None or parse_tag(value)):
         g.lang_tag = parse_tag(value) or default_tag()
     if value is not None and parse_tag(value) is None:

@@ -197,3 +197,12 @@ class EventQuerySchema(PageQuerySchema):
 def parameter_names(schema: type[Schema]) -> set[str]:
     """The query parameters a schema allows (by their names in the URL)."""
     return {f.data_key or name for name, f in schema._declared_fields.items()}
+
+
+def repeatable_names(schema: type[Schema]) -> set[str]:
+    """The query parameters that may be given more than once (arrays in the document)."""
+    return {
+        f.data_key or name
+        for name, f in schema._declared_fields.items()
+        if isinstance(f, fields.List)
+    }

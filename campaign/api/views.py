@@ -11,22 +11,25 @@ token, and such answers are private and carry no CORS header.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, g, render_template, request
 from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from ..calendar import links
 from ..catalog.models import Partner, Theme, Venue
 from ..db import get_session
-from ..events.filters import EventFilter, FilterError
+from ..events.filters import MAX_VALUES, EventFilter, FilterError
 from ..events.lists import request_filter
 from ..exports.rows import event_json, events_after
 from ..i18n import campaign_name
-from ..security import ignores_cookie, public_cors
+from ..security import frameable, ignores_cookie, public_cors
 from ..web import campaign_zone
 from . import atom, openapi, pagination, schemas
 from .problems import ApiProblem, problem_response
@@ -61,13 +64,31 @@ def answer(body: dict, *, private: bool, next_url: str | None = None):
     return response.make_conditional(request)
 
 
-def _only(allowed: set[str]) -> None:
+def _only(schema) -> None:
+    """The parameters the document lists, each value given once where it is one value, and
+    no empty value or value with surrounding spaces (which HTML forms send and pages
+    ignore; a program means something by them, so it is told). Then the filter decides."""
+    allowed = schemas.parameter_names(schema) if schema else set()
+    repeatable = schemas.repeatable_names(schema) if schema else set()
     for name in request.args:
         if name not in allowed:
             raise ApiProblem(
                 400,
                 gettext("unknown parameter '%(name)s'", name=name[:40]),
                 parameter=name[:40],
+            )
+        values = request.args.getlist(name)
+        if len(values) > (MAX_VALUES if name in repeatable else 1):
+            raise ApiProblem(
+                400,
+                gettext("%(param)s is given too many times", param=name),
+                parameter=name,
+            )
+        if any(not v or v != v.strip() for v in values):
+            raise ApiProblem(
+                400,
+                gettext("%(param)s is empty or has spaces around it", param=name),
+                parameter=name,
             )
 
 
@@ -101,7 +122,7 @@ def _next_url(key) -> str:
 @bp.get("/v1/events")
 @ignores_cookie
 def events():
-    _only(schemas.parameter_names(schemas.EventQuerySchema))
+    _only(schemas.EventQuerySchema)
     user = bearer_user()
     limit = _limit()
     after = pagination.event_key(request.args.get("cursor"))
@@ -123,7 +144,7 @@ def events():
 @bp.get("/v1/events/<id:event_id>")
 @ignores_cookie
 def event(event_id: int):
-    _only(set())
+    _only(None)
     user = bearer_user()
     flt = EventFilter(
         include_drafts=user is not None, campaign_zone=campaign_zone(), event_ids=(event_id,)
@@ -138,7 +159,7 @@ def event(event_id: int):
 
 
 def _catalog_page(model, key: str, shape):
-    _only(schemas.parameter_names(schemas.PageQuerySchema))
+    _only(schemas.PageQuerySchema)
     limit = _limit()
     after = pagination.id_key(request.args.get("cursor"))
     stmt = select(model).order_by(model.id).limit(limit + 1)
@@ -217,7 +238,7 @@ def venues():
 @bp.get("/openapi.json")
 @ignores_cookie
 def openapi_document():
-    _only(set())
+    _only(None)
     return answer(openapi.document(current_app), private=False)
 
 
@@ -295,6 +316,70 @@ def theme_atom(slug: str):
 def partner_atom(slug: str):
     _named(Partner, slug)
     return _atom({"partner": [slug]}, f"/partners/{slug}")
+
+
+EMBED_LAYOUTS = ("compact", "expanded")
+EMBED_MAX = 50
+EMBED_DEFAULT = 10
+
+
+@outside.get("/embed/events")
+@ignores_cookie
+@frameable
+def embed_events():
+    """The agenda for partners' websites: public events of the filter (from today on
+    unless ``from`` or ``to`` is given), script-free, frameable by any site, the same for
+    everyone (no cookie read or set)."""
+    config = current_app.config
+    # The page shows no account: Flask-Login's template variable must not read the cookie.
+    g._login_user = current_app.login_manager.anonymous_user()
+    context = {
+        "site_url": config["SITE_URL"].rstrip("/"),
+        "layout": "compact",
+        "events": [],
+        "error": None,
+        "title": campaign_name(),
+        "page_url": _site("/events"),
+    }
+    status = 200
+    try:
+        layout = request.args.get("layout", "compact")
+        if layout not in EMBED_LAYOUTS:
+            raise FilterError(
+                "layout",
+                gettext("use one of %(choices)s", choices=", ".join(EMBED_LAYOUTS)),
+            )
+        context["layout"] = layout
+        limit = request.args.get("limit", str(EMBED_DEFAULT))
+        if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= EMBED_MAX):
+            raise FilterError(
+                "limit",
+                gettext("limit must be one whole number from 1 to %(max)s", max=EMBED_MAX),
+            )
+        flt = request_filter(drafts=False)
+        if flt.date_from is None and flt.date_to is None:
+            # An agenda: from today on, unless the address names days.
+            today = datetime.now(campaign_zone()).date()
+            shown = dataclasses.replace(flt, date_from=today)
+        else:
+            shown = flt
+        context["events"] = events_after(get_session(), shown, None, int(limit))
+        query = flt.query_args()
+        if described := flt.describe():
+            context["title"] += f" — {described}"
+        context["page_url"] = _site("/events", query)
+        context["atom_url"] = _site("/events.atom", query)
+        context["subscribe"] = links.subscribe_links(
+            links.feed_url("/calendar.ics", query), context["title"]
+        )
+    except FilterError as exc:
+        context["error"] = str(exc)
+        status = 400
+    response = current_app.response_class(
+        render_template("api/embed.html", **context), status=status
+    )
+    response.headers["Cache-Control"] = FEED_CACHE if status == 200 else "no-store"
+    return response
 
 
 def init_app(app) -> None:
