@@ -263,10 +263,13 @@ def _named(model, slug: str):
     """The theme or partner a feed's address names; 404 (plain text) when there is none."""
     row = get_session().scalar(select(model).where(model.slug == slug))
     if row is None:
-        what = model.__name__.lower()
+        if model is Theme:
+            message = gettext("There is no theme '%(slug)s'.", slug=slug[:80])
+        else:
+            message = gettext("There is no partner '%(slug)s'.", slug=slug[:80])
         abort(
             current_app.response_class(
-                gettext("There is no %(what)s '%(slug)s'.", what=what, slug=slug[:80]) + "\n",
+                message + "\n",
                 status=404,
                 content_type="text/plain; charset=utf-8",
             )
