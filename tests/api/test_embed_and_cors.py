@@ -136,3 +136,15 @@ def test_an_organizers_export_with_drafts_is_not_cors_readable(client, auth, age
     draft = client.get(f"/events/{agenda['draft'].id}.ics")
     assert draft.status_code == 200
     assert "Access-Control-Allow-Origin" not in draft.headers
+
+
+@pytest.mark.parametrize(
+    ("page", "query"), [("/themes/kfor", "theme=kfor"), ("/partners/ngo-one", "partner=ngo-one")]
+)
+def test_theme_and_partner_pages_offer_the_iframe(client, agenda, page, query):
+    html = client.get(page).get_data(as_text=True)
+    assert "Put this agenda on your website" in html
+    assert f"&lt;iframe src=&#34;http://campaign.test/embed/events?{query}&#34;" in html or (
+        f'&lt;iframe src="http://campaign.test/embed/events?{query}"' in html
+    )
+    assert client.get(f"/embed/events?{query}").status_code == 200
