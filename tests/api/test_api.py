@@ -254,3 +254,12 @@ def test_api_ignores_the_session_cookie(client, auth, events):
     auth.login()
     response = client.get("/api/v1/events")
     assert "Cookie" not in response.headers.get("Vary", "")
+
+
+def test_the_token_never_reaches_the_log(client, events, organizer, caplog):
+    token = organizer.feed_token
+    with caplog.at_level("DEBUG"):
+        assert get(client, "/api/v1/events", Authorization=f"Bearer {token}").status_code == 200
+        assert get(client, "/api/v1/events", Authorization=f"Bearer {token}x").status_code == 401
+    assert "campaign.requests" in caplog.text
+    assert token not in caplog.text
