@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _apply_proxy_fix(app)
 
     from . import db, error_pages, i18n, logs, security, web
+    from .api import views as api
     from .auth import views as auth
     from .calendar import views as calendar
     from .catalog import views as catalog
@@ -72,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(exports.bp)
     media.init_app(app)
     app.register_blueprint(reports.bp)
+    api.init_app(app)
     return app
 
 

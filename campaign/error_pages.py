@@ -7,7 +7,14 @@ from flask import Flask, abort, current_app, g, make_response, render_template, 
 from flask_babel import gettext
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from .api.problems import problem_response
 from .events.filters import FilterError
+
+
+def _is_api() -> bool:
+    """The API answers every error as RFC 9457 problem details, also for addresses that
+    match no route (its blueprint's own handlers see only the routes it has)."""
+    return request.path.startswith("/api/")
 
 
 def _database_unavailable(exc: Exception):
@@ -34,10 +41,12 @@ def _database_unavailable(exc: Exception):
     return response
 
 
-MACHINE_SUFFIXES = ("ics", "csv", "xlsx", "json")
+MACHINE_SUFFIXES = ("ics", "csv", "xlsx", "json", "atom")
 
 
 def _bad_input(message: str):
+    if _is_api():
+        return problem_response(400, message)
     # Feeds and exports answer in plain text so a calendar client shows the reason.
     if request.path.rsplit(".", 1)[-1] in MACHINE_SUFFIXES:
         return (message, 400, {"Content-Type": "text/plain; charset=utf-8"})
@@ -64,6 +73,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(404)
     def _not_found(_exc):
+        if _is_api():
+            return problem_response(404, gettext("There is no such page."))
         return render_template(
             "error.html", code=404, message=gettext("There is no such page.")
         ), 404
@@ -94,6 +105,8 @@ def init_app(app: Flask) -> None:
                 "This address does not take that method; it takes %(allow)s.", allow=allow
             )
         headers = {"Allow": allow} if allow else {}
+        if _is_api():
+            return problem_response(405, message, headers=headers)
         return render_template("error.html", code=405, message=message), 405, headers
 
     @app.errorhandler(413)

@@ -329,14 +329,17 @@ def switch(tag: str):
     return response
 
 
-MACHINE_SUFFIXES = ("ics", "csv", "xlsx", "json")
+MACHINE_SUFFIXES = ("ics", "csv", "xlsx", "json", "atom")
 
 
 def _check_lang_parameter():
     """``?lang=`` must name a language; feeds and exports speak it or the default language,
     never the cookie's or the client's, so a given URL always gives the same bytes."""
     values = request.args.getlist("lang")
-    machine = request.path.rsplit(".", 1)[-1] in MACHINE_SUFFIXES
+    # Feeds, exports and the embeddable agenda: the URL alone decides (never the cookie).
+    machine = request.path.rsplit(".", 1)[-1] in MACHINE_SUFFIXES or request.path.startswith(
+        "/embed/"
+    )
     bad = [v for v in values if v not in LOCALES]
     if bad or len(set(values)) > 1:
         message = gettext(

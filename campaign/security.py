@@ -20,6 +20,12 @@ SECURITY_HEADERS = {
     # For browsers that predate CSP frame-ancestors.
     "X-Frame-Options": "DENY",
 }
+# What partners' websites frame (/embed/...): only this policy allows any ancestor, and
+# such a page has no scripts, forms or cookies.
+FRAMEABLE_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors *"
+)
 # Pages for a logged-in user show drafts, names and the private feed token: no cache, not
 # even the browser's, may keep them.
 LOGGED_IN_CACHE = "private, no-store"
@@ -68,6 +74,27 @@ def ignores_cookie(view):
     return wrapped
 
 
+def public_cors(response):
+    """Any site's scripts may read this public response (calendar widgets, partners' pages).
+    Only for answers that are the same for everyone: never with credentials, never on
+    what a cookie or a token opened."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link"
+    return response
+
+
+def frameable(view):
+    """Any site may frame this view's response: ``frame-ancestors *`` and no
+    X-Frame-Options (everything else stays DENY)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        g.frameable = True
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def _logged_in_response() -> bool:
     """The response was made for a logged-in user: the request read its session (so the
     body may depend on it) and the session names a user."""
@@ -82,10 +109,14 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         policy = app.config["CONTENT_SECURITY_POLICY"]
-        if policy:
+        framed = g.get("frameable", False)
+        if framed:
+            response.headers["Content-Security-Policy"] = FRAMEABLE_CSP
+        elif policy:
             response.headers.setdefault("Content-Security-Policy", policy)
         for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+            if not (framed and name == "X-Frame-Options"):
+                response.headers.setdefault(name, value)
         # Feeds, downloads and exports choose their own caching (a feed's body does not
         # depend on the cookie); everything else made for a logged-in user is private.
         if "Cache-Control" not in response.headers and _logged_in_response():

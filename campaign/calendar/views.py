@@ -4,7 +4,7 @@ here; what a feed contains is calendar.feeds."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, make_response, request
 from flask_babel import gettext
 from sqlalchemy import select
 
@@ -16,7 +16,7 @@ from ..events.filters import EventFilter, FilterError
 from ..events.lists import request_filter
 from ..events.models import Event
 from ..i18n import campaign_name, localized
-from ..security import ignores_cookie
+from ..security import ignores_cookie, public_cors
 from ..web import campaign_zone
 from . import feeds, ical, links, tracking
 
@@ -122,10 +122,11 @@ def _feed(fixed: dict | None = None, named_by_path: tuple | None = None):
         if missing:
             return missing
         raise
-    return serve(
+    response = serve(
         feeds.feed_of(get_session(), flt, current_app.config),
         cache_control=PRIVATE_CACHE if private else PUBLIC_CACHE,
     )
+    return response if private else public_cors(make_response(response))
 
 
 @bp.get("/calendar.ics")
@@ -180,11 +181,12 @@ def event_download(event_id: int):
         feeds.feed_description(ctx, name),
         subscription=False,
     )
-    return serve(
+    response = serve(
         feeds.Calendar(session, flt, ctx, presentation),
         cache_control="private, no-cache" if draft else PUBLIC_CACHE,
         filename=f"ipap2-event-{event_id}.ics",
     )
+    return response if draft else public_cors(make_response(response))
 
 
 def init_app(app) -> None:

@@ -76,6 +76,22 @@ COLUMN_WIDTHS = {
 # -- reading -----------------------------------------------------------------------------
 
 
+def keyset_page(
+    session: Session, stmt, keys, after: tuple | None, limit: int, *, descending: bool = False
+) -> list:
+    """Up to ``limit`` rows of ``stmt`` (ordered by ``keys``) that come after the key
+    ``after`` (None: from the start): one keyset page, for exports and the API alike."""
+    page = stmt.limit(limit)
+    if after is not None:
+        # Typed binds: the row-value comparison must store instants as the column does.
+        left = tuple_(*keys)
+        right = tuple_(
+            *(bindparam(None, v, type_=k.type) for k, v in zip(keys, after, strict=True))
+        )
+        page = page.where(left < right if descending else left > right)
+    return session.scalars(page).unique().all()
+
+
 def keyset_batches(
     session: Session, stmt, keys, chunk_size: int = CHUNK_SIZE, *, descending: bool = False
 ) -> Iterator[list]:
@@ -85,15 +101,7 @@ def keyset_batches(
     The first batch is read at once, not on first iteration."""
 
     def fetch(after: tuple | None) -> list:
-        batch_stmt = stmt.limit(chunk_size)
-        if after is not None:
-            # Typed binds: the row-value comparison must store instants as the column does.
-            left = tuple_(*keys)
-            right = tuple_(
-                *(bindparam(None, v, type_=k.type) for k, v in zip(keys, after, strict=True))
-            )
-            batch_stmt = batch_stmt.where(left < right if descending else left > right)
-        return session.scalars(batch_stmt).unique().all()
+        return keyset_page(session, stmt, keys, after, chunk_size, descending=descending)
 
     def rest(batch: list) -> Iterator[list]:
         while batch:
@@ -119,6 +127,13 @@ def event_batches(
     fails the request while it can still answer 503, before a streamed 200 has begun.
     """
     return keyset_batches(session, flt.select_loaded(), (Event.starts_at, Event.id), chunk_size)
+
+
+def events_after(
+    session: Session, flt: EventFilter, after: tuple[datetime, int] | None, limit: int
+) -> list[Event]:
+    """One keyset page of the filter's events (fully loaded) after ``(starts_at, id)``."""
+    return keyset_page(session, flt.select_loaded(), (Event.starts_at, Event.id), after, limit)
 
 
 def counted(batches: Iterable[list[Event]], progress: Callable[[int], None]):

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, stream_with_context
 
 from ..db import new_session
 from ..events.lists import request_filter
+from ..security import public_cors
 from ..web import campaign_zone
 from .filenames import content_disposition, export_filename
 from .writers import MEDIA_TYPES, export
@@ -44,4 +45,7 @@ def export_events(fmt: str):
         "private, no-store" if flt.include_drafts else "public, max-age=0, must-revalidate"
     )
     response.vary.add("Cookie")
+    if not flt.include_drafts:
+        # The same public bytes for any visitor without a login: other sites may read them.
+        public_cors(response)
     return response

@@ -74,6 +74,18 @@ ACCESS: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("GET", "/events.<any(csv, xlsx, json):fmt>"): (200, 200, 200, 200),
     # The language switcher: sets its cookie and goes back (to / without ?next=).
     ("GET", "/language/<tag>"): (303, 303, 303, 303),
+    # The read API, Atom feeds and the embeddable agenda: public, the same for every
+    # cookie (drafts need a Bearer token, tests/api).
+    ("GET", "/api/v1/events"): (200, 200, 200, 200),
+    ("GET", "/api/v1/events/<id:event_id>"): (200, 200, 200, 200),
+    ("GET", "/api/v1/themes"): (200, 200, 200, 200),
+    ("GET", "/api/v1/partners"): (200, 200, 200, 200),
+    ("GET", "/api/v1/venues"): (200, 200, 200, 200),
+    ("GET", "/api/openapi.json"): (200, 200, 200, 200),
+    ("GET", "/events.atom"): (200, 200, 200, 200),
+    ("GET", "/themes/<slug>/events.atom"): (200, 200, 200, 200),
+    ("GET", "/partners/<slug>/events.atom"): (200, 200, 200, 200),
+    ("GET", "/embed/events"): (200, 200, 200, 200),
 }
 
 # Public URLs an anonymous visitor can reach; none may show a draft. One line per URL;
@@ -108,6 +120,13 @@ PUBLIC_URLS = [
     "/events.json",
     "/events.json?status=draft",
     "/events.xlsx",
+    "/api/v1/events",
+    "/api/v1/events?status=draft",
+    "/api/v1/events/{draft}",
+    "/events.atom",
+    "/themes/{theme}/events.atom",
+    "/embed/events",
+    "/embed/events?from=2020-01-01",
 ]
 
 

@@ -87,6 +87,9 @@ LIST_URLS = [
     "/events.csv",
     "/events.json",
     "/events.xlsx",
+    "/events.atom",
+    "/embed/events",
+    "/api/v1/events",
 ]
 
 

@@ -1,0 +1,208 @@
+"""The API's shapes as marshmallow schemas: the OpenAPI document is generated from these
+(apispec), and the tests check every answer against them.
+
+The event shape is the JSON export's (``exports.rows.event_json``): an event looks the
+same in ``/events.json``, the API and the feed. ``tests/api`` checks that every key of
+``event_json`` is described here and nothing more.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from ..catalog.models import PartnerKind
+from ..core import validation as rules
+from ..events.filters import MAX_QUERY_LENGTH, MAX_VALUES
+from ..events.models import EventFormat, EventStatus, PartnerRole
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 25
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _text(**kwargs):
+    return fields.String(required=True, **kwargs)
+
+
+def _instant(description: str):
+    return fields.String(
+        required=True,
+        metadata={"format": "date-time", "description": description},
+    )
+
+
+class VenueRefSchema(Schema):
+    name = _text()
+    city = _text()
+    address = _text()
+
+
+class EventPartnerSchema(Schema):
+    slug = _text()
+    name = _text()
+    role = _text(validate=validate.OneOf([r.value for r in PartnerRole]))
+
+
+class EventSchema(Schema):
+    """One event, exactly as the JSON export writes it."""
+
+    id = fields.Integer(required=True)
+    uid = _text(metadata={"description": "Stable identifier; the feed's UID."})
+    url = _text(metadata={"format": "uri", "description": "The event's page."})
+    title = _text()
+    format = _text(validate=validate.OneOf([f.value for f in EventFormat]))
+    status = _text(validate=validate.OneOf([s.value for s in EventStatus]))
+    start = _instant("Start in the event's own zone, with its UTC offset.")
+    end = _instant("End in the event's own zone, with its UTC offset.")
+    timezone = _text(metadata={"description": "IANA zone name."})
+    venue = fields.Nested(VenueRefSchema, required=True, allow_none=True)
+    online_url = fields.String(required=True, allow_none=True)
+    themes = fields.List(fields.String(), required=True, metadata={"description": "Theme slugs."})
+    partners = fields.List(fields.Nested(EventPartnerSchema), required=True)
+    sequence = fields.Integer(
+        required=True,
+        metadata={"description": "The feed's SEQUENCE: +1 per change of time, place or status."},
+    )
+    updated = _instant("Last change, in the event's zone.")
+    description = _text()
+
+
+class ThemeSchema(Schema):
+    id = fields.Integer(required=True)
+    slug = _text()
+    name = _text()
+    name_en = _text()
+    description = _text()
+    key_messages = _text()
+    colour = _text()
+    url = _text(metadata={"format": "uri"})
+    events = _text(metadata={"format": "uri", "description": "This theme's events in the API."})
+
+
+class PartnerSchema(Schema):
+    id = fields.Integer(required=True)
+    slug = _text()
+    name = _text()
+    name_en = _text()
+    kind = _text(validate=validate.OneOf([k.value for k in PartnerKind]))
+    city = _text()
+    website = _text()
+    url = _text(metadata={"format": "uri"})
+    events = _text(metadata={"format": "uri", "description": "This partner's events in the API."})
+
+
+class VenueSchema(Schema):
+    id = fields.Integer(required=True)
+    name = _text()
+    city = _text()
+    address = _text()
+    latitude = fields.Float(required=True, allow_none=True)
+    longitude = fields.Float(required=True, allow_none=True)
+    capacity = fields.Integer(required=True, allow_none=True)
+
+
+def _page_of(item_schema, key: str, what: str):
+    return type(
+        f"{item_schema.__name__.removesuffix('Schema')}PageSchema",
+        (Schema,),
+        {
+            key: fields.List(fields.Nested(item_schema), required=True),
+            "next": fields.String(
+                required=True,
+                allow_none=True,
+                metadata={
+                    "format": "uri",
+                    "description": f"The next page of {what} (also in the Link header), "
+                    "or null on the last page.",
+                },
+            ),
+        },
+    )
+
+
+EventPageSchema = _page_of(EventSchema, "events", "events")
+ThemePageSchema = _page_of(ThemeSchema, "themes", "themes")
+PartnerPageSchema = _page_of(PartnerSchema, "partners", "partners")
+VenuePageSchema = _page_of(VenueSchema, "venues", "venues")
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, plus the parameter at fault."""
+
+    type = _text()
+    title = _text()
+    status = fields.Integer(required=True)
+    detail = _text()
+    parameter = fields.String(
+        metadata={"description": "The query parameter (or header) that was refused."}
+    )
+
+
+# -- query parameters --------------------------------------------------------------------
+
+
+def _many(description: str, **kwargs):
+    return fields.List(
+        fields.String(validate=validate.Length(min=1, max=MAX_QUERY_LENGTH), **kwargs),
+        validate=validate.Length(max=MAX_VALUES),
+        metadata={"description": description},
+    )
+
+
+class PageQuerySchema(Schema):
+    cursor = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Opaque: the `next` URL of the previous page carries it."},
+    )
+    limit = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_LIMIT),
+        metadata={"description": f"Items per page (default {DEFAULT_LIMIT})."},
+    )
+
+
+class EventQuerySchema(PageQuerySchema):
+    """The EventFilter's parameters (``events.filters.FILTER_PARAMS``), as every list has them."""
+
+    theme = _many("Theme slugs (any of).")
+    partner = _many("Partner slugs (any of).")
+    format = fields.List(
+        fields.String(validate=validate.OneOf([f.value for f in EventFormat])),
+        validate=validate.Length(max=MAX_VALUES),
+        metadata={"description": "Event formats (any of)."},
+    )
+    city = _many("Venue cities, case-insensitive (any of).")
+    status = fields.List(
+        fields.String(validate=validate.OneOf([s.value for s in EventStatus])),
+        validate=validate.Length(max=MAX_VALUES),
+        metadata={"description": "Statuses; `draft` only with an organizer's token."},
+    )
+    from_ = fields.String(
+        data_key="from",
+        validate=validate.Regexp(DATE_PATTERN),
+        metadata={
+            "format": "date",
+            "description": f"First day (YYYY-MM-DD, campaign zone), {rules.FIRST_YEAR}–{rules.LAST_YEAR}.",
+        },
+    )
+    to = fields.String(
+        validate=validate.Regexp(DATE_PATTERN),
+        metadata={"format": "date", "description": "Last day, inclusive."},
+    )
+    q = fields.String(
+        validate=validate.Length(min=1, max=MAX_QUERY_LENGTH),
+        metadata={"description": "Words that must all appear."},
+    )
+
+
+def parameter_names(schema: type[Schema]) -> set[str]:
+    """The query parameters a schema allows (by their names in the URL)."""
+    return {f.data_key or name for name, f in schema._declared_fields.items()}
+
+
+def repeatable_names(schema: type[Schema]) -> set[str]:
+    """The query parameters that may be given more than once (arrays in the document)."""
+    return {
+        f.data_key or name
+        for name, f in schema._declared_fields.items()
+        if isinstance(f, fields.List)
+    }
