@@ -336,10 +336,7 @@ def _check_lang_parameter():
     """``?lang=`` must name a language; feeds and exports speak it or the default language,
     never the cookie's or the client's, so a given URL always gives the same bytes."""
     values = request.args.getlist("lang")
-    # Feeds, exports and the embeddable agenda: the URL alone decides (never the cookie).
-    machine = request.path.rsplit(".", 1)[-1] in MACHINE_SUFFIXES or request.path.startswith(
-        "/embed/"
-    )
+    machine = _url_decides_language()
     bad = [v for v in values if v not in LOCALES]
     if bad or len(set(values)) > 1:
         message = gettext(
@@ -356,12 +353,19 @@ def _check_lang_parameter():
     return None
 
 
+def _url_decides_language() -> bool:
+    """Feeds, exports and the embeddable agenda: the URL alone decides (never the cookie
+    or the browser), so a given URL always gives the same bytes."""
+    return request.path.rsplit(".", 1)[-1] in MACHINE_SUFFIXES or request.path.startswith(
+        "/embed/"
+    )
+
+
 def _vary_on_language(response):
     """A page without ``?lang=`` speaks the cookie's or the browser's language: shared
     caches must keep one copy per Accept-Language (the cookie is covered by Vary: Cookie
     wherever the session is read, and added here for the lang cookie)."""
-    machine = request.path.rsplit(".", 1)[-1] in MACHINE_SUFFIXES
-    if not machine and url_tag() is None and response.mimetype == "text/html":
+    if not _url_decides_language() and url_tag() is None and response.mimetype == "text/html":
         response.vary.add("Accept-Language")
         response.vary.add("Cookie")
     return response

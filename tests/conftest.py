@@ -22,8 +22,9 @@ from campaign.auth import operations as user_ops
 from campaign.catalog import operations as catalog_ops
 from campaign.db import get_session, make_engine
 from campaign.events import operations as event_ops
+from campaign.media import operations as media_ops
 from campaign.migrate import upgrade
-from campaign.models import Partner, Theme, User, Venue
+from campaign.models import Event, Partner, Theme, User, Venue
 from tests.support.pg import PostgresServer, free_port  # noqa: F401 (used by tests)
 
 # The suite reads the interface in English; the product's default is sr-Cyrl, and tests that
@@ -358,3 +359,37 @@ def form_version(page: str) -> str:
     """The row version an edit form was opened at."""
     tag = re.search(r'<input[^>]*name="version"[^>]*>', page).group(0)
     return re.search(r'value="(\d+)"', tag).group(1)
+
+
+# -- media items -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def outlet(create_partner):
+    return create_partner(slug="rts", name="Радио-телевизија Србије", kind="media")
+
+
+@pytest.fixture
+def create_media(app, outlet):
+    """``create_media(**overrides)`` through the operations layer; returns the item's id."""
+
+    def make(**overrides):
+        with app.app_context():
+            session = get_session()
+            slugs = overrides.pop("themes", ["eadrcc"])
+            values = {
+                "headline": "Gostovanje u Jutarnjem programu: poplave i EADRCC",
+                "kind": "tv",
+                "status": "published",
+                "published_at": datetime(2020, 3, 11, 7, 30, tzinfo=UTC),
+                "outlet": session.get(Partner, overrides.pop("outlet_id", outlet.id)),
+                "themes": session.scalars(select(Theme).where(Theme.slug.in_(slugs))).all(),
+                "estimated_reach": 250_000,
+                "link": "https://www.rts.rs/page/stories/sr/story/1",
+            }
+            event_ids = overrides.pop("event_ids", [])
+            values["events"] = session.scalars(select(Event).where(Event.id.in_(event_ids))).all()
+            values.update(overrides)
+            return media_ops.create_media(session, None, media_ops.MediaData(**values)).id
+
+    return make

@@ -86,6 +86,19 @@ ACCESS: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("GET", "/themes/<slug>/events.atom"): (200, 200, 200, 200),
     ("GET", "/partners/<slug>/events.atom"): (200, 200, 200, 200),
     ("GET", "/embed/events"): (200, 200, 200, 200),
+    # Media items: the published list and pages are public; writing is for organizers.
+    ("GET", "/media"): (200, 200, 200, 200),
+    ("GET", "/media/<id:item_id>"): (200, 200, 200, 200),
+    ("GET", "/media.<any(csv, xlsx, json):fmt>"): (200, 200, 200, 200),
+    ("GET", "/media/new"): (LOGIN, 200, 200, LOGIN),
+    ("POST", "/media/new"): (LOGIN, 400, 400, LOGIN),
+    ("GET", "/media/<id:item_id>/edit"): (LOGIN, 200, 200, LOGIN),
+    ("POST", "/media/<id:item_id>/edit"): (LOGIN, 400, 400, LOGIN),
+    ("POST", "/media/<id:item_id>/delete"): (LOGIN, 400, 400, LOGIN),
+    ("POST", "/media/<id:item_id>/withdraw"): (LOGIN, 400, 400, LOGIN),
+    ("GET", "/reports/reach"): (LOGIN, 200, 200, LOGIN),
+    ("GET", "/reports/reach.xlsx"): (LOGIN, 200, 200, LOGIN),
+    ("GET", "/reports/reach.pdf"): (LOGIN, 200, 200, LOGIN),
 }
 
 # Public URLs an anonymous visitor can reach; none may show a draft. One line per URL;
@@ -131,7 +144,9 @@ PUBLIC_URLS = [
 
 
 @pytest.fixture
-def world(app, create_event, create_partner, create_venue, create_user, organizer, admin):
+def world(
+    app, create_event, create_partner, create_venue, create_user, create_media, organizer, admin
+):
     partner = create_partner(slug="fond-za-otvoreno-drustvo", name="Fond za otvoreno društvo")
     venue = create_venue()
     event = create_event(title="Public panel", venue=venue, partners=[partner])
@@ -147,6 +162,7 @@ def world(app, create_event, create_partner, create_venue, create_user, organize
         "fmt": "csv",
         "tag": "sr-Latn",
         "gone": gone,
+        "item_id": create_media(),
     }
 
 

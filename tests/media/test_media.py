@@ -17,7 +17,7 @@ from campaign.core.errors import NotAllowed, ValidationError
 from campaign.db import get_session
 from campaign.media import operations as media_ops
 from campaign.media.models import MediaItem, MediaItemChange
-from campaign.models import Event, Partner, Theme
+from campaign.models import Partner, Theme
 from tests.conftest import form_version
 
 LABELS = [
@@ -34,37 +34,6 @@ LABELS = [
     "Tone",
     "Notes",
 ]
-
-
-@pytest.fixture
-def outlet(create_partner):
-    return create_partner(slug="rts", name="Радио-телевизија Србије", kind="media")
-
-
-@pytest.fixture
-def create_media(app, outlet):
-    """``create_media(**overrides)`` through the operations layer; returns the item's id."""
-
-    def make(**overrides):
-        with app.app_context():
-            session = get_session()
-            slugs = overrides.pop("themes", ["eadrcc"])
-            values = {
-                "headline": "Gostovanje u Jutarnjem programu: poplave i EADRCC",
-                "kind": "tv",
-                "status": "published",
-                "published_at": datetime(2020, 3, 11, 7, 30, tzinfo=UTC),
-                "outlet": session.get(Partner, overrides.pop("outlet_id", outlet.id)),
-                "themes": session.scalars(select(Theme).where(Theme.slug.in_(slugs))).all(),
-                "estimated_reach": 250_000,
-                "link": "https://www.rts.rs/page/stories/sr/story/1",
-            }
-            event_ids = overrides.pop("event_ids", [])
-            values["events"] = session.scalars(select(Event).where(Event.id.in_(event_ids))).all()
-            values.update(overrides)
-            return media_ops.create_media(session, None, media_ops.MediaData(**values)).id
-
-    return make
 
 
 def form_data(db, the_outlet, **overrides) -> dict:
