@@ -20,7 +20,7 @@ from ..auth.models import User
 from ..catalog.models import Partner, Theme, Venue
 from ..core import validation as rules
 from ..core.audit import log, who
-from ..core.errors import ConflictError, NotAllowed, ValidationError
+from ..core.errors import ClashesFound, ConflictError, NotAllowed, ValidationError
 from ..core.models import utcnow
 from ..core.text import fold
 from .models import (
@@ -316,7 +316,22 @@ def _normalise_newlines(data: EventData) -> None:
     data.description = rules.normalise_newlines(data.description)
 
 
-def create_event(session: Session, actor: User | None, data: EventData) -> Event:
+def _check_clashes(session: Session, event: Event, before: set[int], published: bool) -> None:
+    """Before the commit: refuse (roll back, raise ClashesFound) when the written event
+    clashes with an event it did not clash with before, or clashes at all and is being
+    published now. The rule is events.clashes, run on the flushed row."""
+    from .clashes import clashes_of
+
+    session.flush()
+    found = clashes_of(session, event)
+    if any(c.other.id not in before for c in found) or (published and found):
+        _refuse(session, ClashesFound(found))
+
+
+def create_event(
+    session: Session, actor: User | None, data: EventData, *, accept_clashes: bool = True
+) -> Event:
+    """Create the event; with ``accept_clashes=False`` a clash refuses it (ClashesFound)."""
     _normalise_newlines(data)
     validate_event(data)
     now = utcnow()
@@ -335,6 +350,8 @@ def create_event(session: Session, actor: User | None, data: EventData) -> Event
         EventChange(user_id=actor.id if actor else None, at=now, action="created", changes={})
     )
     session.add(event)
+    if not accept_clashes:
+        _check_clashes(session, event, set(), published=not event.is_draft)
     session.commit()
     _log("event.created", actor, event)
     return event
@@ -347,8 +364,12 @@ def update_event(
     data: EventData,
     expected_version: int,
     action: str = "updated",
+    *,
+    accept_clashes: bool = True,
 ) -> bool:
-    """Apply ``data``; returns False when nothing changed. Raises ConflictError when stale."""
+    """Apply ``data``; returns False when nothing changed. Raises ConflictError when stale;
+    with ``accept_clashes=False``, ClashesFound when the change brings a new clash or
+    publishes a clashing draft."""
     _normalise_newlines(data)
     validate_event(data)
     _check_version(session, event, expected_version)
@@ -356,6 +377,11 @@ def update_event(
     diff = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if not diff:
         return False
+    if not accept_clashes:
+        from .clashes import clashes_of
+
+        before_clashes = {c.other.id for c in clashes_of(session, event)}
+        publishing = event.is_draft and data.status == EventStatus.confirmed.value
     _apply(event, data)
     now = utcnow()
     event.updated = _next_updated(event.updated, now)
@@ -370,6 +396,8 @@ def update_event(
             changes=diff,
         )
     )
+    if not accept_clashes and data.status != EventStatus.cancelled.value:
+        _check_clashes(session, event, before_clashes, publishing)
     _commit(session)
     _log(f"event.{action}", actor, event, fields=",".join(sorted(diff)))
     return True

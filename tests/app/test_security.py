@@ -67,6 +67,7 @@ ACCESS: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("POST", "/venues/<id:venue_id>/edit"): (LOGIN, 302, 302, LOGIN),
     ("POST", "/venues/<id:venue_id>/delete"): (LOGIN, 302, 302, LOGIN),
     ("GET", "/dashboard"): (LOGIN, 200, 200, LOGIN),
+    ("GET", "/clashes"): (LOGIN, 200, 200, LOGIN),
     ("GET", "/calendar.ics"): (200, 200, 200, 200),
     ("GET", "/themes/<slug>/calendar.ics"): (200, 200, 200, 200),
     ("GET", "/partners/<slug>/calendar.ics"): (200, 200, 200, 200),
