@@ -265,3 +265,13 @@ def name(value: str, *, limit: int = 200) -> str | None:
 
 def colour(value: str) -> str | None:
     return None if COLOUR_RE.fullmatch(value) else "Give a colour as #rrggbb."
+
+
+MAX_CANCEL_REASON_LENGTH = 500
+
+
+def cancel_reason(value: str) -> str | None:
+    """The optional reason given when an event is cancelled: plain text, a few lines."""
+    if len(value) > MAX_CANCEL_REASON_LENGTH:
+        return gettext("The reason can have at most %(n)s characters.", n=MAX_CANCEL_REASON_LENGTH)
+    return text(value, multiline=True)

@@ -56,6 +56,8 @@ class EventData:
     # Optional English texts for the English interface.
     title_en: str = ""
     description_en: str = ""
+    # Why it was cancelled; kept only while the status is cancelled.
+    cancel_reason: str = ""
 
 
 def validate_event(data: EventData) -> None:
@@ -110,6 +112,7 @@ def validate_event(data: EventData) -> None:
     rules.add(errors, "title", rules.text(data.title))
     rules.add(errors, "description", rules.text(data.description, multiline=True))
     rules.add(errors, "online_url", rules.text(data.online_url))
+    rules.add(errors, "cancel_reason", rules.cancel_reason(data.cancel_reason))
     if errors:
         raise ValidationError(errors)
 
@@ -130,7 +133,12 @@ def _snapshot(data: EventData) -> dict[str, str]:
         "partners": ", ".join(sorted({f"{p.slug} ({role})" for p, role in data.partners})),
         "expected_audience": _text(data.expected_audience),
         "attendance": _text(data.attendance),
+        "cancel_reason": _reason(data),
     }
+
+
+def _reason(data: EventData) -> str:
+    return data.cancel_reason.strip() if data.status == EventStatus.cancelled.value else ""
 
 
 def event_data(event: Event) -> EventData:
@@ -151,6 +159,7 @@ def event_data(event: Event) -> EventData:
         partners=[(lk.partner, lk.role) for lk in event.partner_links],
         expected_audience=event.expected_audience,
         attendance=event.attendance,
+        cancel_reason=event.cancel_reason,
     )
 
 
@@ -290,6 +299,7 @@ def _apply(event: Event, data: EventData) -> None:
     event.description_en = data.description_en
     event.expected_audience = data.expected_audience
     event.attendance = data.attendance
+    event.cancel_reason = _reason(data)
     # Keep the theme list stable and unique; order by name happens on load.
     seen: dict[int, Theme] = {}
     for theme in data.themes:
@@ -403,8 +413,25 @@ def update_event(
     return True
 
 
-def cancel_event(session: Session, actor: User | None, event: Event, expected_version: int) -> None:
+def cancel_event(
+    session: Session,
+    actor: User | None,
+    event: Event,
+    expected_version: int,
+    reason: str = "",
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Cancel a published event that has not ended yet, with an optional ``reason``
+    (shown on its page and in the feeds)."""
     _check_version(session, event, expected_version)
+    if _instant(event.ends_at) <= (now or datetime.now(UTC)):
+        _refuse(
+            session,
+            NotAllowed(
+                gettext("This event is over; an event that took place cannot be cancelled.")
+            ),
+        )
     if event.is_draft:
         _refuse(
             session,
@@ -414,7 +441,25 @@ def cancel_event(session: Session, actor: User | None, event: Event, expected_ve
         _refuse(session, NotAllowed(gettext("This event is already cancelled.")))
     data = event_data(event)
     data.status = EventStatus.cancelled.value
+    data.cancel_reason = rules.normalise_newlines(reason or "")
     update_event(session, actor, event, data, expected_version, action="cancelled")
+
+
+def record_attendance(
+    session: Session,
+    actor: User | None,
+    event: Event,
+    attendance: int | None,
+    expected_version: int,
+) -> bool:
+    """Set how many people came to a past event (the "Awaiting attendance" panel)."""
+    if attendance is None:
+        _refuse(
+            session, ValidationError({"attendance": gettext("Give the number of people who came.")})
+        )
+    data = event_data(event)
+    data.attendance = attendance
+    return update_event(session, actor, event, data, expected_version, action="attendance")
 
 
 def delete_event(session: Session, actor: User | None, event: Event, expected_version: int) -> None:

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth.access import sees_drafts
@@ -62,7 +62,74 @@ def home():
             .limit(10)
         ).all()
     themes = session.scalars(select(Theme).order_by(Theme.name)).all()
-    return render_template("events/home.html", upcoming=upcoming, recent=recent, themes=themes)
+    awaiting, awaiting_count = awaiting_attendance(session, now) if sees_drafts() else ([], 0)
+    return render_template(
+        "events/home.html",
+        upcoming=upcoming,
+        recent=recent,
+        themes=themes,
+        awaiting=awaiting,
+        awaiting_count=awaiting_count,
+    )
+
+
+AWAITING_SHOWN = 20
+
+
+def awaiting_attendance(session, now: datetime) -> tuple[list[Event], int]:
+    """Past confirmed events whose attendance is not recorded yet, most recent first (the
+    first AWAITING_SHOWN of them), and how many there are."""
+    where = (
+        Event.status == EventStatus.confirmed.value,
+        Event.ends_at <= now,
+        Event.attendance.is_(None),
+    )
+    count = session.scalar(select(func.count()).select_from(Event).where(*where))
+    events = session.scalars(
+        select(Event)
+        .where(*where)
+        .order_by(Event.starts_at.desc(), Event.id.desc())
+        .limit(AWAITING_SHOWN)
+        .options(joinedload(Event.venue))
+    ).all()
+    return list(events), count
+
+
+@bp.post("/events/<id:event_id>/attendance")
+@login_required
+def record_attendance(event_id: int):
+    """The in-place attendance form of the "Awaiting attendance" panel."""
+    event = load_event(event_id)
+    version = _version(request.form.get("version"))
+    raw = request.form.get("attendance", "")
+    try:
+        number = rules.whole_number(raw) if raw.strip() else None
+        problem = rules.people(number)
+        if problem:
+            raise ValidationError({"attendance": problem})
+        ops.record_attendance(get_session(), current_user, event, number, version)
+    except ValueError as exc:  # ValidationError is one too
+        message = " ".join(exc.errors.values()) if isinstance(exc, ValidationError) else str(exc)
+        flash(
+            gettext(
+                "Attendance of “%(title)s” was not saved: %(problem)s",
+                title=localized(event, "title"),
+                problem=message,
+            ),
+            "error",
+        )
+    except ConflictError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(
+            gettext(
+                "Attendance of “%(title)s” saved: %(n)s.",
+                title=localized(event, "title"),
+                n=number,
+            ),
+            "success",
+        )
+    return redirect(url_for("events.home") + "#awaiting-attendance")
 
 
 @bp.get("/events")
@@ -336,6 +403,7 @@ def edit(event_id: int):
         data = _form_to_data(form, lookup)
         if data is not None:
             session = get_session()
+            data.cancel_reason = event.cancel_reason  # the form does not edit it
             accept = _clash_choice(form, data, event)
             try:
                 changed = ops.update_event(
@@ -434,7 +502,15 @@ def _state_change(event_id: int, action) -> object:
 @bp.post("/events/<id:event_id>/cancel")
 @login_required
 def cancel(event_id: int):
-    failed, event = _state_change(event_id, ops.cancel_event)
+    reason = request.form.get("reason", "")
+
+    def cancel_with_reason(session, actor, event, version):
+        try:
+            ops.cancel_event(session, actor, event, version, reason)
+        except ValidationError as exc:
+            raise NotAllowed(" ".join(exc.errors.values())) from None
+
+    failed, event = _state_change(event_id, cancel_with_reason)
     if failed:
         return failed
     flash(

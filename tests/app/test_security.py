@@ -45,6 +45,7 @@ ACCESS: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("POST", "/events/<id:event_id>/edit"): (LOGIN, 400, 400, LOGIN),
     ("POST", "/events/<id:event_id>/cancel"): (LOGIN, 400, 400, LOGIN),
     ("POST", "/events/<id:event_id>/delete"): (LOGIN, 400, 400, LOGIN),
+    ("POST", "/events/<id:event_id>/attendance"): (LOGIN, 400, 400, LOGIN),
     ("GET", "/themes"): (200, 200, 200, 200),
     ("GET", "/themes/<slug>"): (200, 200, 200, 200),
     ("GET", "/themes/new"): (LOGIN, 200, 200, LOGIN),

@@ -168,7 +168,7 @@ def test_cancelled_event_offers_only_the_ics(client, create_event):
 
 def test_event_page_organizer_tools(client, auth, create_event):
     auth.login()
-    published = create_event(owner=auth.user)
+    published = create_event(owner=auth.user, starts_at=datetime.now(UTC) + timedelta(days=9))
     draft = create_event(status="draft", owner=auth.user)
     page = client.get(f"/events/{published.id}").get_data(as_text=True)
     assert f'href="/events/{published.id}/edit"' in page
