@@ -175,8 +175,22 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-def search_text(title: str, description: str, venue: str | None, partners: Iterable[str]) -> str:
-    return fold("\n".join([title, description, venue or "", *sorted(partners)]))
+def search_text(
+    title: str,
+    description: str,
+    venue: str | None,
+    partners: Iterable[str],
+    themes: Iterable[str] = (),
+) -> str:
+    """What ``q`` searches: title, description, venue name and city, and the names of the partners
+    and themes in every language (give both the Serbian and the English names)."""
+    names = sorted({n for n in (*partners, *themes) if n})
+    return fold("\n".join([title, description, venue or "", *names]))
+
+
+def venue_search_name(name: str, city: str) -> str:
+    """A venue as ``q`` finds it: by its name and its city."""
+    return f"{name}\n{city}"
 
 
 def _next_updated(previous: datetime, now: datetime) -> datetime:
@@ -215,20 +229,28 @@ def catalog_entry_changed(
     if not events:
         return 0
     matching = select(Event.id).where(condition)
-    venues = dict(
-        session.execute(
-            select(Venue.id, Venue.name).where(
+    venues = {
+        vid: venue_search_name(name, city)
+        for vid, name, city in session.execute(
+            select(Venue.id, Venue.name, Venue.city).where(
                 Venue.id.in_(select(Event.venue_id).where(condition))
             )
-        ).all()
-    )
+        )
+    }
     partners: dict[int, list[str]] = {}
-    for event_id, name in session.execute(
-        select(EventPartner.event_id, Partner.name)
+    for event_id, name, name_en in session.execute(
+        select(EventPartner.event_id, Partner.name, Partner.name_en)
         .join(Partner, Partner.id == EventPartner.partner_id)
         .where(EventPartner.event_id.in_(matching))
     ):
-        partners.setdefault(event_id, []).append(name)
+        partners.setdefault(event_id, []).extend((name, name_en))
+    themes: dict[int, list[str]] = {}
+    for event_id, name, name_en in session.execute(
+        select(event_themes.c.event_id, Theme.name, Theme.name_en)
+        .join(Theme, Theme.id == event_themes.c.theme_id)
+        .where(event_themes.c.event_id.in_(matching))
+    ):
+        themes.setdefault(event_id, []).extend((name, name_en))
     now = utcnow()
     table = Event.__table__
     # One statement for all of them; the version rises as the ORM's own UPDATE would.
@@ -249,6 +271,7 @@ def catalog_entry_changed(
                     row.description,
                     venues.get(row.venue_id),
                     partners.get(row.id, ()),
+                    themes.get(row.id, ()),
                 ),
                 "b_updated": _next_updated(row.updated, now),
             }
@@ -317,8 +340,9 @@ def _apply(event: Event, data: EventData) -> None:
     event.search_text = search_text(
         event.title,
         event.description,
-        data.venue.name if data.venue else None,
-        [p.name for p, _role in data.partners],
+        venue_search_name(data.venue.name, data.venue.city) if data.venue else None,
+        [n for p, _role in data.partners for n in (p.name, p.name_en)],
+        [n for t in data.themes for n in (t.name, t.name_en)],
     )
 
 
@@ -537,8 +561,18 @@ def import_events(
     """
     total = 0
     batch: list[dict] = []
-    venue_names = dict(session.execute(select(Venue.id, Venue.name)).all())
-    partner_names = dict(session.execute(select(Partner.id, Partner.name)).all())
+    venue_names = {
+        vid: venue_search_name(name, city)
+        for vid, name, city in session.execute(select(Venue.id, Venue.name, Venue.city))
+    }
+    partner_names = {
+        pid: (name, name_en)
+        for pid, name, name_en in session.execute(select(Partner.id, Partner.name, Partner.name_en))
+    }
+    theme_names = {
+        tid: (name, name_en)
+        for tid, name, name_en in session.execute(select(Theme.id, Theme.name, Theme.name_en))
+    }
 
     def flush():
         nonlocal total
@@ -594,7 +628,8 @@ def import_events(
             row["title"],
             row.get("description", ""),
             venue_names.get(row.get("venue_id")),
-            {partner_names[pid] for pid, _role in row["partners"]},
+            [n for pid, _role in row["partners"] for n in partner_names[pid]],
+            [n for tid in row["theme_ids"] for n in theme_names[tid]],
         )
         batch.append(row)
         if len(batch) >= batch_size:
