@@ -539,3 +539,43 @@ def test_attendance_is_recorded_in_place_from_the_home_page(organizer_page):
     row.get_by_role("button", name="Save").click()
     expect(page.get_by_text(f"Attendance of “{title}” saved: 64.")).to_be_visible()
     expect(page).to_have_url(re.compile(r"#awaiting-attendance$"))
+
+
+def test_phone_layout_cards_and_a_filter_button(browser, live_server):
+    """At 390 px: no sideways scroll, the filter behind a "Filter" button, event rows as
+    cards, and axe-core clean (issue 16)."""
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        bypass_csp=True,  # axe is injected as a script
+    )
+    page = context.new_page()
+    try:
+        for path in ("/events", "/events?when=past", "/themes/kfor"):
+            page.goto(path)
+            overflow = page.evaluate("() => document.documentElement.scrollWidth") - 390
+            assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"
+            row = page.locator("table.events tbody tr").first
+            assert row.evaluate("r => getComputedStyle(r).display") == "block", path
+        page.goto("/events?when=past")
+        search = page.get_by_label("Search")
+        expect(search).to_be_hidden()
+        shoot(page, "events-phone")
+        if os.environ.get("CAMPAIGN_UPDATE_SCREENSHOTS"):
+            page.screenshot(path=README_SHOTS / "events-phone.png")
+        page.locator("summary", has_text="Filter").click()
+        expect(search).to_be_visible()
+        search.fill("KFOR")
+        page.get_by_role("button", name="Show events").click()
+        expect(page).to_have_url(re.compile(r"q=KFOR"))
+        for path in ("/events?when=past", f"/events/{_demo_event_id(live_server.app)}"):
+            page.goto(path)
+            page.add_script_tag(path=AXE)
+            result = page.evaluate(
+                "async () => await axe.run(document, {resultTypes: ['violations']})"
+            )
+            bad = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
+            assert not bad, (path, bad)
+    finally:
+        context.close()
