@@ -356,9 +356,7 @@ def _check_lang_parameter():
 def _url_decides_language() -> bool:
     """Feeds, exports and the embeddable agenda: the URL alone decides (never the cookie
     or the browser), so a given URL always gives the same bytes."""
-    return request.path.rsplit(".", 1)[-1] in MACHINE_SUFFIXES or request.path.startswith(
-        "/embed/"
-    )
+    return request.path.rsplit(".", 1)[-1] in MACHINE_SUFFIXES or request.path.startswith("/embed/")
 
 
 def _vary_on_language(response):

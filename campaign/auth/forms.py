@@ -22,7 +22,8 @@ class LoginForm(FlaskForm):
 class NewUserForm(FlaskForm):
     email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Length(max=200)])
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    # Most accounts are organizers; admin is a deliberate choice (issue 16).
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=UserRole.organizer.value)
     password = PasswordField(
         _l("Password"), validators=[DataRequired(), Length(max=1000), Rule(rules.password)]
     )

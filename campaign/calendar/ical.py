@@ -166,6 +166,8 @@ def description_text(event: Event, url: str, limit: int | None = None) -> str:
     facts = []
     if event.is_cancelled:
         facts.append(gettext("This event is cancelled."))
+        if event.cancel_reason:
+            facts.append(gettext("Reason: %(reason)s", reason=event.cancel_reason))
     facts.append(gettext("Format: %(format)s", format=event.format_label))
     if event.themes:
         themes = ", ".join(localized(t, "name") for t in event.themes_in_order)

@@ -91,10 +91,12 @@ def save_theme(session: Session, actor: User | None, theme: Theme | None, **valu
         # An English name translates the old name: a rename that gives no new one (the
         # command line, older callers) drops it rather than keep showing the old name.
         values["name_en"] = ""
+    # The English name is searched too (and is the English feeds' CATEGORIES).
+    renamed_en = _changed(theme, values, ("name_en",))
     theme = theme or Theme()
     for k, v in values.items():
         setattr(theme, k, v)
-    if renamed:
+    if renamed or renamed_en:
         # Theme names are the events' CATEGORIES and part of their DESCRIPTION.
         catalog_entry_changed(
             session,
@@ -103,7 +105,7 @@ def save_theme(session: Session, actor: User | None, theme: Theme | None, **valu
                 select(event_themes.c.event_id).where(event_themes.c.theme_id == theme.id)
             ),
             "theme renamed",
-            {"theme": renamed["name"]},
+            {"theme": renamed["name"]} if renamed else {"theme (English)": renamed_en["name_en"]},
             significant=False,
         )
     _save(session, actor, theme, "theme")
@@ -138,10 +140,11 @@ def save_partner(
     renamed = _changed(partner, values, ("name",))
     if renamed and partner is not None and "name_en" not in values:
         values["name_en"] = ""  # as for themes: no stale English name after a rename
+    renamed_en = _changed(partner, values, ("name_en",))
     partner = partner or Partner()
     for k, v in values.items():
         setattr(partner, k, v)
-    if renamed:
+    if renamed or renamed_en:
         # Partner names are part of the events' DESCRIPTION and of their search text.
         catalog_entry_changed(
             session,
@@ -150,7 +153,9 @@ def save_partner(
                 select(EventPartner.event_id).where(EventPartner.partner_id == partner.id)
             ),
             "partner renamed",
-            {"partner": renamed["name"]},
+            {"partner": renamed["name"]}
+            if renamed
+            else {"partner (English)": renamed_en["name_en"]},
             significant=False,
         )
     _save(session, actor, partner, "partner")

@@ -18,3 +18,12 @@ class ConflictError(Exception):
 
 class NotAllowed(Exception):
     """The operation is not possible for this record (e.g. deleting a published event)."""
+
+
+class ClashesFound(Exception):
+    """Saving would make the event clash with others (``clashes``, from events.clashes) and
+    the caller did not accept that; nothing was written."""
+
+    def __init__(self, clashes: list):
+        self.clashes = clashes
+        super().__init__(f"{len(clashes)} clash(es)")

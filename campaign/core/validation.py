@@ -295,3 +295,13 @@ def line_of_text(value: str, *, limit: int) -> str | None:
             limit=limit,
         )
     return text(value)
+
+
+MAX_CANCEL_REASON_LENGTH = 500
+
+
+def cancel_reason(value: str) -> str | None:
+    """The optional reason given when an event is cancelled: plain text, a few lines."""
+    if len(value) > MAX_CANCEL_REASON_LENGTH:
+        return gettext("The reason can have at most %(n)s characters.", n=MAX_CANCEL_REASON_LENGTH)
+    return text(value, multiline=True)

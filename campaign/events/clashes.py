@@ -1,7 +1,7 @@
 """Clashes between planned events: the one place that decides what clashes with what.
 
 Two events clash when both are not cancelled, their times overlap, and they share the
-venue or a partner. Intervals are half-open, so an event ending at 18:00 does not clash
+venue, a partner or their organizer (the owner: one person cannot run both). Intervals are half-open, so an event ending at 18:00 does not clash
 with one starting at 18:00 in the same hall. Clashes warn, they never block: organizers
 sometimes mean to hold two sessions in one building, and only they know.
 """
@@ -15,6 +15,7 @@ from flask_babel import gettext
 from sqlalchemy import and_, literal, null, select, union_all
 from sqlalchemy.orm import Session, aliased, joinedload
 
+from ..auth.models import User
 from ..catalog.models import Partner, Venue
 from ..i18n import localized
 from .models import Event, EventPartner, EventStatus
@@ -27,6 +28,7 @@ class Clash:
     other: Event
     venue: Venue | None = None
     partners: list[Partner] = field(default_factory=list)
+    owner: User | None = None
 
     def reasons(self) -> str:
         """'same venue (Dom omladine, Beograd); same partner: Partner 1' for messages."""
@@ -37,6 +39,8 @@ class Clash:
         if self.partners:
             names = ", ".join(localized(p, "name") for p in self.partners)
             parts.append(gettext("same partner: %(names)s", names=names))
+        if self.owner is not None:
+            parts.append(gettext("same organizer: %(name)s", name=self.owner.display_name))
         return "; ".join(parts)
 
 
@@ -63,21 +67,28 @@ def find_clashes(session: Session, events: Iterable[Event]) -> dict[int, list[Cl
         other.starts_at < this.ends_at,
         other.ends_at > this.starts_at,
     )
+    venue, partner, owner = 0, 1, 2
     same_venue = (
-        select(this.id, other.id, literal(True), null())
+        select(this.id, other.id, literal(venue), null())
         .select_from(this)
         .join(other, and_(other.venue_id == this.venue_id, overlapping))
         .where(this.venue_id.is_not(None))
     )
     same_partner = (
-        select(this.id, other.id, literal(False), mine.partner_id)
+        select(this.id, other.id, literal(partner), mine.partner_id)
         .select_from(this)
         .join(other, overlapping)
         .join(mine, mine.event_id == this.id)
         .join(theirs, and_(theirs.event_id == other.id, theirs.partner_id == mine.partner_id))
         .distinct()
     )
-    rows = session.execute(union_all(same_venue, same_partner)).all()
+    same_owner = (
+        select(this.id, other.id, literal(owner), null())
+        .select_from(this)
+        .join(other, and_(other.owner_id == this.owner_id, overlapping))
+        .where(this.owner_id.is_not(None))
+    )
+    rows = session.execute(union_all(same_venue, same_partner, same_owner)).all()
     # The next two queries run even when empty, so a page costs the same statements
     # whether or not its events clash.
 
@@ -86,7 +97,7 @@ def find_clashes(session: Session, events: Iterable[Event]) -> dict[int, list[Cl
         for e in session.scalars(
             select(Event)
             .where(Event.id.in_({row[1] for row in rows}))
-            .options(joinedload(Event.venue))
+            .options(joinedload(Event.venue), joinedload(Event.owner))
         ).unique()
     }
     partner_ids = {row[3] for row in rows if row[3] is not None}
@@ -95,10 +106,12 @@ def find_clashes(session: Session, events: Iterable[Event]) -> dict[int, list[Cl
     }
 
     found: dict[int, dict[int, Clash]] = {}
-    for event_id, other_id, by_venue, partner_id in rows:
+    for event_id, other_id, kind, partner_id in rows:
         clash = found.setdefault(event_id, {}).setdefault(other_id, Clash(others[other_id]))
-        if by_venue:
+        if kind == venue:
             clash.venue = others[other_id].venue
+        elif kind == owner:
+            clash.owner = others[other_id].owner
         elif partners[partner_id] not in clash.partners:
             clash.partners.append(partners[partner_id])
     result = {}

@@ -7,11 +7,11 @@ its parameters here, so a parameter means the same thing everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, case, exists, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
 
 from ..catalog.models import Partner, Theme, Venue
@@ -32,6 +32,8 @@ MAX_VALUES = 50
 MAX_QUERY_LENGTH = 200
 MAX_PAGE = 100_000
 FILTER_PARAMS = ("theme", "partner", "format", "city", "status", "from", "to", "q")
+# Which side of now an HTML list shows (feeds and exports always keep every event).
+WHEN_VALUES = ("upcoming", "past")
 
 
 class FilterError(ValueError):
@@ -53,6 +55,9 @@ class EventFilter:
     date_to: date | None = None
     words: tuple[str, ...] = ()
     page: int = 1
+    # "upcoming", "past" or None (upcoming, or the most recent when nothing is upcoming);
+    # only paginated HTML lists (:meth:`page_of`) look at it.
+    when: str | None = None
     include_drafts: bool = False
     campaign_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Belgrade"))
     # The raw values, to rebuild links (export, feed, next page) that keep the filter.
@@ -139,6 +144,19 @@ class EventFilter:
         words = parse_words(values("q"))
         page = parse_page(values("page"))
 
+        whens = values("when")
+        if len(whens) > 1:
+            raise FilterError("when", gettext("give one %(when)s value", when="'when'"))
+        if whens and whens[0] not in WHEN_VALUES:
+            raise FilterError(
+                "when",
+                gettext(
+                    "unknown value '%(value)s'; use %(choices)s",
+                    value=whens[0],
+                    choices="upcoming or past",
+                ),
+            )
+
         kept = tuple((name, v) for name in FILTER_PARAMS for v in raw(name))
 
         return cls(
@@ -151,6 +169,7 @@ class EventFilter:
             date_to=date_to,
             words=words,
             page=page,
+            when=whens[0] if whens else None,
             include_drafts=include_drafts,
             campaign_zone=campaign_zone,
             args=kept,
@@ -232,13 +251,43 @@ class EventFilter:
         """
         return self.select().options(*event_list_loading(unbounded=unbounded))
 
-    def page_of(self, session: Session, per_page: int) -> tuple[list[Event], int, int]:
-        """This filter's page of events (fully loaded), the number of matches and pages."""
-        count = self.count(session)
-        events = session.scalars(
-            self.select_loaded().limit(per_page).offset((self.page - 1) * per_page)
-        ).all()
-        return events, count, max(1, -(-count // per_page))
+    def page_of(self, session: Session, per_page: int, now: datetime | None = None) -> ListPage:
+        """This filter's page of events (fully loaded) for an HTML list: upcoming events
+        (not yet ended at ``now``) in start order, or with ``when=past`` the past ones newest
+        first. Without ``when``, a filter with nothing upcoming shows the most recent past
+        events (``fallback``). Both sides are counted in one statement."""
+        now = now or datetime.now(UTC)
+        is_upcoming = Event.ends_at > now
+        upcoming, total = session.execute(
+            select(func.coalesce(func.sum(case((is_upcoming, 1), else_=0)), 0), func.count())
+            .select_from(Event)
+            .where(*self.conditions())
+        ).one()
+        upcoming, past = int(upcoming), int(total) - int(upcoming)
+        when = self.when or ("past" if upcoming == 0 and past else "upcoming")
+        if when == "upcoming":
+            query = self.select_loaded().where(
+                is_upcoming, Event.starts_at > now - MAX_EVENT_DURATION
+            )
+            count = upcoming
+        else:
+            query = (
+                self.select_loaded()
+                .where(~is_upcoming)
+                .order_by(None)
+                .order_by(Event.starts_at.desc(), Event.id.desc())
+            )
+            count = past
+        events = session.scalars(query.limit(per_page).offset((self.page - 1) * per_page)).all()
+        return ListPage(
+            events=list(events),
+            count=count,
+            pages=max(1, -(-count // per_page)),
+            when=when,
+            upcoming=upcoming,
+            past=past,
+            fallback=self.when is None and when == "past",
+        )
 
     def count(self, session: Session) -> int:
         return session.scalar(select(func.count()).select_from(Event).where(*self.conditions()))
@@ -271,6 +320,21 @@ class EventFilter:
             if v is not None:
                 pairs.append((k, str(v)))
         return pairs
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of an HTML list and where it stands: which side of now it shows
+    (``when``), how many events each side has, and whether it fell back to the past
+    because nothing is upcoming."""
+
+    events: list[Event]
+    count: int
+    pages: int
+    when: str
+    upcoming: int
+    past: int
+    fallback: bool
 
 
 def event_list_loading(*, unbounded: bool = False):

@@ -41,15 +41,24 @@ def events_page(fixed: dict | None = None) -> dict:
     try:
         flt = request_filter(fixed=fixed)
     except FilterError as exc:
-        return {"error": exc, "flt": None, "events": [], "count": 0, "page": 1, "pages": 0}
-    events, count, pages = flt.page_of(get_session(), current_app.config["EVENTS_PER_PAGE"])
+        return {
+            "error": exc,
+            "flt": None,
+            "events": [],
+            "count": 0,
+            "page": 1,
+            "pages": 0,
+            "listing": None,
+        }
+    listing = flt.page_of(get_session(), current_app.config["EVENTS_PER_PAGE"])
     return {
         "error": None,
         "flt": flt,
-        "events": events,
-        "count": count,
+        "events": listing.events,
+        "count": listing.upcoming + listing.past,
         "page": flt.page,
-        "pages": pages,
+        "pages": listing.pages,
+        "listing": listing,
     }
 
 

@@ -143,6 +143,8 @@ class Event(Base):
     description_en: Mapped[str] = mapped_column(Text, default="")
     expected_audience: Mapped[int | None] = mapped_column(Integer)
     attendance: Mapped[int | None] = mapped_column(Integer)
+    # Why a cancelled event was called off (optional; empty for other statuses).
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     owner_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )

@@ -20,7 +20,7 @@ from ..auth.models import User
 from ..catalog.models import Partner, Theme, Venue
 from ..core import validation as rules
 from ..core.audit import log, who
-from ..core.errors import ConflictError, NotAllowed, ValidationError
+from ..core.errors import ClashesFound, ConflictError, NotAllowed, ValidationError
 from ..core.models import utcnow
 from ..core.text import fold
 from .models import (
@@ -56,6 +56,8 @@ class EventData:
     # Optional English texts for the English interface.
     title_en: str = ""
     description_en: str = ""
+    # Why it was cancelled; kept only while the status is cancelled.
+    cancel_reason: str = ""
 
 
 def validate_event(data: EventData) -> None:
@@ -110,6 +112,7 @@ def validate_event(data: EventData) -> None:
     rules.add(errors, "title", rules.text(data.title))
     rules.add(errors, "description", rules.text(data.description, multiline=True))
     rules.add(errors, "online_url", rules.text(data.online_url))
+    rules.add(errors, "cancel_reason", rules.cancel_reason(data.cancel_reason))
     if errors:
         raise ValidationError(errors)
 
@@ -130,7 +133,12 @@ def _snapshot(data: EventData) -> dict[str, str]:
         "partners": ", ".join(sorted({f"{p.slug} ({role})" for p, role in data.partners})),
         "expected_audience": _text(data.expected_audience),
         "attendance": _text(data.attendance),
+        "cancel_reason": _reason(data),
     }
+
+
+def _reason(data: EventData) -> str:
+    return data.cancel_reason.strip() if data.status == EventStatus.cancelled.value else ""
 
 
 def event_data(event: Event) -> EventData:
@@ -151,6 +159,7 @@ def event_data(event: Event) -> EventData:
         partners=[(lk.partner, lk.role) for lk in event.partner_links],
         expected_audience=event.expected_audience,
         attendance=event.attendance,
+        cancel_reason=event.cancel_reason,
     )
 
 
@@ -166,8 +175,22 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-def search_text(title: str, description: str, venue: str | None, partners: Iterable[str]) -> str:
-    return fold("\n".join([title, description, venue or "", *sorted(partners)]))
+def search_text(
+    title: str,
+    description: str,
+    venue: str | None,
+    partners: Iterable[str],
+    themes: Iterable[str] = (),
+) -> str:
+    """What ``q`` searches: title, description, venue name and city, and the names of the partners
+    and themes in every language (give both the Serbian and the English names)."""
+    names = sorted({n for n in (*partners, *themes) if n})
+    return fold("\n".join([title, description, venue or "", *names]))
+
+
+def venue_search_name(name: str, city: str) -> str:
+    """A venue as ``q`` finds it: by its name and its city."""
+    return f"{name}\n{city}"
 
 
 def _next_updated(previous: datetime, now: datetime) -> datetime:
@@ -206,20 +229,28 @@ def catalog_entry_changed(
     if not events:
         return 0
     matching = select(Event.id).where(condition)
-    venues = dict(
-        session.execute(
-            select(Venue.id, Venue.name).where(
+    venues = {
+        vid: venue_search_name(name, city)
+        for vid, name, city in session.execute(
+            select(Venue.id, Venue.name, Venue.city).where(
                 Venue.id.in_(select(Event.venue_id).where(condition))
             )
-        ).all()
-    )
+        )
+    }
     partners: dict[int, list[str]] = {}
-    for event_id, name in session.execute(
-        select(EventPartner.event_id, Partner.name)
+    for event_id, name, name_en in session.execute(
+        select(EventPartner.event_id, Partner.name, Partner.name_en)
         .join(Partner, Partner.id == EventPartner.partner_id)
         .where(EventPartner.event_id.in_(matching))
     ):
-        partners.setdefault(event_id, []).append(name)
+        partners.setdefault(event_id, []).extend((name, name_en))
+    themes: dict[int, list[str]] = {}
+    for event_id, name, name_en in session.execute(
+        select(event_themes.c.event_id, Theme.name, Theme.name_en)
+        .join(Theme, Theme.id == event_themes.c.theme_id)
+        .where(event_themes.c.event_id.in_(matching))
+    ):
+        themes.setdefault(event_id, []).extend((name, name_en))
     now = utcnow()
     table = Event.__table__
     # One statement for all of them; the version rises as the ORM's own UPDATE would.
@@ -240,6 +271,7 @@ def catalog_entry_changed(
                     row.description,
                     venues.get(row.venue_id),
                     partners.get(row.id, ()),
+                    themes.get(row.id, ()),
                 ),
                 "b_updated": _next_updated(row.updated, now),
             }
@@ -290,6 +322,7 @@ def _apply(event: Event, data: EventData) -> None:
     event.description_en = data.description_en
     event.expected_audience = data.expected_audience
     event.attendance = data.attendance
+    event.cancel_reason = _reason(data)
     # Keep the theme list stable and unique; order by name happens on load.
     seen: dict[int, Theme] = {}
     for theme in data.themes:
@@ -307,8 +340,9 @@ def _apply(event: Event, data: EventData) -> None:
     event.search_text = search_text(
         event.title,
         event.description,
-        data.venue.name if data.venue else None,
-        [p.name for p, _role in data.partners],
+        venue_search_name(data.venue.name, data.venue.city) if data.venue else None,
+        [n for p, _role in data.partners for n in (p.name, p.name_en)],
+        [n for t in data.themes for n in (t.name, t.name_en)],
     )
 
 
@@ -316,7 +350,22 @@ def _normalise_newlines(data: EventData) -> None:
     data.description = rules.normalise_newlines(data.description)
 
 
-def create_event(session: Session, actor: User | None, data: EventData) -> Event:
+def _check_clashes(session: Session, event: Event, before: set[int], published: bool) -> None:
+    """Before the commit: refuse (roll back, raise ClashesFound) when the written event
+    clashes with an event it did not clash with before, or clashes at all and is being
+    published now. The rule is events.clashes, run on the flushed row."""
+    from .clashes import clashes_of
+
+    session.flush()
+    found = clashes_of(session, event)
+    if any(c.other.id not in before for c in found) or (published and found):
+        _refuse(session, ClashesFound(found))
+
+
+def create_event(
+    session: Session, actor: User | None, data: EventData, *, accept_clashes: bool = True
+) -> Event:
+    """Create the event; with ``accept_clashes=False`` a clash refuses it (ClashesFound)."""
     _normalise_newlines(data)
     validate_event(data)
     now = utcnow()
@@ -335,6 +384,8 @@ def create_event(session: Session, actor: User | None, data: EventData) -> Event
         EventChange(user_id=actor.id if actor else None, at=now, action="created", changes={})
     )
     session.add(event)
+    if not accept_clashes:
+        _check_clashes(session, event, set(), published=not event.is_draft)
     session.commit()
     _log("event.created", actor, event)
     return event
@@ -347,8 +398,12 @@ def update_event(
     data: EventData,
     expected_version: int,
     action: str = "updated",
+    *,
+    accept_clashes: bool = True,
 ) -> bool:
-    """Apply ``data``; returns False when nothing changed. Raises ConflictError when stale."""
+    """Apply ``data``; returns False when nothing changed. Raises ConflictError when stale;
+    with ``accept_clashes=False``, ClashesFound when the change brings a new clash or
+    publishes a clashing draft."""
     _normalise_newlines(data)
     validate_event(data)
     _check_version(session, event, expected_version)
@@ -356,6 +411,11 @@ def update_event(
     diff = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if not diff:
         return False
+    if not accept_clashes:
+        from .clashes import clashes_of
+
+        before_clashes = {c.other.id for c in clashes_of(session, event)}
+        publishing = event.is_draft and data.status == EventStatus.confirmed.value
     _apply(event, data)
     now = utcnow()
     event.updated = _next_updated(event.updated, now)
@@ -370,13 +430,32 @@ def update_event(
             changes=diff,
         )
     )
+    if not accept_clashes and data.status != EventStatus.cancelled.value:
+        _check_clashes(session, event, before_clashes, publishing)
     _commit(session)
     _log(f"event.{action}", actor, event, fields=",".join(sorted(diff)))
     return True
 
 
-def cancel_event(session: Session, actor: User | None, event: Event, expected_version: int) -> None:
+def cancel_event(
+    session: Session,
+    actor: User | None,
+    event: Event,
+    expected_version: int,
+    reason: str = "",
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Cancel a published event that has not ended yet, with an optional ``reason``
+    (shown on its page and in the feeds)."""
     _check_version(session, event, expected_version)
+    if _instant(event.ends_at) <= (now or datetime.now(UTC)):
+        _refuse(
+            session,
+            NotAllowed(
+                gettext("This event is over; an event that took place cannot be cancelled.")
+            ),
+        )
     if event.is_draft:
         _refuse(
             session,
@@ -386,7 +465,25 @@ def cancel_event(session: Session, actor: User | None, event: Event, expected_ve
         _refuse(session, NotAllowed(gettext("This event is already cancelled.")))
     data = event_data(event)
     data.status = EventStatus.cancelled.value
+    data.cancel_reason = rules.normalise_newlines(reason or "")
     update_event(session, actor, event, data, expected_version, action="cancelled")
+
+
+def record_attendance(
+    session: Session,
+    actor: User | None,
+    event: Event,
+    attendance: int | None,
+    expected_version: int,
+) -> bool:
+    """Set how many people came to a past event (the "Awaiting attendance" panel)."""
+    if attendance is None:
+        _refuse(
+            session, ValidationError({"attendance": gettext("Give the number of people who came.")})
+        )
+    data = event_data(event)
+    data.attendance = attendance
+    return update_event(session, actor, event, data, expected_version, action="attendance")
 
 
 def delete_event(session: Session, actor: User | None, event: Event, expected_version: int) -> None:
@@ -464,8 +561,18 @@ def import_events(
     """
     total = 0
     batch: list[dict] = []
-    venue_names = dict(session.execute(select(Venue.id, Venue.name)).all())
-    partner_names = dict(session.execute(select(Partner.id, Partner.name)).all())
+    venue_names = {
+        vid: venue_search_name(name, city)
+        for vid, name, city in session.execute(select(Venue.id, Venue.name, Venue.city))
+    }
+    partner_names = {
+        pid: (name, name_en)
+        for pid, name, name_en in session.execute(select(Partner.id, Partner.name, Partner.name_en))
+    }
+    theme_names = {
+        tid: (name, name_en)
+        for tid, name, name_en in session.execute(select(Theme.id, Theme.name, Theme.name_en))
+    }
 
     def flush():
         nonlocal total
@@ -521,7 +628,8 @@ def import_events(
             row["title"],
             row.get("description", ""),
             venue_names.get(row.get("venue_id")),
-            {partner_names[pid] for pid, _role in row["partners"]},
+            [n for pid, _role in row["partners"] for n in partner_names[pid]],
+            [n for tid in row["theme_ids"] for n in theme_names[tid]],
         )
         batch.append(row)
         if len(batch) >= batch_size:

@@ -10,13 +10,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth.access import sees_drafts
 from ..catalog.models import Partner, Theme, Venue
 from ..core import validation as rules
-from ..core.errors import ConflictError, NotAllowed, ValidationError
+from ..core.errors import ClashesFound, ConflictError, NotAllowed, ValidationError
 from ..db import get_session
 from ..i18n import localized
 from ..web import campaign_zone
@@ -62,7 +62,74 @@ def home():
             .limit(10)
         ).all()
     themes = session.scalars(select(Theme).order_by(Theme.name)).all()
-    return render_template("events/home.html", upcoming=upcoming, recent=recent, themes=themes)
+    awaiting, awaiting_count = awaiting_attendance(session, now) if sees_drafts() else ([], 0)
+    return render_template(
+        "events/home.html",
+        upcoming=upcoming,
+        recent=recent,
+        themes=themes,
+        awaiting=awaiting,
+        awaiting_count=awaiting_count,
+    )
+
+
+AWAITING_SHOWN = 20
+
+
+def awaiting_attendance(session, now: datetime) -> tuple[list[Event], int]:
+    """Past confirmed events whose attendance is not recorded yet, most recent first (the
+    first AWAITING_SHOWN of them), and how many there are."""
+    where = (
+        Event.status == EventStatus.confirmed.value,
+        Event.ends_at <= now,
+        Event.attendance.is_(None),
+    )
+    count = session.scalar(select(func.count()).select_from(Event).where(*where))
+    events = session.scalars(
+        select(Event)
+        .where(*where)
+        .order_by(Event.starts_at.desc(), Event.id.desc())
+        .limit(AWAITING_SHOWN)
+        .options(joinedload(Event.venue))
+    ).all()
+    return list(events), count
+
+
+@bp.post("/events/<id:event_id>/attendance")
+@login_required
+def record_attendance(event_id: int):
+    """The in-place attendance form of the "Awaiting attendance" panel."""
+    event = load_event(event_id)
+    version = _version(request.form.get("version"))
+    raw = request.form.get("attendance", "")
+    try:
+        number = rules.whole_number(raw) if raw.strip() else None
+        problem = rules.people(number)
+        if problem:
+            raise ValidationError({"attendance": problem})
+        ops.record_attendance(get_session(), current_user, event, number, version)
+    except ValueError as exc:  # ValidationError is one too
+        message = " ".join(exc.errors.values()) if isinstance(exc, ValidationError) else str(exc)
+        flash(
+            gettext(
+                "Attendance of “%(title)s” was not saved: %(problem)s",
+                title=localized(event, "title"),
+                problem=message,
+            ),
+            "error",
+        )
+    except ConflictError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(
+            gettext(
+                "Attendance of “%(title)s” saved: %(n)s.",
+                title=localized(event, "title"),
+                n=number,
+            ),
+            "success",
+        )
+    return redirect(url_for("events.home") + "#awaiting-attendance")
 
 
 @bp.get("/events")
@@ -190,6 +257,34 @@ def show(event_id: int):
 # -- organizers ------------------------------------------------------------------------
 
 
+@bp.get("/clashes")
+@login_required
+def clash_list():
+    """Every open clash in the campaign: events not yet over and not cancelled that overlap
+    another at the same venue or with the same partner (the rule of events.clashes), each
+    pair once, soonest first."""
+    session = get_session()
+    now = datetime.now(UTC)
+    open_events = session.scalars(
+        select(Event)
+        .where(
+            Event.ends_at > now,
+            Event.starts_at > now - MAX_EVENT_DURATION,
+            Event.status != EventStatus.cancelled.value,
+        )
+        .options(joinedload(Event.venue))
+    ).all()
+    by_id = {e.id: e for e in open_events}
+    pairs = []
+    for event_id, clashes in find_clashes(session, open_events).items():
+        for clash in clashes:
+            if clash.other.id in by_id and clash.other.id < event_id:
+                continue  # listed from the other side
+            pairs.append((by_id[event_id], clash))
+    pairs.sort(key=lambda p: (min(p[0].starts_at, p[1].other.starts_at), p[0].id, p[1].other.id))
+    return render_template("events/clashes.html", pairs=pairs)
+
+
 def _prepare_form(form: EventForm) -> dict:
     session = get_session()
     themes = session.scalars(select(Theme).order_by(Theme.name)).all()
@@ -272,21 +367,27 @@ def new():
     if request.method == "GET":
         form.status.data = EventStatus.draft.value
         form.timezone.data = current_app.config["TIMEZONE"]
+    pending = []
     if form.validate_on_submit():
         data = _form_to_data(form, lookup)
         if data is not None:
+            accept = _clash_choice(form, data)
             try:
-                event = ops.create_event(get_session(), current_user, data)
+                event = ops.create_event(get_session(), current_user, data, accept_clashes=accept)
             except ValidationError as exc:
                 _attach(form, exc)
+            except ClashesFound as exc:
+                pending = exc.clashes
             else:
                 flash(
                     gettext("“%(title)s” was created.", title=localized(event, "title")), "success"
                 )
                 _warn_about_clashes(event)
                 return redirect(url_for("events.show", event_id=event.id))
-    status = 400 if request.method == "POST" else 200
-    return render_template("events/form.html", form=form, event=None), status
+    status = (409 if pending else 400) if request.method == "POST" else 200
+    return render_template(
+        "events/form.html", form=form, event=None, pending_clashes=pending
+    ), status
 
 
 @bp.route("/events/<id:event_id>/edit", methods=["GET", "POST"])
@@ -295,18 +396,28 @@ def edit(event_id: int):
     event = load_event(event_id)
     form = EventForm()
     lookup = _prepare_form(form)
+    pending = []
     if request.method == "GET":
         _fill_form(form, event)
     elif form.validate_on_submit():
         data = _form_to_data(form, lookup)
         if data is not None:
             session = get_session()
+            data.cancel_reason = event.cancel_reason  # the form does not edit it
+            accept = _clash_choice(form, data, event)
             try:
                 changed = ops.update_event(
-                    session, current_user, event, data, _version(form.version.data)
+                    session,
+                    current_user,
+                    event,
+                    data,
+                    _version(form.version.data),
+                    accept_clashes=accept,
                 )
             except ValidationError as exc:
                 _attach(form, exc)
+            except ClashesFound as exc:
+                pending = exc.clashes
             except ConflictError as exc:
                 flash(
                     gettext("%(problem)s The form now shows their version.", problem=exc), "error"
@@ -325,9 +436,23 @@ def edit(event_id: int):
                 )
                 _warn_about_clashes(event)
                 return redirect(url_for("events.show", event_id=event.id))
-    status = 400 if request.method == "POST" else 200
+    status = (409 if pending else 400) if request.method == "POST" else 200
     clashes = clashes_of(get_session(), event) if request.method == "GET" else []
-    return render_template("events/form.html", form=form, event=event, clashes=clashes), status
+    return render_template(
+        "events/form.html", form=form, event=event, clashes=clashes, pending_clashes=pending
+    ), status
+
+
+def _clash_choice(form: EventForm, data: ops.EventData, event: Event | None = None) -> bool:
+    """Whether this save accepts clashes: the organizer saw them and chose "Save anyway",
+    or chose to keep the event a draft (drafts are not public; offered for new events and
+    drafts only, since a published event is cancelled, never withdrawn)."""
+    choice = request.form.get("clashes", "")
+    if choice == "draft" and (event is None or event.is_draft):
+        data.status = EventStatus.draft.value
+        form.status.data = data.status
+        return True
+    return choice == "accept"
 
 
 def _warn_about_clashes(event: Event) -> None:
@@ -377,7 +502,15 @@ def _state_change(event_id: int, action) -> object:
 @bp.post("/events/<id:event_id>/cancel")
 @login_required
 def cancel(event_id: int):
-    failed, event = _state_change(event_id, ops.cancel_event)
+    reason = request.form.get("reason", "")
+
+    def cancel_with_reason(session, actor, event, version):
+        try:
+            ops.cancel_event(session, actor, event, version, reason)
+        except ValidationError as exc:
+            raise NotAllowed(" ".join(exc.errors.values())) from None
+
+    failed, event = _state_change(event_id, cancel_with_reason)
     if failed:
         return failed
     flash(

@@ -62,7 +62,13 @@ def campaign_data(app, create_event, create_partner, create_venue, create_user, 
         data.title = data.title + " (izmenjeno)"
         data.attendance = 97
         event_ops.update_event(session, actor, _loaded(session, event.id), data, event.version)
-        event_ops.cancel_event(session, actor, _loaded(session, cancelled.id), cancelled.version)
+        event_ops.cancel_event(
+            session,
+            actor,
+            _loaded(session, cancelled.id),
+            cancelled.version,
+            now=cancelled.starts_at - timedelta(days=1),  # while it was still to come
+        )
         theme = session.scalar(select(Theme).where(Theme.slug == "kfor"))
         catalog_ops.save_theme(
             session,

@@ -219,8 +219,8 @@ def test_organizer_plans_moves_clashes_cancels_and_reads_the_dashboard(organizer
     fill_event_form(
         page,
         title=title,
-        start="2021-05-12T18:00",
-        end="2021-05-12T20:00",
+        start="2031-05-12T18:00",
+        end="2031-05-12T20:00",
         venue=f"{VENUE}, Beograd",
         theme="Civil emergency planning and natural-disaster response",
         host=partner,
@@ -231,19 +231,19 @@ def test_organizer_plans_moves_clashes_cancels_and_reads_the_dashboard(organizer
     event_url = page.url
     assert re.search(r"/events/\d+$", event_url)
     expect(page.get_by_role("link", name="Add to Google Calendar")).to_have_attribute(
-        "href", re.compile(r"dates=20210512T160000Z%2F20210512T180000Z")
+        "href", re.compile(r"dates=20310512T160000Z%2F20310512T180000Z")
     )
 
     # See it in the list.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Events").click()
-    page.get_by_label("Search").fill("floods and the EADRCC")
+    page.get_by_label("Search").fill("floods and the EADRCC Vračar")  # theme names match too
     page.get_by_role("button", name="Show events").click()
     expect(event_link(page, title)).to_be_visible()
     expect(page.get_by_text("1 event.")).to_be_visible()
 
     # See it in the month view, on its day.
-    page.goto("/events/calendar?month=2021-05")
-    expect(page.get_by_role("heading", name="May 2021")).to_be_visible()
+    page.goto("/events/calendar?month=2031-05")
+    expect(page.get_by_role("heading", name="May 2031")).to_be_visible()
     expect(
         month_cell(page, 12).get_by_role("link", name=re.compile("floods and the EADRCC"))
     ).to_be_visible()
@@ -251,12 +251,12 @@ def test_organizer_plans_moves_clashes_cancels_and_reads_the_dashboard(organizer
     # Move it a week later.
     page.goto(event_url)
     page.get_by_role("link", name="Edit", exact=True).click()
-    page.get_by_label("Start", exact=True).fill("2021-05-19T18:00")
-    page.get_by_label("End", exact=True).fill("2021-05-19T20:00")
+    page.get_by_label("Start", exact=True).fill("2031-05-19T18:00")
+    page.get_by_label("End", exact=True).fill("2031-05-19T20:00")
     save(page)
     expect(page.get_by_text(f"“{title}” was saved.")).to_be_visible()
     expect(page.locator("ol.history")).to_contain_text("start")
-    page.goto("/events/calendar?month=2021-05")
+    page.goto("/events/calendar?month=2031-05")
     expect(
         month_cell(page, 19).get_by_role("link", name=re.compile("floods and the EADRCC"))
     ).to_be_visible()
@@ -264,22 +264,34 @@ def test_organizer_plans_moves_clashes_cancels_and_reads_the_dashboard(organizer
         month_cell(page, 12).get_by_role("link", name=re.compile("floods and the EADRCC"))
     ).to_have_count(0)
 
-    # A second event at the same venue, overlapping: saved, with a clash warning.
+    # A second event at the same venue, overlapping: the clash is shown before anything is
+    # saved, and saved only on "Save anyway" (issue 16); then the warning stays.
     second = "Seminar: cyber security for municipalities"
     page.goto("/events/new")
     fill_event_form(
         page,
         title=second,
-        start="2021-05-19T19:00",
-        end="2021-05-19T21:00",
+        start="2031-05-19T19:00",
+        end="2031-05-19T21:00",
         venue=f"{VENUE}, Beograd",
         theme="Cyber security",
         kind="Seminar",
     )
     save(page)
+    check = page.locator("section.clash-check")
+    expect(check.get_by_role("heading", name="Clash check: not saved yet")).to_be_visible()
+    expect(check).to_contain_text(f"same venue ({VENUE}, Beograd)")
+    expect(check.get_by_role("link", name=title)).to_be_visible()
+    shoot(page, "clash-check")
+    if os.environ.get("CAMPAIGN_UPDATE_SCREENSHOTS"):
+        check.screenshot(path=README_SHOTS / "clash-check.png")
+    check.get_by_role("button", name="Save anyway").click()
     expect(page.get_by_text(f"“{second}” was created.")).to_be_visible()
     warning = page.get_by_role("status").filter(has_text="Clash warning")
-    expect(warning).to_contain_text(f"“{title}” (same venue ({VENUE}, Beograd))")
+    # Both are the same organizer's too, which is a clash of its own (issue 16).
+    expect(warning).to_contain_text(
+        f"“{title}” (same venue ({VENUE}, Beograd); same organizer: Milica Petrović)"
+    )
     clashes = page.locator("section.clashes")
     expect(clashes.get_by_role("heading", name="Clash warning")).to_be_visible()
     second_url = page.url
@@ -288,15 +300,23 @@ def test_organizer_plans_moves_clashes_cancels_and_reads_the_dashboard(organizer
     expect(page).to_have_url(event_url)
     expect(page.locator("section.clashes").get_by_role("link", name=second)).to_be_visible()
 
-    # The list marks both.
+    # The list marks both, and the Clashes page lists the pair with links to both.
     page.goto("/events?q=Vra%C4%8Dar")
     expect(page.locator("table.events a.badge.clash")).to_have_count(2)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Clashes").click()
+    pair = page.locator("ul.clash-list li", has=page.get_by_role("link", name=title, exact=True))
+    expect(pair.get_by_role("link", name=second, exact=True)).to_be_visible()
+    expect(pair.get_by_role("link", name=f"Edit “{second}”")).to_be_visible()
 
     # Cancel the first: struck through in the month view, and the clash is gone.
+    # Cancelling asks first, with an optional reason shown on the page.
     page.goto(event_url)
-    page.get_by_role("button", name="Cancel event").click()
+    page.get_by_text("Cancel event…").click()
+    page.get_by_label("Reason (optional, shown publicly)").fill("The hall is being renovated.")
+    page.get_by_role("button", name="Yes, cancel this event").click()
     expect(page.get_by_text(f"“{title}” is cancelled.")).to_be_visible()
-    page.goto("/events/calendar?month=2021-05")
+    expect(page.get_by_text("Reason: The hall is being renovated.")).to_be_visible()
+    page.goto("/events/calendar?month=2031-05")
     expect(month_cell(page, 19).locator("del", has_text=title)).to_be_visible()
     shoot(page, "month-after-cancel")
     page.goto(second_url)
@@ -305,9 +325,9 @@ def test_organizer_plans_moves_clashes_cancels_and_reads_the_dashboard(organizer
     # Read the dashboard, narrowed to these two events by the list's own filter.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", name="Themes by month")).to_be_visible()
-    page.goto("/dashboard?q=Vra%C4%8Dar&from=2021-05-01&to=2021-05-31")
+    page.goto("/dashboard?q=Vra%C4%8Dar&from=2031-05-01&to=2031-05-31")
     expect(
-        page.get_by_text("1 event from May 2021 to May 2021, not counting cancelled ones")
+        page.get_by_text("1 event from May 2031 to May 2031, not counting cancelled ones")
     ).to_be_visible()
     grid = page.locator("table.coverage")
     cyber = grid.locator("tbody tr", has=page.get_by_role("link", name="Cyber security"))
@@ -411,6 +431,9 @@ PAGES = [
     ("event-public", "public", "/events/{event_id}"),
     ("event-form", "organizer", "/events/new"),
     ("dashboard", "organizer", "/dashboard"),
+    ("home-organizer", "organizer", "/"),
+    ("events-past", "public", "/events?when=past&theme=kfor"),
+    ("clashes", "organizer", "/clashes"),
 ]
 README_PAGES = {"home", "month", "event-form", "dashboard"}
 
@@ -462,5 +485,97 @@ def test_small_screens_need_no_sideways_scrolling(browser, live_server):
             assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"
         page.goto(f"/events/calendar?month={SCREENSHOT_MONTH}")
         shoot(page, "month-phone")
+    finally:
+        context.close()
+
+
+# -- everyday use (issue 16) -----------------------------------------------------------
+
+
+def test_lists_open_on_upcoming_with_the_past_one_click_away(browser, live_server):
+    """The demo campaign is over: the list says so, shows the newest first, and the
+    Past events switch keeps the filter."""
+    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        page.goto("/themes/eadrcc")
+        tabs = page.get_by_role("navigation", name="Upcoming or past events")
+        expect(tabs.get_by_role("link", name=re.compile("Past events"))).to_have_attribute(
+            "aria-current", "page"
+        )
+        page.goto("/events")
+        page.get_by_label("Theme").select_option(label="Cyber security")
+        page.get_by_role("button", name="Show events").click()
+        tabs = page.get_by_role("navigation", name="Upcoming or past events")
+        tabs.get_by_role("link", name=re.compile("Past events")).click()
+        expect(page).to_have_url(re.compile(r"theme=cyber-security.*when=past"))
+        whens = page.locator("table.events td.when").all_inner_texts()
+        assert whens, "no past cyber-security events in the demo data"
+        # A phone-free check of order: the page's own first row is the newest.
+        expect(page.get_by_text("Nothing is coming up")).to_have_count(0)
+    finally:
+        context.close()
+
+
+def test_public_event_page_hides_the_planning_numbers(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        page.goto(f"/events/{_demo_event_id(live_server.app)}")
+        expect(page.locator("dl.facts")).not_to_contain_text("Expected audience")
+        expect(page.locator("dl.facts")).not_to_contain_text("Attendance")
+    finally:
+        context.close()
+
+
+def test_attendance_is_recorded_in_place_from_the_home_page(organizer_page):
+    page = organizer_page
+    page.goto("/")
+    panel = page.locator("section#awaiting-attendance")
+    expect(panel.get_by_role("heading", name="Awaiting attendance")).to_be_visible()
+    row = panel.locator("li").first
+    title = row.get_by_role("link").inner_text()
+    row.get_by_label(re.compile("^Attendance")).fill("64")
+    row.get_by_role("button", name="Save").click()
+    expect(page.get_by_text(f"Attendance of “{title}” saved: 64.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"#awaiting-attendance$"))
+
+
+def test_phone_layout_cards_and_a_filter_button(browser, live_server):
+    """At 390 px: no sideways scroll, the filter behind a "Filter" button, event rows as
+    cards, and axe-core clean (issue 16)."""
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        bypass_csp=True,  # axe is injected as a script
+    )
+    page = context.new_page()
+    try:
+        for path in ("/events", "/events?when=past", "/themes/kfor"):
+            page.goto(path)
+            overflow = page.evaluate("() => document.documentElement.scrollWidth") - 390
+            assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"
+            row = page.locator("table.events tbody tr").first
+            assert row.evaluate("r => getComputedStyle(r).display") == "block", path
+        page.goto("/events?when=past")
+        search = page.get_by_label("Search")
+        expect(search).to_be_hidden()
+        shoot(page, "events-phone")
+        if os.environ.get("CAMPAIGN_UPDATE_SCREENSHOTS"):
+            page.screenshot(path=README_SHOTS / "events-phone.png")
+        page.locator("summary", has_text="Filter").click()
+        expect(search).to_be_visible()
+        search.fill("KFOR")
+        page.get_by_role("button", name="Show events").click()
+        expect(page).to_have_url(re.compile(r"q=KFOR"))
+        for path in ("/events?when=past", f"/events/{_demo_event_id(live_server.app)}"):
+            page.goto(path)
+            page.add_script_tag(path=AXE)
+            result = page.evaluate(
+                "async () => await axe.run(document, {resultTypes: ['violations']})"
+            )
+            bad = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
+            assert not bad, (path, bad)
     finally:
         context.close()

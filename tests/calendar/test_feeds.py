@@ -77,7 +77,10 @@ def cancel(app, event_id: int) -> None:
         event = session.scalar(
             select(Event).where(Event.id == event_id).options(*event_list_loading())
         )
-        event_ops.cancel_event(session, None, event, event.version)
+        # As of the day before it: an event that took place cannot be cancelled.
+        event_ops.cancel_event(
+            session, None, event, event.version, now=event.starts_at - timedelta(days=1)
+        )
 
 
 def vevents(text: str) -> dict[str, icalendar.Event]:
@@ -283,11 +286,13 @@ def test_move_keeps_uid_and_raises_sequence_description_edit_does_not(app, clien
     check_against_database(text, db_events(app))
 
 
-def test_edit_through_the_web_form_reaches_the_feed(app, client, auth, world):
+def test_edit_through_the_web_form_reaches_the_feed(app, client, auth, world, create_event):
     auth.login()
     panel = db_events(app)[0]
     page = client.get(f"/events/{panel.id}/edit").get_data(as_text=True)
     assert "Title" in page
+    # Only an event still to come can be cancelled (issue 16).
+    panel = create_event(title="Upcoming panel", starts_at=datetime.now(UTC) + timedelta(days=9))
     cancel_response = client.post(f"/events/{panel.id}/cancel", {"version": panel.version})
     assert cancel_response.status_code in (302, 303)
     v = vevents(feed_text(client))[panel.uid]

@@ -336,6 +336,7 @@ def test_event_text_is_refused_or_kept_exactly(client, auth, db, title, descript
             "online_url": "",
             "description": description,
             "themes": str(theme),
+            "clashes": "accept",  # every example is the same organizer's at the same time
         },
     )
     assert response.status_code in (302, 400), response.status_code

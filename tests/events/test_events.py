@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -204,7 +204,7 @@ def test_stale_cancel_is_refused(client, auth, db, create_event):
 
 
 def test_cancel_published_event(client, auth, db, create_event):
-    event = create_event()
+    event = create_event(starts_at=datetime.now(UTC) + timedelta(days=9))  # still to come
     auth.login()
     response = client.post(f"/events/{event.id}/cancel", {"version": "1"})
     assert response.status_code == 302

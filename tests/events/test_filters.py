@@ -9,9 +9,17 @@ import pytest
 
 
 def titles(client, query=""):
-    response = client.get("/events" + query)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return re.findall(r'<a href="/events/\d+">([^<]+)</a>', response.get_data(as_text=True))
+    """Every matching event in start order: the list shows upcoming events in start order
+    and, one click away, past ones newest first (issue 16), so the past side is reversed."""
+    sides = []
+    for when in ("past", "upcoming"):
+        url = "/events" + query + ("&" if query else "?") + "when=" + when
+        response = client.get(url)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        sides.append(
+            re.findall(r'<a href="/events/\d+">([^<]+)</a>', response.get_data(as_text=True))
+        )
+    return sides[0][::-1] + sides[1]
 
 
 @pytest.fixture
@@ -165,7 +173,7 @@ def test_drafts_invisible_to_anonymous_everywhere(client, seeded, db):
 
 def test_pagination_keeps_filter(app, client, create_event):
     app.config["EVENTS_PER_PAGE"] = 2
-    t0 = datetime(2020, 5, 1, 8, 0, tzinfo=UTC)
+    t0 = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)  # upcoming
     for n in range(5):
         create_event(title=f"Seminar {n}", format="seminar", starts_at=t0 + timedelta(days=n))
     create_event(title="A panel", format="panel", starts_at=t0)

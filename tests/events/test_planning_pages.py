@@ -168,7 +168,7 @@ def test_cancelled_event_offers_only_the_ics(client, create_event):
 
 def test_event_page_organizer_tools(client, auth, create_event):
     auth.login()
-    published = create_event(owner=auth.user)
+    published = create_event(owner=auth.user, starts_at=datetime.now(UTC) + timedelta(days=9))
     draft = create_event(status="draft", owner=auth.user)
     page = client.get(f"/events/{published.id}").get_data(as_text=True)
     assert f'href="/events/{published.id}/edit"' in page
@@ -182,13 +182,18 @@ def test_event_page_organizer_tools(client, auth, create_event):
 # -- clash warnings --------------------------------------------------------------------
 
 
-def test_saving_a_clashing_event_warns_without_blocking(
+def test_saving_a_clashing_event_asks_then_saves_anyway(
     client, auth, app, create_event, create_venue
 ):
     auth.login()
     venue = create_venue()
     first = create_event(title="Prvi panel", venue=venue)
+    # Checked before saving: the clash is shown and nothing is saved until the organizer
+    # chooses "Save anyway" (issue 16).
     response = client.post("/events/new", _form(app, venue, title="Drugi panel"))
+    assert response.status_code == 409
+    assert "Clash check: not saved yet" in response.get_data(as_text=True)
+    response = client.post("/events/new", _form(app, venue, title="Drugi panel", clashes="accept"))
     assert response.status_code == 302  # saved
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "“Drugi panel” was created." in page
@@ -224,7 +229,13 @@ def test_partner_clash_is_named(client, auth, app, create_event, create_partner,
     )
     response = client.post(
         "/events/new",
-        _form(app, None, online_url="https://meet.example.org/x", partners_host=[str(partner.id)]),
+        _form(
+            app,
+            None,
+            online_url="https://meet.example.org/x",
+            partners_host=[str(partner.id)],
+            clashes="accept",
+        ),
     )
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
