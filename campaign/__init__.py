@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .dashboard import views as dashboard
     from .events import views as events
     from .exports import views as exports
+    from .series import views as series
 
     # Before any route is added: every <id:...> in a path is a row id the columns can hold.
     app.url_map.converters["id"] = web.IdConverter
@@ -68,6 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(catalog.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(series.bp)
     return app
 
 

@@ -16,6 +16,7 @@ from .events.models import (
     PartnerRole,
     event_themes,
 )
+from .series.models import Series, SeriesKind
 
 __all__ = [
     "MAX_EVENT_DURATION",
@@ -27,6 +28,8 @@ __all__ = [
     "EventStatus",
     "FeedState",
     "Partner",
+    "Series",
+    "SeriesKind",
     "PartnerKind",
     "PartnerRole",
     "Theme",

@@ -309,6 +309,7 @@ class Calendar:
         their number."""
         query = select(Event).options(
             joinedload(Event.venue),
+            joinedload(Event.series),
             subqueryload(Event.themes),
             subqueryload(Event.partner_links).joinedload(EventPartner.partner),
         )

@@ -317,10 +317,20 @@ def _normalise_newlines(data: EventData) -> None:
 
 
 def create_event(session: Session, actor: User | None, data: EventData) -> Event:
+    event = add_event(session, actor, data)
+    session.commit()
+    _log("event.created", actor, event)
+    return event
+
+
+def add_event(session: Session, actor: User | None, data: EventData, series=None) -> Event:
+    """A new event validated and added to the caller's transaction (not committed): the
+    one way events are made, alone (:func:`create_event`) or as a series' occurrences."""
     _normalise_newlines(data)
     validate_event(data)
     now = utcnow()
     event = Event(
+        series=series,
         uid=Event.new_uid(),
         sequence=0,
         created=now,
@@ -335,9 +345,38 @@ def create_event(session: Session, actor: User | None, data: EventData) -> Event
         EventChange(user_id=actor.id if actor else None, at=now, action="created", changes={})
     )
     session.add(event)
-    session.commit()
-    _log("event.created", actor, event)
     return event
+
+
+def log_created(actor: User | None, event: Event, **extra) -> None:
+    _log("event.created", actor, event, **extra)
+
+
+def detach_from_series(
+    session: Session, actor: User | None, event: Event, expected_version: int
+) -> int:
+    """Take one occurrence out of its series (it lives on as a single event); returns the
+    series id. The row version (and so any cached VEVENT) and DTSTAMP move, SEQUENCE does
+    not: time, place and status are unchanged."""
+    if event.series_id is None:
+        _refuse(session, NotAllowed(gettext("This event is not part of a series.")))
+    _check_version(session, event, expected_version)
+    series_id = event.series_id
+    now = utcnow()
+    event.series_id = None
+    event.updated = _next_updated(event.updated, now)
+    session.add(
+        EventChange(
+            event_id=event.id,
+            user_id=actor.id if actor else None,
+            at=now,
+            action="detached",
+            changes={"series": [str(series_id), ""]},
+        )
+    )
+    _commit(session)
+    _log("event.detached", actor, event, series=series_id)
+    return series_id
 
 
 def update_event(

@@ -39,7 +39,7 @@ def _visible(event: Event | None) -> Event:
 
 
 def load_event(event_id: int, *, history: bool = False) -> Event:
-    options = list(event_list_loading()) + [joinedload(Event.owner)]
+    options = list(event_list_loading()) + [joinedload(Event.owner), joinedload(Event.series)]
     if history:
         options.append(selectinload(Event.changes).joinedload(EventChange.user))
     event = get_session().scalar(select(Event).where(Event.id == event_id).options(*options))
