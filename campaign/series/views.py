@@ -186,12 +186,9 @@ def feed(series_id: int):
     from ..calendar.views import _token_user
 
     private = _token_user() is not None
-    try:
-        flt = request_filter(fixed={"series": [str(series_id)]}, drafts=private)
-    except FilterError as exc:
-        if exc.param == "series":
-            abort(404)
-        raise
+    if get_session().scalar(select(Series.id).where(Series.id == series_id)) is None:
+        abort(404)
+    flt = request_filter(fixed={"series": [str(series_id)]}, drafts=private)
     return serve(
         feeds.feed_of(get_session(), flt, current_app.config),
         cache_control=PRIVATE_CACHE if private else PUBLIC_CACHE,
