@@ -9,7 +9,7 @@
   function renumber() {
     var rows = table.querySelectorAll("tr.tour-row");
     rows.forEach(function (row, index) {
-      row.querySelector("th").textContent = String(index + 1);
+      row.querySelectorAll(".n").forEach(function (n) { n.textContent = String(index + 1); });
       row.querySelectorAll("[name^='rows-'], [for^='rows-'], [id^='rows-']").forEach(function (el) {
         ["name", "id", "for", "aria-describedby"].forEach(function (attr) {
           var value = el.getAttribute(attr);
