@@ -388,13 +388,31 @@ def update_event(
     action: str = "updated",
 ) -> bool:
     """Apply ``data``; returns False when nothing changed. Raises ConflictError when stale."""
+    diff = change_event(session, actor, event, data, expected_version, action)
+    if not diff:
+        return False
+    _commit(session)
+    _log(f"event.{action}", actor, event, fields=",".join(sorted(diff)))
+    return True
+
+
+def change_event(
+    session: Session,
+    actor: User | None,
+    event: Event,
+    data: EventData,
+    expected_version: int,
+    action: str = "updated",
+) -> dict:
+    """Apply ``data`` in the caller's transaction (not committed); the changed fields, or
+    an empty dict when nothing changed (then nothing moves: no SEQUENCE, no DTSTAMP)."""
     _normalise_newlines(data)
     validate_event(data)
     _check_version(session, event, expected_version)
     before, after = _snapshot(event_data(event)), _snapshot(data)
     diff = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if not diff:
-        return False
+        return {}
     _apply(event, data)
     now = utcnow()
     event.updated = _next_updated(event.updated, now)
@@ -409,9 +427,16 @@ def update_event(
             changes=diff,
         )
     )
+    return diff
+
+
+def commit(session: Session) -> None:
+    """Commit a transaction of event writes; a concurrent save is a ConflictError."""
     _commit(session)
+
+
+def log_changed(actor: User | None, event: Event, action: str, diff: dict) -> None:
     _log(f"event.{action}", actor, event, fields=",".join(sorted(diff)))
-    return True
 
 
 def cancel_event(session: Session, actor: User | None, event: Event, expected_version: int) -> None:

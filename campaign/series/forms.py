@@ -13,6 +13,8 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -190,3 +192,31 @@ class RecurrenceForm(SeriesForm):
             "count": self.count.data,
             "skipped": skipped,
         }
+
+
+class SeriesEditForm(SeriesForm):
+    """The shared fields of one occurrence, and which occurrences the change is for.
+    Status, time and venue stay each occurrence's own (its event form changes them)."""
+
+    status = None
+    timezone = None
+    scope = RadioField(
+        _l("Apply the change to"),
+        choices=[
+            ("this", _l("this date only")),
+            ("following", _l("this and the following dates")),
+            ("all", _l("all dates of the series")),
+        ],
+        default="this",
+    )
+    # "id:version,id:version": the row versions of the occurrences when the form opened.
+    versions = HiddenField()
+
+    def read_versions(self) -> dict[int, int] | None:
+        found = {}
+        for pair in (self.versions.data or "").split(","):
+            event_id, _, version = pair.partition(":")
+            if not (event_id.isdigit() and version.isdigit() and len(pair) < 24):
+                return None
+            found[int(event_id)] = int(version)
+        return found

@@ -18,15 +18,17 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, rruleset, weekday
 from flask_babel import gettext
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..auth.models import User
 from ..catalog.models import Partner, Theme, Venue
 from ..core import validation as rules
 from ..core.audit import log, who
-from ..core.errors import ValidationError
+from ..core.errors import ConflictError, ValidationError
 from ..events import operations as event_ops
 from ..events.clashes import find_clashes
+from ..events.filters import event_list_loading
 from ..events.holidays import Holiday, holidays_during
 from ..events.models import Event
 from ..i18n import format_when, localized, long_date
@@ -321,3 +323,72 @@ def create_series(
     for event in events:
         event_ops.log_created(actor, event, series=series.id)
     return series
+
+
+SCOPES = ("this", "following", "all")
+
+
+def update_shared(
+    session: Session,
+    actor: User | None,
+    series: Series,
+    anchor: Event,
+    scope: str,
+    shared: SharedData,
+    versions: dict[int, int],
+) -> list[Event]:
+    """Apply the shared fields to ``anchor`` only, to it and the later occurrences, or to
+    all, in one transaction. Each event is checked against the row version the form was
+    opened at (``versions``); only events whose fields change get a history entry and a
+    new DTSTAMP (and SEQUENCE, when a field calendars replace their copy for changes).
+    Status, time and venue stay each occurrence's own. Returns the changed events."""
+    if scope not in SCOPES:
+        session.rollback()
+        raise ValidationError({"scope": gettext("Choose this date, this and following, or all.")})
+    events = session.scalars(
+        select(Event)
+        .where(Event.series_id == series.id)
+        .options(*event_list_loading())
+        .order_by(Event.starts_at, Event.id)
+    ).all()
+    if scope == "this":
+        chosen = [e for e in events if e.id == anchor.id]
+    elif scope == "following":
+        chosen = [e for e in events if (e.starts_at, e.id) >= (anchor.starts_at, anchor.id)]
+    else:
+        chosen = list(events)
+    changed: list[tuple[Event, dict]] = []
+    try:
+        for event in chosen:
+            if event.id not in versions:
+                raise ConflictError(
+                    gettext(
+                        "The series changed after you opened the form (a date was added or "
+                        "moved). Nothing of yours was saved."
+                    )
+                )
+            data = event_ops.event_data(event)
+            data.title = shared.title
+            data.format = shared.format
+            data.description = shared.description
+            data.title_en = shared.title_en
+            data.description_en = shared.description_en
+            data.online_url = shared.online_url
+            data.themes = list(shared.themes)
+            data.partners = list(shared.partners)
+            data.expected_audience = shared.expected_audience
+            diff = event_ops.change_event(session, actor, event, data, versions[event.id])
+            if diff:
+                changed.append((event, diff))
+        if scope == "all":
+            series.title = shared.title.strip()
+            series.title_en = shared.title_en.strip()
+            series.description = rules.normalise_newlines(shared.description)
+            series.format = shared.format
+        event_ops.commit(session)
+    except Exception:
+        session.rollback()
+        raise
+    for event, diff in changed:
+        event_ops.log_changed(actor, event, "updated", diff)
+    return [event for event, _diff in changed]

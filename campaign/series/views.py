@@ -4,7 +4,7 @@ its feed and exports, and detaching one occurrence."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -21,13 +21,13 @@ from ..events.models import Event, EventStatus, PartnerRole
 from ..i18n import localized
 from ..security import ignores_cookie
 from . import operations as ops
-from .forms import RecurrenceForm, TourForm
+from .forms import RecurrenceForm, SeriesEditForm, TourForm
 from .models import Series, SeriesKind
 
 bp = Blueprint("series", __name__)
 
 
-def _shared(form, lookup) -> ops.SharedData:
+def _shared(form, lookup, *, status: str = "", timezone: str = "") -> ops.SharedData:
     partners = []
     for role in PartnerRole:
         for pid in getattr(form, f"partners_{role.value}").data or []:
@@ -35,8 +35,8 @@ def _shared(form, lookup) -> ops.SharedData:
     return ops.SharedData(
         title=form.title.data or "",
         format=form.format.data,
-        status=form.status.data,
-        timezone=(form.timezone.data or "").strip(),
+        status=status or form.status.data,
+        timezone=timezone or (form.timezone.data or "").strip(),
         description=form.description.data or "",
         title_en=(form.title_en.data or "").strip(),
         description_en=form.description_en.data or "",
@@ -213,3 +213,70 @@ def detach(event_id: int):
         "success",
     )
     return redirect(url_for("series.show", series_id=series_id))
+
+
+def _fill_shared(form: SeriesEditForm, event: Event) -> None:
+    form.title.data = event.title
+    form.format.data = event.format
+    form.online_url.data = event.online_url
+    form.description.data = event.description
+    form.title_en.data = event.title_en
+    form.description_en.data = event.description_en
+    form.themes.data = [t.id for t in event.themes]
+    for role in PartnerRole:
+        getattr(form, f"partners_{role.value}").data = [
+            lk.partner_id for lk in event.partner_links if lk.role == role.value
+        ]
+    form.expected_audience.data = event.expected_audience
+
+
+@bp.route("/series/<id:series_id>/events/<id:event_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_shared(series_id: int, event_id: int):
+    """The shared fields from one occurrence, applied to it, to it and the following
+    dates, or to all (one transaction; row versions checked on each)."""
+    series = _series(series_id)
+    session = get_session()
+    anchor = event_views.load_event(event_id)
+    if anchor.series_id != series.id:
+        abort(404)
+    form = SeriesEditForm()
+    lookup = event_views._prepare_form(form)
+    events = session.scalars(
+        select(Event).where(Event.series_id == series.id).order_by(Event.starts_at, Event.id)
+    ).all()
+    if request.method == "GET":
+        _fill_shared(form, anchor)
+        form.versions.data = ",".join(f"{e.id}:{e.version}" for e in events)
+        return render_template("series/edit.html", form=form, series=series, event=anchor)
+    status = 400
+    if form.validate_on_submit():
+        versions = form.read_versions()
+        if versions is None:
+            abort(400, gettext("The form is missing the events' versions; reload the page."))
+        shared = _shared(form, lookup, status=anchor.status, timezone=anchor.timezone)
+        try:
+            changed = ops.update_shared(
+                session, current_user, series, anchor, form.scope.data, shared, versions
+            )
+        except ValidationError as exc:
+            _attach(form, exc, "scope")
+        except ConflictError as exc:
+            flash(
+                gettext("%(problem)s Open the form again to see their version.", problem=exc),
+                "error",
+            )
+            status = 409
+        else:
+            flash(
+                ngettext(
+                    "%(num)s date of the series was changed.",
+                    "%(num)s dates of the series were changed.",
+                    len(changed),
+                )
+                if changed
+                else gettext("Nothing was changed."),
+                "success" if changed else "info",
+            )
+            return redirect(url_for("series.show", series_id=series.id))
+    return render_template("series/edit.html", form=form, series=series, event=anchor), status
