@@ -39,6 +39,7 @@ from .. import i18n
 from ..catalog.models import Partner, Theme, Venue
 from ..events.filters import EventFilter
 from ..events.models import Event, EventPartner
+from ..series.models import Series
 from . import ical
 from .models import FeedState
 
@@ -331,7 +332,7 @@ def feed_of(session: Session, flt: EventFilter, config) -> Calendar:
 def _render_key(session: Session, ctx: ical.RenderContext, epoch: str | None) -> str:
     """Everything besides the event row that its VEVENT shows, hashed.
 
-    The names of themes, partners and venues are part of the key (three small tables,
+    The names of themes, partners, venues and series are part of the key (three small tables,
     read in three fixed queries), so that no cached VEVENT outlives a change to them even
     if the events' rows were not touched. So is the database's epoch: a restored backup
     gives back event rows with the ids, uids and versions that the lost database went on
@@ -356,6 +357,10 @@ def _render_key(session: Session, ctx: ical.RenderContext, epoch: str | None) ->
                 Venue.longitude,
                 Venue.keep_script,
             ).order_by(Venue.id)
+        ),
+        # A series' title is in its occurrences' CATEGORIES.
+        session.execute(
+            select(Series.id, Series.uid, Series.title, Series.title_en).order_by(Series.id)
         ),
     ):
         h.update(repr(rows.all()).encode())

@@ -69,7 +69,10 @@ def _build(form, kind: SeriesKind, stops_of, stops_field: str, template: str):
         return render_template(template, form=form, preview=None)
     action = request.form.get("action", "preview")
     if action == "more" and isinstance(form, TourForm):
-        form.validate_on_submit()  # CSRF; messages are not shown for a layout change
+        form.validate_on_submit()
+        if form.csrf_token.errors:
+            abort(400, form.csrf_token.errors[0])
+        # Only the layout changed: the fields' messages wait for the preview.
         for field in form:
             field.errors = []
         form.add_rows()

@@ -158,3 +158,28 @@ def test_an_event_of_another_series_is_404(client, auth, db, series_id, create_e
     single = create_event()
     auth.login()
     assert client.get(f"/series/{series_id}/events/{single.id}/edit").status_code == 404
+
+
+def test_feed_follows_a_renamed_series_even_on_unchanged_events(client, auth, db, series_id):
+    """An occurrence whose own fields already match is not touched, but its VEVENT names
+    the series in CATEGORIES: a cached copy must not keep the old name."""
+    events = _events(db, series_id)
+    auth.login()
+    assert "Okrugli sto" in client.get(f"/series/{series_id}/calendar.ics").get_data(as_text=True)
+    # Date 1 gets the new title on its own first (scope "this").
+    data = _form(client, series_id, events[0].id)
+    data.update(scope="this", title="Novi naziv")
+    assert (
+        client.post(f"/series/{series_id}/events/{events[0].id}/edit", data=data).status_code == 302
+    )
+    # Its VEVENT, at its new row version, is rendered (and cached) with the old series name.
+    assert "Okrugli sto" in client.get(f"/series/{series_id}/calendar.ics").get_data(as_text=True)
+    data = _form(client, series_id, events[1].id)
+    data.update(scope="all", title="Novi naziv")
+    assert (
+        client.post(f"/series/{series_id}/events/{events[1].id}/edit", data=data).status_code == 302
+    )
+    feed = client.get(f"/series/{series_id}/calendar.ics").get_data(as_text=True)
+    feed = feed.replace("\r\n ", "")
+    assert feed.count("CATEGORIES:") == 4
+    assert "Okrugli sto" not in feed
