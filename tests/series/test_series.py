@@ -341,3 +341,25 @@ def test_a_tour_end_time_before_start_names_the_stop(client, auth, db):
 def test_builders_need_login(client):
     assert client.get("/series/new/tour").status_code in (302, 401)
     assert client.get("/series/new/recurrence").status_code in (302, 401)
+
+
+def test_an_hour_that_happens_twice_means_the_first(client, auth, db):
+    """02:30 on 31 October 2021 happens twice in Belgrade; as in RFC 5545, the first one
+    (summer time) is meant. An overnight stop across that night lasts an hour longer."""
+    auth.login()
+    data = _recurrence(
+        db,
+        first_day="2021-10-24",
+        start_time="02:30",
+        end_time="06:30",
+        count="2",
+        action="create",
+    )
+    assert client.post("/series/new/recurrence", data=data).status_code == 302
+    events = db.scalars(select(Event).order_by(Event.starts_at)).all()
+    assert [e.local_start.strftime("%d %H:%M %Z") for e in events] == [
+        "24 02:30 CEST",
+        "31 02:30 CEST",
+    ]
+    assert events[1].starts_at == datetime(2021, 10, 31, 0, 30, tzinfo=UTC)
+    assert (events[1].ends_at - events[1].starts_at).total_seconds() == 5 * 3600
