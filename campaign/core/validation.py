@@ -282,9 +282,9 @@ def occurrence_count(n: int) -> str | None:
         return gettext("The series has no dates: add a date, or widen the rule.")
     if n > MAX_OCCURRENCES:
         return gettext(
-            "A series can have at most %(max)s dates; this one would have %(n)s.",
+            "A series can have at most %(max)s dates; this one has more. Give an earlier end "
+            "date, a smaller number of dates or a longer interval.",
             max=MAX_OCCURRENCES,
-            n=n,
         )
     return None
 

@@ -363,3 +363,12 @@ def test_an_hour_that_happens_twice_means_the_first(client, auth, db):
     ]
     assert events[1].starts_at == datetime(2021, 10, 31, 0, 30, tzinfo=UTC)
     assert (events[1].ends_at - events[1].starts_at).total_seconds() == 5 * 3600
+
+
+def test_a_rule_giving_too_many_dates_is_refused(client, auth, db):
+    auth.login()
+    data = _recurrence(db, until="2030-01-01", weekdays=["0", "1", "2", "3", "4"], action="preview")
+    response = client.post("/series/new/recurrence", data=data)
+    assert response.status_code == 400
+    assert "A series can have at most 60 dates" in response.get_data(as_text=True)
+    assert _counts(db) == (0, 0)
