@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .exports import views as exports
     from .media import views as media
     from .reports import views as reports
+    from .series import views as series
 
     # Before any route is added: every <id:...> in a path is a row id the columns can hold.
     app.url_map.converters["id"] = web.IdConverter
@@ -74,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     media.init_app(app)
     app.register_blueprint(reports.bp)
     api.init_app(app)
+    app.register_blueprint(series.bp)
     return app
 
 

@@ -406,6 +406,7 @@ def init_app(app: Flask) -> None:
     env.filters["month_year"] = month_year
     env.filters["month_abbr"] = month_abbr
     env.filters["day_month"] = day_month
+    env.filters["long_date"] = long_date
     env.filters["month_name"] = month_name
     env.filters["short_date"] = short_date
     env.filters["weekday"] = weekday_name

@@ -25,6 +25,7 @@ from .media.models import (
     media_item_events,
     media_item_themes,
 )
+from .series.models import Series, SeriesKind
 
 __all__ = [
     "MAX_EVENT_DURATION",
@@ -41,6 +42,8 @@ __all__ = [
     "MediaStatus",
     "MediaTone",
     "Partner",
+    "Series",
+    "SeriesKind",
     "PartnerKind",
     "PartnerRole",
     "Theme",

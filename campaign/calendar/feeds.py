@@ -51,13 +51,14 @@ from datetime import UTC, datetime, timedelta
 from importlib import metadata
 
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session, joinedload, subqueryload
 
 from .. import i18n
 from ..catalog.models import Partner, Theme, Venue
 from ..events.filters import EventFilter
 from ..events.models import Event, EventPartner
+from ..series.models import Series
 from . import ical
 from .models import FeedState
 
@@ -490,6 +491,7 @@ class Calendar:
         their number."""
         query = select(Event).options(
             joinedload(Event.venue),
+            joinedload(Event.series),
             subqueryload(Event.themes),
             subqueryload(Event.partner_links).joinedload(EventPartner.partner),
         )
@@ -511,7 +513,7 @@ def feed_of(session: Session, flt: EventFilter, config) -> Calendar:
 def _render_key(session: Session, ctx: ical.RenderContext, epoch: str | None) -> str:
     """Everything besides the event row that its VEVENT shows, hashed.
 
-    The names of themes, partners and venues are part of the key (three small tables,
+    The names of themes, partners, venues and series are part of the key (three small tables,
     read in three fixed queries), so that no cached VEVENT outlives a change to them even
     if the events' rows were not touched. So is the database's epoch: a restored backup
     gives back event rows with the ids, uids and versions that the lost database went on
@@ -519,8 +521,14 @@ def _render_key(session: Session, ctx: ical.RenderContext, epoch: str | None) ->
     """
     h = hashlib.sha256()
     h.update(repr((ical.RENDERER_VERSION, _TZDATA, ctx, epoch)).encode())
+    names = union_all(
+        select(literal("t").label("kind"), Theme.id, Theme.name, Theme.name_en),
+        select(literal("s").label("kind"), Series.id, Series.title, Series.title_en),
+    ).subquery()
     for rows in (
-        session.execute(select(Theme.id, Theme.name, Theme.name_en).order_by(Theme.id)),
+        # Names in CATEGORIES: themes', and each series' (on its occurrences), in one
+        # statement so a feed costs the same queries with or without series.
+        session.execute(select(names).order_by(names.c.kind, names.c.id)),
         session.execute(
             select(Partner.id, Partner.name, Partner.name_en, Partner.keep_script).order_by(
                 Partner.id

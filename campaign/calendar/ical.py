@@ -214,7 +214,8 @@ def _zone_of(event: Event) -> ZoneInfo | None:
 
 
 def render_vevent(event: Event, ctx: RenderContext) -> RenderedEvent:
-    """The one VEVENT renderer. ``event`` must have venue, themes and partners loaded."""
+    """The one VEVENT renderer. ``event`` must have venue, themes, partners and (when it
+    belongs to one) its series loaded."""
     zone = _zone_of(event)
     url = ctx.event_url(event.id)
     start, start_tz, first_year = _when("DTSTART", event.starts_at, zone)
@@ -225,6 +226,13 @@ def render_vevent(event: Event, ctx: RenderContext) -> RenderedEvent:
         EventFormat(event.format).label,
         *(localized(t, "name") for t in event.themes_in_order),
     ]
+    related = []
+    if event.series_id is not None:
+        # The series by name for every client, and by uid for those that group events
+        # (RFC 9253 RELATED-TO with a relation type; the series is the parent).
+        series = event.series
+        categories.append(localized(series, "title"))
+        related.append(f"RELATED-TO;RELTYPE=PARENT:{escape_text(series.uid)}")
     lines = [
         "BEGIN:VEVENT",
         f"UID:{escape_text(event.uid)}",
@@ -248,6 +256,7 @@ def render_vevent(event: Event, ctx: RenderContext) -> RenderedEvent:
         # Cancelled events stop blocking time in clients that ignore STATUS.
         "TRANSP:TRANSPARENT" if event.is_cancelled else "TRANSP:OPAQUE",
         f"ORGANIZER;CN={param_value(ctx.organizer_name)}:mailto:{ctx.organizer_email}",
+        *related,
         "END:VEVENT",
     ]
     return RenderedEvent(

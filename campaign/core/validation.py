@@ -13,7 +13,7 @@ import math
 import re
 import zoneinfo
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, time
 from urllib.parse import urlsplit
 
 from flask_babel import gettext
@@ -305,3 +305,80 @@ def cancel_reason(value: str) -> str | None:
     if len(value) > MAX_CANCEL_REASON_LENGTH:
         return gettext("The reason can have at most %(n)s characters.", n=MAX_CANCEL_REASON_LENGTH)
     return text(value, multiline=True)
+
+
+# -- series ------------------------------------------------------------------------------
+
+# A run of a campaign's events: a tour of a few dozen cities, or two years of monthly
+# round tables. More is a mistyped rule (every day for ten years), refused before anything
+# is made.
+MAX_OCCURRENCES = 60
+MAX_INTERVAL = 12
+
+
+def occurrence_count(n: int) -> str | None:
+    """How many events a series makes."""
+    if n < 1:
+        return gettext("The series has no dates: add a date, or widen the rule.")
+    if n > MAX_OCCURRENCES:
+        return gettext(
+            "A series can have at most %(max)s dates; this one has more. Give an earlier end "
+            "date, a smaller number of dates or a longer interval.",
+            max=MAX_OCCURRENCES,
+        )
+    return None
+
+
+def repeat_interval(n: int) -> str | None:
+    if not 1 <= n <= MAX_INTERVAL:
+        return gettext("Repeat every 1 to %(max)s periods.", max=MAX_INTERVAL)
+    return None
+
+
+def repeat_count(n: int) -> str | None:
+    if not 1 <= n <= MAX_OCCURRENCES:
+        return gettext("Give a number of dates from 1 to %(max)s.", max=MAX_OCCURRENCES)
+    return None
+
+
+def day_list(raw: str) -> tuple[list[date], str | None]:
+    """Dates typed as YYYY-MM-DD, separated by commas, spaces or lines."""
+    days = []
+    for word in re.split(r"[\s,;]+", raw.strip()):
+        if not word:
+            continue
+        try:
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", word):
+                raise ValueError
+            day = date.fromisoformat(word)
+        except ValueError:
+            return [], gettext(
+                "'%(value)s' is not a date in the form %(format)s.", value=word, format="YYYY-MM-DD"
+            )
+        message = date_in_window(day)
+        if message:
+            return [], message
+        days.append(day)
+    return days, None
+
+
+def parse_day(raw: str) -> tuple[date | None, str | None]:
+    """A date typed as YYYY-MM-DD (what a date input sends), inside the window of years."""
+    days, message = day_list(raw)
+    if message:
+        return None, message
+    if len(days) != 1:
+        return None, gettext("Give one date in the form %(format)s.", format="YYYY-MM-DD")
+    return days[0], None
+
+
+def parse_clock(raw: str) -> tuple[time | None, str | None]:
+    """A time of day typed as HH:MM (what a time input sends)."""
+    value = raw.strip()
+    if re.fullmatch(r"[0-9]{1,2}:[0-9]{2}", value):
+        hours, minutes = (int(part) for part in value.split(":"))
+        if hours < 24 and minutes < 60:
+            return time(hours, minutes), None
+    return None, gettext(
+        "'%(value)s' is not a time in the form %(format)s.", value=value, format="HH:MM"
+    )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext
 from sqlalchemy import case, func, select
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..catalog.models import Partner, Theme, Venue
 from ..events.filters import EventFilter, FilterError
+from ..events.holidays import Holiday, holidays_between
 from ..events.models import Event, EventPartner, EventStatus, event_themes
 
 # IPAP 2 was adopted on 7 November 2019 and runs to the end of 2021.
@@ -69,6 +70,8 @@ class Coverage:
     attendance: list[ThemeAttendance]
     includes_cancelled: bool = False
     years: list[tuple[int, int]] = field(default_factory=list)  # (year, months shown)
+    # the public holidays in Serbia in each month, in the order of ``months``
+    month_holidays: list[list[Holiday]] = field(default_factory=list)
 
     @property
     def gaps(self) -> int:
@@ -232,4 +235,8 @@ def coverage(session: Session, flt: EventFilter) -> Coverage:
         attendance=list(attendance.values()),
         includes_cancelled=includes_cancelled,
         years=years,
+        month_holidays=[
+            list(holidays_between(m, _add_months(m, 1) - timedelta(days=1)).values())
+            for m in months
+        ],
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
@@ -31,7 +32,7 @@ PUBLIC_STATUSES = (EventStatus.confirmed.value, EventStatus.cancelled.value)
 MAX_VALUES = 50
 MAX_QUERY_LENGTH = 200
 MAX_PAGE = 100_000
-FILTER_PARAMS = ("theme", "partner", "format", "city", "status", "from", "to", "q")
+FILTER_PARAMS = ("theme", "partner", "format", "city", "status", "from", "to", "q", "series")
 # Which side of now an HTML list shows (feeds and exports always keep every event).
 WHEN_VALUES = ("upcoming", "past")
 
@@ -62,6 +63,8 @@ class EventFilter:
     campaign_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Belgrade"))
     # The raw values, to rebuild links (export, feed, next page) that keep the filter.
     args: tuple[tuple[str, str], ...] = ()
+    # The touring or recurring series the events belong to (/series/<id>/calendar.ics).
+    series: Any = None
     # Set by code, never by a parameter: one event's own calendar (its .ics download).
     event_ids: tuple[int, ...] = ()
 
@@ -157,6 +160,8 @@ class EventFilter:
                 ),
             )
 
+        series = _lookup_series(session, values("series"))
+
         kept = tuple((name, v) for name in FILTER_PARAMS for v in raw(name))
 
         return cls(
@@ -173,6 +178,7 @@ class EventFilter:
             include_drafts=include_drafts,
             campaign_zone=campaign_zone,
             args=kept,
+            series=series,
         )
 
     # -- querying ------------------------------------------------------------------------
@@ -193,12 +199,15 @@ class EventFilter:
             self.include_drafts,
             self.campaign_zone.key,
             self.event_ids,
+            self.series.id if self.series is not None else None,
         )
 
     def conditions(self) -> list:
         conds = []
         if self.event_ids:
             conds.append(Event.id.in_(self.event_ids))
+        if self.series is not None:
+            conds.append(Event.series_id == self.series.id)
         if self.statuses:
             conds.append(Event.status.in_(self.statuses))
         elif not self.include_drafts:
@@ -303,7 +312,8 @@ class EventFilter:
 
     def describe(self) -> str:
         """Words for a calendar name or a file name: "Cyber security, Novi Sad"."""
-        parts = [localized(t, "name") for t in self.themes]
+        parts = [localized(self.series, "title")] if self.series is not None else []
+        parts += [localized(t, "name") for t in self.themes]
         parts += [localized(p, "name") for p in self.partners]
         parts += [EventFormat(f).label for f in self.formats]
         parts += [script_text(c) for c in self.cities]
@@ -408,6 +418,23 @@ def parse_page(pages: list[str]) -> int:
     if not pages[0].isascii() or not pages[0].isdigit() or not 1 <= int(pages[0]) <= MAX_PAGE:
         raise FilterError("page", gettext("'%(value)s' is not a page number", value=pages[0]))
     return int(pages[0])
+
+
+def _lookup_series(session: Session, raw: list[str]):
+    """The series named by ``series=<id>`` (one at most), or None."""
+    from ..series.models import Series
+
+    if not raw:
+        return None
+    if len(raw) > 1:
+        raise FilterError("series", gettext("give one series"))
+    value = raw[0]
+    series = None
+    if value.isascii() and value.isdigit() and len(value) < 10:
+        series = session.get(Series, int(value))
+    if series is None:
+        raise FilterError("series", gettext("there is no series '%(value)s'", value=value))
+    return series
 
 
 def lookup_slugs(session: Session, model, param: str, slugs: list[str]):

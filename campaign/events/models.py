@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
@@ -25,6 +26,9 @@ from ..auth.models import User
 from ..catalog.models import Partner, Theme, Venue
 from ..core.models import Base, UTCDateTime, enum_check, utcnow
 from ..i18n import localized
+
+if TYPE_CHECKING:
+    from ..series.models import Series
 
 
 class EventFormat(enum.StrEnum):
@@ -156,9 +160,15 @@ class Event(Base):
     # `q` filter scans. Derived, but kept by the operations layer so search stays a plain
     # substring scan on both backends instead of per-row Unicode folding and joins.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # The touring or recurring series this event is one occurrence of (campaign.series);
+    # an occurrence can be detached and lives on as a single event.
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("series.id", ondelete="SET NULL"), index=True
+    )
 
     venue: Mapped[Venue | None] = relationship(lazy="raise")
     owner: Mapped[User | None] = relationship(lazy="raise")
+    series: Mapped[Series | None] = relationship("Series", lazy="raise")
     themes: Mapped[list[Theme]] = relationship(
         secondary=event_themes, lazy="raise", order_by=Theme.name
     )

@@ -366,10 +366,22 @@ def create_event(
     session: Session, actor: User | None, data: EventData, *, accept_clashes: bool = True
 ) -> Event:
     """Create the event; with ``accept_clashes=False`` a clash refuses it (ClashesFound)."""
+    event = add_event(session, actor, data)
+    if not accept_clashes:
+        _check_clashes(session, event, set(), published=not event.is_draft)
+    session.commit()
+    _log("event.created", actor, event)
+    return event
+
+
+def add_event(session: Session, actor: User | None, data: EventData, series=None) -> Event:
+    """A new event validated and added to the caller's transaction (not committed): the
+    one way events are made, alone (:func:`create_event`) or as a series' occurrences."""
     _normalise_newlines(data)
     validate_event(data)
     now = utcnow()
     event = Event(
+        series=series,
         uid=Event.new_uid(),
         sequence=0,
         created=now,
@@ -384,11 +396,38 @@ def create_event(
         EventChange(user_id=actor.id if actor else None, at=now, action="created", changes={})
     )
     session.add(event)
-    if not accept_clashes:
-        _check_clashes(session, event, set(), published=not event.is_draft)
-    session.commit()
-    _log("event.created", actor, event)
     return event
+
+
+def log_created(actor: User | None, event: Event, **extra) -> None:
+    _log("event.created", actor, event, **extra)
+
+
+def detach_from_series(
+    session: Session, actor: User | None, event: Event, expected_version: int
+) -> int:
+    """Take one occurrence out of its series (it lives on as a single event); returns the
+    series id. The row version (and so any cached VEVENT) and DTSTAMP move, SEQUENCE does
+    not: time, place and status are unchanged."""
+    if event.series_id is None:
+        _refuse(session, NotAllowed(gettext("This event is not part of a series.")))
+    _check_version(session, event, expected_version)
+    series_id = event.series_id
+    now = utcnow()
+    event.series_id = None
+    event.updated = _next_updated(event.updated, now)
+    session.add(
+        EventChange(
+            event_id=event.id,
+            user_id=actor.id if actor else None,
+            at=now,
+            action="detached",
+            changes={"series": [str(series_id), ""]},
+        )
+    )
+    _commit(session)
+    _log("event.detached", actor, event, series=series_id)
+    return series_id
 
 
 def update_event(
@@ -404,18 +443,40 @@ def update_event(
     """Apply ``data``; returns False when nothing changed. Raises ConflictError when stale;
     with ``accept_clashes=False``, ClashesFound when the change brings a new clash or
     publishes a clashing draft."""
+    before_clashes: set[int] = set()
+    publishing = False
+    if not accept_clashes:
+        from .clashes import clashes_of
+
+        before_clashes = {c.other.id for c in clashes_of(session, event)}
+        publishing = event.is_draft and data.status == EventStatus.confirmed.value
+    diff = change_event(session, actor, event, data, expected_version, action)
+    if not diff:
+        return False
+    if not accept_clashes and data.status != EventStatus.cancelled.value:
+        _check_clashes(session, event, before_clashes, publishing)
+    _commit(session)
+    _log(f"event.{action}", actor, event, fields=",".join(sorted(diff)))
+    return True
+
+
+def change_event(
+    session: Session,
+    actor: User | None,
+    event: Event,
+    data: EventData,
+    expected_version: int,
+    action: str = "updated",
+) -> dict:
+    """Apply ``data`` in the caller's transaction (not committed); the changed fields, or
+    an empty dict when nothing changed (then nothing moves: no SEQUENCE, no DTSTAMP)."""
     _normalise_newlines(data)
     validate_event(data)
     _check_version(session, event, expected_version)
     before, after = _snapshot(event_data(event)), _snapshot(data)
     diff = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if not diff:
-        return False
-    if not accept_clashes:
-        from .clashes import clashes_of
-
-        before_clashes = {c.other.id for c in clashes_of(session, event)}
-        publishing = event.is_draft and data.status == EventStatus.confirmed.value
+        return {}
     _apply(event, data)
     now = utcnow()
     event.updated = _next_updated(event.updated, now)
@@ -430,11 +491,16 @@ def update_event(
             changes=diff,
         )
     )
-    if not accept_clashes and data.status != EventStatus.cancelled.value:
-        _check_clashes(session, event, before_clashes, publishing)
+    return diff
+
+
+def commit(session: Session) -> None:
+    """Commit a transaction of event writes; a concurrent save is a ConflictError."""
     _commit(session)
+
+
+def log_changed(actor: User | None, event: Event, action: str, diff: dict) -> None:
     _log(f"event.{action}", actor, event, fields=",".join(sorted(diff)))
-    return True
 
 
 def cancel_event(

@@ -24,6 +24,7 @@ from . import operations as ops
 from .clashes import clashes_of, find_clashes
 from .filters import FilterError, event_list_loading, window_check
 from .forms import EventForm
+from .holidays import holiday_warning, holidays_between, holidays_during
 from .lists import events_page, filter_choices, request_filter, visible_filter
 from .models import MAX_EVENT_DURATION, Event, EventChange, EventStatus, PartnerRole
 
@@ -38,7 +39,7 @@ def _visible(event: Event | None) -> Event:
 
 
 def load_event(event_id: int, *, history: bool = False) -> Event:
-    options = list(event_list_loading()) + [joinedload(Event.owner)]
+    options = list(event_list_loading()) + [joinedload(Event.owner), joinedload(Event.series)]
     if history:
         options.append(selectinload(Event.changes).joinedload(EventChange.user))
     event = get_session().scalar(select(Event).where(Event.id == event_id).options(*options))
@@ -229,6 +230,7 @@ def month():
         weeks=weeks,
         by_day=by_day,
         day_counts=day_counts,
+        holidays=holidays_between(weeks[0][0], weeks[-1][-1]),
         today=today,
         # No link to a month outside the window of years (it would be a 400).
         prev_month=_in_window((first - timedelta(days=1)).replace(day=1)),
@@ -246,12 +248,29 @@ def month():
 @bp.get("/events/<id:event_id>")
 def show(event_id: int):
     event = load_event(event_id, history=sees_drafts())
-    clashes = clashes_of(get_session(), event) if sees_drafts() else []
+    planner = sees_drafts()
+    clashes = clashes_of(get_session(), event) if planner else []
     return render_template(
         "events/show.html",
         event=event,
         clashes=clashes,
+        holidays=event_holidays(event) if planner else [],
     )
+
+
+def event_holidays(event: Event) -> list:
+    """The public holidays on the local dates of a saved event."""
+    return holidays_during(event.local_start, event.local_end)
+
+
+def form_holidays(form: EventForm) -> list:
+    """The public holidays on the dates typed in the form (its wall-clock dates)."""
+    start, end = form.starts_at.data, form.ends_at.data
+    if not isinstance(start, datetime) or rules.date_in_window(start):
+        return []
+    if not isinstance(end, datetime) or end < start or rules.date_in_window(end):
+        end = start
+    return holidays_during(start, end)
 
 
 # -- organizers ------------------------------------------------------------------------
@@ -364,9 +383,12 @@ def _fill_form(form: EventForm, event: Event) -> None:
 def new():
     form = EventForm()
     lookup = _prepare_form(form)
+    copied = None
     if request.method == "GET":
+        copied = _copy_into(form)
         form.status.data = EventStatus.draft.value
-        form.timezone.data = current_app.config["TIMEZONE"]
+        if copied is None:
+            form.timezone.data = current_app.config["TIMEZONE"]
     pending = []
     if form.validate_on_submit():
         data = _form_to_data(form, lookup)
@@ -386,8 +408,30 @@ def new():
                 return redirect(url_for("events.show", event_id=event.id))
     status = (409 if pending else 400) if request.method == "POST" else 200
     return render_template(
-        "events/form.html", form=form, event=None, pending_clashes=pending
+        "events/form.html",
+        form=form,
+        event=None,
+        pending_clashes=pending,
+        holidays=form_holidays(form),
+        copied=copied,
     ), status
+
+
+def _copy_into(form: EventForm) -> Event | None:
+    """``/events/new?copy=<id>``: the form pre-filled from that event, as a new draft with
+    the date, venue and attendance left for the organizer to choose."""
+    raw = request.args.get("copy")
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 12):
+        abort(400, gettext("copy: give the number of the event to copy."))
+    original = load_event(int(raw))
+    _fill_form(form, original)
+    form.starts_at.data = form.ends_at.data = None
+    form.venue.data = ""
+    form.attendance.data = None
+    form.version.data = ""
+    return original
 
 
 @bp.route("/events/<id:event_id>/edit", methods=["GET", "POST"])
@@ -439,7 +483,12 @@ def edit(event_id: int):
     status = (409 if pending else 400) if request.method == "POST" else 200
     clashes = clashes_of(get_session(), event) if request.method == "GET" else []
     return render_template(
-        "events/form.html", form=form, event=event, clashes=clashes, pending_clashes=pending
+        "events/form.html",
+        form=form,
+        event=event,
+        clashes=clashes,
+        pending_clashes=pending,
+        holidays=form_holidays(form),
     ), status
 
 
@@ -456,7 +505,11 @@ def _clash_choice(form: EventForm, data: ops.EventData, event: Event | None = No
 
 
 def _warn_about_clashes(event: Event) -> None:
-    """After a save: say so when the event clashes; the event page lists each clash."""
+    """After a save: say so when the event clashes or falls on a public holiday; the
+    event page lists each."""
+    holiday = holiday_warning(event_holidays(event))
+    if holiday:
+        flash(holiday, "warning")
     clashes = clashes_of(get_session(), event)
     if clashes:
         listed = "; ".join(
