@@ -192,6 +192,10 @@ class EventQuerySchema(PageQuerySchema):
         validate=validate.Length(min=1, max=MAX_QUERY_LENGTH),
         metadata={"description": "Words that must all appear."},
     )
+    series = fields.String(
+        validate=validate.Regexp(r"^[0-9]{1,9}$"),
+        metadata={"description": "The number of a touring or recurring series."},
+    )
 
 
 def parameter_names(schema: type[Schema]) -> set[str]:

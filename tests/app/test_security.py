@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from campaign import create_app
+from campaign.db import get_session
 from campaign.models import Theme, User
 from tests.conftest import PASSWORD, Client
 
@@ -101,6 +102,17 @@ ACCESS: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("GET", "/reports/reach"): (LOGIN, 200, 200, LOGIN),
     ("GET", "/reports/reach.xlsx"): (LOGIN, 200, 200, LOGIN),
     ("GET", "/reports/reach.pdf"): (LOGIN, 200, 200, LOGIN),
+    # Series: the page and its feed are public; building and editing are for organizers.
+    ("GET", "/series/new/tour"): (LOGIN, 200, 200, LOGIN),
+    ("POST", "/series/new/tour"): (LOGIN, 400, 400, LOGIN),
+    ("GET", "/series/new/recurrence"): (LOGIN, 200, 200, LOGIN),
+    ("POST", "/series/new/recurrence"): (LOGIN, 400, 400, LOGIN),
+    ("GET", "/series/<id:series_id>"): (200, 200, 200, 200),
+    ("GET", "/series/<id:series_id>/calendar.ics"): (200, 200, 200, 200),
+    ("POST", "/events/<id:event_id>/detach"): (LOGIN, 400, 400, LOGIN),
+    # The world's event is a single event, not one of the series' dates.
+    ("GET", "/series/<id:series_id>/events/<id:event_id>/edit"): (LOGIN, 404, 404, LOGIN),
+    ("POST", "/series/<id:series_id>/events/<id:event_id>/edit"): (LOGIN, 404, 404, LOGIN),
 }
 
 # Public URLs an anonymous visitor can reach; none may show a draft. One line per URL;
@@ -165,7 +177,24 @@ def world(
         "tag": "sr-Latn",
         "gone": gone,
         "item_id": create_media(),
+        "series_id": _make_series(app),
     }
+
+
+def _make_series(app) -> int:
+    from datetime import date, time
+
+    from campaign.series import operations as series_ops
+    from campaign.series.models import SeriesKind
+
+    with app.app_context():
+        session = get_session()
+        theme = session.scalar(select(Theme).where(Theme.slug == "eadrcc"))
+        shared = series_ops.SharedData(
+            title="Turneja: EADRCC", format="seminar", status="confirmed", themes=[theme]
+        )
+        stops = [series_ops.Stop(date(2030, 5, d), time(18), time(20), None) for d in (6, 13)]
+        return series_ops.create_series(session, None, shared, stops, SeriesKind.tour).id
 
 
 def _url(rule, world) -> str:
