@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..core import validation as rules
-from ..core.forms import DecimalNumberField, Rule, WholeNumberField
+from ..core.forms import DecimalNumberField, Form, Rule, WholeNumberField
 from .models import PartnerKind
 
 
-class ThemeForm(FlaskForm):
+class ThemeForm(Form):
     slug = StringField(_l("Slug"), validators=[DataRequired(), Length(max=80)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=20_000)])
@@ -25,7 +24,7 @@ class ThemeForm(FlaskForm):
     )
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(Form):
     slug = StringField(_l("Slug"), validators=[DataRequired(), Length(max=80)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=[(k.value, k.lazy_label) for k in PartnerKind])
@@ -39,7 +38,7 @@ class PartnerForm(FlaskForm):
     keep_script = BooleanField(_l("Keep the name as written (do not transliterate)"))
 
 
-class VenueForm(FlaskForm):
+class VenueForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=100)])
     address = StringField(_l("Address"), validators=[Length(max=300)])

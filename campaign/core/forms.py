@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import FloatField, IntegerField, SelectMultipleField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -53,3 +55,28 @@ class DecimalNumberField(FloatField):
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class _WTFormsMessages:
+    """WTForms' own messages ("This field is required.") from its catalogue, which has one
+    Serbian in Latin: in Cyrillic on a Cyrillic page."""
+
+    @staticmethod
+    def _script(text: str) -> str:
+        from ..i18n import script_text
+
+        return script_text(text)
+
+    def gettext(self, string):
+        return self._script(wtforms_translations.gettext(string))
+
+    def ngettext(self, singular, plural, n):
+        return self._script(wtforms_translations.ngettext(singular, plural, n))
+
+
+class Form(FlaskForm):
+    """The base of every form of the campaign."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            return _WTFormsMessages()

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
@@ -19,12 +18,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..core import validation as rules
-from ..core.forms import MultiCheckboxField, Rule, WholeNumberField
+from ..core.forms import Form, MultiCheckboxField, Rule, WholeNumberField
 from ..i18n import localized, long_date
 from .models import EventFormat, EventStatus, PartnerRole
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     title = StringField(
         _l("Title"),
         validators=[

@@ -8,12 +8,11 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..core import validation as rules
-from ..core.forms import MultiCheckboxField, Rule, WholeNumberField
+from ..core.forms import Form, MultiCheckboxField, Rule, WholeNumberField
 from ..events.forms import EventForm
 from ..i18n import localized
 from .models import MediaKind, MediaStatus, MediaTone
@@ -23,7 +22,7 @@ from .operations import MAX_HEADLINE, MAX_NOTES, MAX_SPOKESPERSON
 EVENT_REF_RE = re.compile(r"(?:/events/)?([0-9]{1,10})/?")
 
 
-class MediaForm(FlaskForm):
+class MediaForm(Form):
     headline = StringField(
         _l("Headline"),
         validators=[

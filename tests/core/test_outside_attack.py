@@ -89,3 +89,14 @@ def test_feed_etag_covers_the_transliteration_settings(app, client, create_event
         "/calendar.ics?lang=sr-Cyrl", headers={"If-None-Match": first.headers["ETag"]}
     )
     assert stale.status_code == 200
+
+
+def test_wtforms_own_messages_follow_the_page_script(client, auth):
+    """A required field left empty: WTForms' message in Cyrillic on a Cyrillic page (its
+    own catalogue is Serbian Latin only)."""
+    auth.login()
+    page = client.post("/account/password?lang=sr-Cyrl", {}).get_data(as_text=True)
+    assert "Ово поље је обавезно" in page
+    assert "Ovo polje je obavezno" not in page
+    latin = client.post("/account/password?lang=sr-Latn", {}).get_data(as_text=True)
+    assert "Ovo polje je obavezno" in latin
