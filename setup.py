@@ -21,13 +21,20 @@ HERE = Path(__file__).resolve().parent
 SHIPPED = ("templates", "static")
 
 
+def _load(name: str):
+    """campaign/<name>.py loaded by path: the package's __init__ needs Flask, which a build
+    may not have. (Never by putting campaign/ on sys.path: its ``calendar`` package would
+    shadow the standard library's.)"""
+    spec = importlib.util.spec_from_file_location(name, HERE / "campaign" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def compile_catalogues() -> None:
-    # Loaded by path: the package's __init__ needs Flask, which a build may not have.
-    sys.path.insert(0, str(HERE / "campaign"))
-    spec = importlib.util.spec_from_file_location("catalogues", HERE / "campaign" / "catalogues.py")
-    catalogues = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(catalogues)
-    catalogues.compile_catalogues(HERE / "campaign" / "translations")
+    _load("translit")  # what catalogues.py imports when it is not inside its package
+    _load("catalogues").compile_catalogues(HERE / "campaign" / "translations")
 
 
 class BuildPyWithAssets(build_py):
