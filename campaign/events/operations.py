@@ -14,15 +14,17 @@ from datetime import UTC, datetime, timedelta
 from flask_babel import gettext
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.models import User
 from ..catalog.models import Partner, Theme, Venue
 from ..core import validation as rules
 from ..core.audit import log, who
-from ..core.errors import ClashesFound, ConflictError, NotAllowed, ValidationError
+from ..core.errors import ClashesFound, NotAllowed, ValidationError
 from ..core.models import utcnow
 from ..core.text import fold
+from ..core.transactions import check_version
+from ..core.transactions import commit as commit_or_conflict
+from ..core.transactions import refuse as _refuse
 from .models import (
     MAX_EVENT_DURATION,
     Event,
@@ -573,32 +575,20 @@ def delete_event(session: Session, actor: User | None, event: Event, expected_ve
     )
 
 
-def _refuse(session: Session, exc: Exception):
-    """End the transaction (nothing was written) and raise ``exc``."""
-    session.rollback()
-    raise exc
-
-
-def _check_version(session: Session, event: Event, expected_version: int) -> None:
-    if expected_version != event.version:
-        _refuse(
-            session,
-            ConflictError(
-                gettext(
-                    "Someone else saved this event after you opened it. Nothing of yours was saved."
-                )
-            ),
-        )
+def _check_version(session: Session, row, expected_version: int) -> None:
+    check_version(
+        session,
+        row,
+        expected_version,
+        gettext("Someone else saved this event after you opened it. Nothing of yours was saved."),
+    )
 
 
 def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise ConflictError(
-            gettext("Someone else saved this event at the same moment. Nothing of yours was saved.")
-        ) from None
+    commit_or_conflict(
+        session,
+        gettext("Someone else saved this event at the same moment. Nothing of yours was saved."),
+    )
 
 
 def _log(what: str, actor: User | None, event: Event, **extra) -> None:

@@ -15,15 +15,17 @@ from datetime import UTC, datetime, timedelta
 from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.models import User
 from ..catalog.models import Partner, PartnerKind, Theme
 from ..core import validation as rules
 from ..core.audit import log, who
-from ..core.errors import ConflictError, NotAllowed, ValidationError
+from ..core.errors import NotAllowed, ValidationError
 from ..core.models import utcnow
 from ..core.text import fold
+from ..core.transactions import check_version
+from ..core.transactions import commit as commit_or_conflict
+from ..core.transactions import refuse as _refuse
 from ..events.models import Event
 from ..translit import to_latin
 from .models import MediaItem, MediaItemChange, MediaKind, MediaStatus, MediaTone
@@ -280,31 +282,20 @@ def delete_media(
     )
 
 
-def _refuse(session: Session, exc: Exception):
-    session.rollback()
-    raise exc
-
-
-def _check_version(session: Session, item: MediaItem, expected_version: int) -> None:
-    if expected_version != item.version:
-        _refuse(
-            session,
-            ConflictError(
-                gettext(
-                    "Someone else saved this item after you opened it. Nothing of yours was saved."
-                )
-            ),
-        )
+def _check_version(session: Session, row, expected_version: int) -> None:
+    check_version(
+        session,
+        row,
+        expected_version,
+        gettext("Someone else saved this item after you opened it. Nothing of yours was saved."),
+    )
 
 
 def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise ConflictError(
-            gettext("Someone else saved this item at the same moment. Nothing of yours was saved.")
-        ) from None
+    commit_or_conflict(
+        session,
+        gettext("Someone else saved this item at the same moment. Nothing of yours was saved."),
+    )
 
 
 def _log(what: str, actor: User | None, item: MediaItem, **extra) -> None:
