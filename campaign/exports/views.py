@@ -18,8 +18,11 @@ bp = Blueprint("exports", __name__)
 
 @bp.get("/events.<any(csv, xlsx, json):fmt>")
 def export_events(fmt: str):
+    return export_response(fmt, request_filter())
+
+
+def export_response(fmt: str, flt) -> Response:
     """The filter is validated, and the first batch read, before a byte is sent."""
-    flt = request_filter()
     filename = export_filename(flt, fmt, datetime.now(campaign_zone()).date())
     # The stream outlives the view's session (closed at teardown), so it reads through a
     # session of its own. The first batch is read here, inside the view: if the database

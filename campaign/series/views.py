@@ -18,6 +18,7 @@ from ..events import views as event_views
 from ..events.filters import FilterError
 from ..events.lists import request_filter
 from ..events.models import Event, EventStatus, PartnerRole
+from ..exports.views import export_response
 from ..i18n import localized
 from ..security import ignores_cookie
 from . import operations as ops
@@ -178,8 +179,19 @@ def show(series_id: int):
         "reported": sum(1 for e in events if e.attendance is not None),
         "by_status": {s.value: sum(1 for e in events if e.status == s.value) for s in EventStatus},
     }
+    # What the dates share (the shared-fields editor keeps them alike; a date edited on
+    # its own adds its own), in first-seen order.
+    themes = list({t.id: t for e in events for t in e.themes}.values())
+    partners = list({lk.partner.id: lk.partner for e in events for lk in e.partner_links}.values())
     return render_template(
-        "series/show.html", series=series, error=None, events=events, totals=totals, flt=flt
+        "series/show.html",
+        series=series,
+        error=None,
+        events=events,
+        totals=totals,
+        flt=flt,
+        themes=themes,
+        partners=partners,
     )
 
 
@@ -196,6 +208,14 @@ def feed(series_id: int):
         feeds.feed_of(get_session(), flt, current_app.config),
         cache_control=PRIVATE_CACHE if private else PUBLIC_CACHE,
     )
+
+
+@bp.get("/series/<id:series_id>.<any(csv, xlsx, json):fmt>")
+def export(series_id: int, fmt: str):
+    """The series' events as a file: the same exports as /events.<fmt>, every filter
+    parameter, limited to this series."""
+    _series(series_id)
+    return export_response(fmt, request_filter(fixed={"series": [str(series_id)]}))
 
 
 @bp.post("/events/<id:event_id>/detach")

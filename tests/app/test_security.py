@@ -109,6 +109,7 @@ ACCESS: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("POST", "/series/new/recurrence"): (LOGIN, 400, 400, LOGIN),
     ("GET", "/series/<id:series_id>"): (200, 200, 200, 200),
     ("GET", "/series/<id:series_id>/calendar.ics"): (200, 200, 200, 200),
+    ("GET", "/series/<id:series_id>.<any(csv, xlsx, json):fmt>"): (200, 200, 200, 200),
     ("POST", "/events/<id:event_id>/detach"): (LOGIN, 400, 400, LOGIN),
     # The world's event is a single event, not one of the series' dates.
     ("GET", "/series/<id:series_id>/events/<id:event_id>/edit"): (LOGIN, 404, 404, LOGIN),

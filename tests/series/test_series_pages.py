@@ -65,7 +65,7 @@ def _events(db, series_id):
     ).all()
 
 
-def test_series_page_lists_occurrences_with_totals(client, db, make_series):
+def test_series_page_lists_occurrences_with_totals(client, auth, db, make_series):
     series_id = make_series(3)
     events = _events(db, series_id)
     with client.application.app_context():
@@ -79,6 +79,12 @@ def test_series_page_lists_occurrences_with_totals(client, db, make_series):
     page = client.get(f"/series/{series_id}").get_data(as_text=True)
     for e in events:
         assert f"/events/{e.id}" in page
+    assert f"/series/{series_id}/calendar.ics" in page
+    assert "/themes/" in page  # what the dates share
+    # Expected audience and attendance are internal numbers: organizers only.
+    assert "reported for" not in page and "Expected audience" not in page
+    auth.login()
+    page = client.get(f"/series/{series_id}").get_data(as_text=True)
     assert "120" in page  # expected audience: 3 × 40
     assert "35" in page and "reported for 1 event" in page
     assert f"/series/{series_id}/calendar.ics" in page
@@ -155,6 +161,28 @@ def test_series_filter_parameter_on_lists_and_exports(client, auth, db, make_ser
     assert response.status_code == 400
     page = client.get(f"/series/{series_id}?status=cancelled").get_data(as_text=True)
     assert "No dates match." in page
+
+
+def test_series_exports_at_their_own_address(client, auth, db, make_series, create_event):
+    series_id = make_series(3)
+    other = create_event(title="Unrelated panel")
+    events = _events(db, series_id)
+    data = json.loads(client.get(f"/series/{series_id}.json").get_data(as_text=True))
+    assert {e["uid"] for e in data["events"]} == {e.uid for e in events}
+    assert other.uid not in json.dumps(data)
+    csv_text = client.get(f"/series/{series_id}.csv").get_data(as_text=True)
+    assert len(csv_text.strip().splitlines()) == 1 + len(events)
+    xlsx = client.get(f"/series/{series_id}.xlsx")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    # The same filter parameters as every list, limited to the series.
+    first = events[0].starts_at.date().isoformat()  # daytime: the same date in Belgrade
+    one = json.loads(client.get(f"/series/{series_id}.json?from={first}&to={first}").data)
+    assert [e["uid"] for e in one["events"]] == [events[0].uid]
+    assert client.get(f"/series/{series_id}.json?from=nonsense").status_code == 400
+    assert client.get("/series/999999.csv").status_code == 404
+    # The page links to them.
+    page = client.get(f"/series/{series_id}").get_data(as_text=True)
+    assert f"/series/{series_id}.csv" in page and f"/series/{series_id}.xlsx" in page
 
 
 def test_series_page_runs_fixed_queries(client, db, make_series, count_queries):
