@@ -95,37 +95,82 @@ VENUES = [
     ("Pozorište „Zoran Radmilović”", "Zaječar", "Trg oslobođenja 2", 43.9036, 22.2847, 200),
 ]
 
+# Each theme's titles: (Serbian, English); the Serbian one is the event's title, the
+# English one its title_en (what an English-speaking visitor reads).
 TITLES = {
     "science-for-peace": [
-        "Nauka za mir i bezbednost: rezultati srpskih projekata",
-        "Science for Peace: grants for Serbian researchers",
+        (
+            "Nauka za mir i bezbednost: rezultati srpskih projekata",
+            "Science for Peace and Security: results of Serbian projects",
+        ),
+        (
+            "Nauka za mir: grantovi za srpske istraživače",
+            "Science for Peace: grants for Serbian researchers",
+        ),
     ],
-    "eadrcc": ["EADRCC i odgovor na katastrofe", "When disaster strikes: working with the EADRCC"],
+    "eadrcc": [
+        ("EADRCC i odgovor na katastrofe", "The EADRCC and disaster response"),
+        (
+            "Kada katastrofa udari: saradnja sa EADRCC-om",
+            "When disaster strikes: working with the EADRCC",
+        ),
+    ],
     "partnership-for-peace": [
-        "Partnerstvo za mir i zajedničke vežbe",
-        "Joint exercises without membership",
+        ("Partnerstvo za mir i zajedničke vežbe", "Partnership for Peace and joint exercises"),
+        ("Zajedničke vežbe bez članstva", "Joint exercises without membership"),
     ],
     "surplus-ammunition": [
-        "Bezbedno uništavanje viškova municije",
-        "Destroying surplus ammunition safely",
+        ("Bezbedno uništavanje viškova municije", "Destroying surplus ammunition safely"),
+        (
+            "Viškovi municije: od skladišta do uništenja",
+            "Surplus ammunition: from depot to disposal",
+        ),
     ],
     "civil-emergencies": [
-        "Poplave i zemljotresi: planiranje za vanredne situacije",
-        "Civil emergency planning after the 2014 floods",
+        (
+            "Poplave i zemljotresi: planiranje za vanredne situacije",
+            "Floods and earthquakes: planning for emergencies",
+        ),
+        (
+            "Civilno planiranje za vanredne situacije posle poplava 2014.",
+            "Civil emergency planning after the 2014 floods",
+        ),
     ],
     "counter-terrorism": [
-        "Borba protiv terorizma i krijumčarenja oružja",
-        "Stopping weapons smuggling",
+        (
+            "Borba protiv terorizma i krijumčarenja oružja",
+            "Countering terrorism and weapons smuggling",
+        ),
+        ("Kako zaustaviti krijumčarenje oružja", "Stopping weapons smuggling"),
     ],
     "cyber-security": [
-        "Sajber bezbednost za građane i institucije",
-        "Cyber security: protecting critical networks",
+        (
+            "Sajber bezbednost za građane i institucije",
+            "Cyber security for citizens and institutions",
+        ),
+        (
+            "Sajber bezbednost: zaštita ključnih mreža",
+            "Cyber security: protecting critical networks",
+        ),
     ],
     "nuclear-security": [
-        "Bezbednost nuklearnih materijala — iskustva Vinče",
-        "Securing radioactive sources",
+        (
+            "Bezbednost nuklearnih materijala — iskustva Vinče",
+            "Nuclear material security: lessons from Vinča",
+        ),
+        ("Zaštita radioaktivnih izvora", "Securing radioactive sources"),
     ],
-    "kfor": ["Saradnja sa KFOR-om i sloboda kretanja", "KFOR and a secure environment for all"],
+    "kfor": [
+        ("Saradnja sa KFOR-om i sloboda kretanja", "Cooperation with KFOR and freedom of movement"),
+        ("KFOR i bezbedno okruženje za sve", "KFOR and a secure environment for all"),
+    ],
+}
+# The format as a title's prefix, in each language (not the interface's, which is English
+# when the CLI runs).
+FORMAT_NAMES = {
+    "panel": ("Panel", "Panel"),
+    "round_table": ("Okrugli sto", "Round table"),
+    "seminar": ("Seminar", "Seminar"),
 }
 
 FIRST = date(2019, 11, 8)  # the day after IPAP 2 was adopted
@@ -202,15 +247,19 @@ def demo_rows(rng: random.Random, count: int, themes, partners, venues):
         links = [
             (p.id, roles[0] if n == 0 else rng.choice(roles[1:])) for n, p in enumerate(chosen)
         ]
-        title = rng.choice(TITLES.get(theme_list[0].slug, [theme_list[0].name]))
-        where = venue.city if venue else "online"
+        title, title_en = rng.choice(
+            TITLES.get(theme_list[0].slug, [(theme_list[0].name, theme_list[0].name_en)])
+        )
+        where, where_en = (venue.city, venue.city) if venue else ("onlajn", "online")
+        prefix, prefix_en = FORMAT_NAMES[fmt]
         created = starts_at - timedelta(days=rng.randint(10, 60), minutes=rng.randint(0, 600))
         updated = created + timedelta(hours=rng.randint(0, 200))
         expected = rng.choice((40, 60, 80, 100, 150, 200))
         past = ends_at < datetime(2021, 12, 31, tzinfo=UTC)
         yield {
             "uid": f"{uuid.UUID(int=rng.getrandbits(128), version=4)}@ipap2-campaign",
-            "title": f"{EventFormat(fmt).label}: {title} ({where})",
+            "title": f"{prefix}: {title} ({where})",
+            "title_en": f"{prefix_en}: {title_en or title} ({where_en})",
             "format": fmt,
             "status": status,
             "starts_at": starts_at,

@@ -145,3 +145,18 @@ def test_seed_demo_nonsense(runner, db):
         result = runner.invoke(args=args)
         assert result.exit_code == 2, args
     assert db.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_seed_demo_titles_are_serbian_with_english_beside(runner, db):
+    """The Serbian title carries no English (the English one goes to title_en)."""
+    from campaign.demo import FORMAT_NAMES, TITLES
+
+    assert runner.invoke(args=["seed-demo", "--events", "200"]).exit_code == 0
+    english = {en for pairs in TITLES.values() for _sr, en in pairs}
+    english |= {en for sr, en in FORMAT_NAMES.values() if en != sr} | {"(online)"}
+    events = db.scalars(select(Event)).all()
+    for event in events:
+        assert not any(phrase in event.title for phrase in english), event.title
+        assert event.title_en and event.title_en != event.title
+    assert any(e.title.startswith("Okrugli sto: ") for e in events)
+    assert any(e.title_en.startswith("Round table: ") for e in events)
