@@ -159,6 +159,13 @@ EXPORT_FILTER_OPTIONS = {
     help="Include drafts, as an organizer's export does, or only what the public sees.",
 )
 @click.option(
+    "--lang",
+    type=click.Choice(["sr-Cyrl", "sr-Latn", "en"]),
+    default=None,
+    help="The language and script of the XLSX's headings and names and the ICS's texts "
+    "(the web's ?lang=); default: the campaign's default language.",
+)
+@click.option(
     "-o",
     "--output",
     default="-",
@@ -166,12 +173,23 @@ EXPORT_FILTER_OPTIONS = {
     type=click.Path(dir_okay=False, allow_dash=True),
     help="Write here instead of standard output; shows progress on standard error.",
 )
-def export(fmt, theme, partner, event_format, city, status, date_from, date_to, q, drafts, output):
+def export(
+    fmt, theme, partner, event_format, city, status, date_from, date_to, q, drafts, lang, output
+):
     """Export events as CSV, XLSX, JSON or ICS: the same bytes as /events.csv etc.
 
     The filter options mean what the web's parameters mean. Staff run this command, so
     drafts are included unless --public is given.
     """
+    from .i18n import default_tag, use_language
+
+    with use_language(lang or default_tag()):
+        _export(
+            fmt, theme, partner, event_format, city, status, date_from, date_to, q, drafts, output
+        )
+
+
+def _export(fmt, theme, partner, event_format, city, status, date_from, date_to, q, drafts, output):
     from .exports import export_for_app
 
     session = read_only(get_session())

@@ -675,3 +675,26 @@ def test_a_long_cli_export_does_not_block_writers(app, create_event, database_ur
             writer.dispose()
         rest = b"".join(chunks)
     assert b"Event 23" in rest
+
+
+def test_cli_export_speaks_the_language_asked_for(runner, create_event, tmp_path):
+    create_event(title="Seminar o sajber bezbednosti")
+    headings = {}
+    for lang in ("sr-Cyrl", "sr-Latn", "en"):
+        target = tmp_path / f"{lang}.xlsx"
+        result = runner.invoke(
+            args=["export", "--format", "xlsx", "--lang", lang, "-o", str(target)]
+        )
+        assert result.exit_code == 0, result.output
+        sheet = openpyxl.load_workbook(target).worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+        headings[lang] = rows[0]
+        titles = [r[rows[0].index(headings[lang][1])] for r in rows[1:]]
+        if lang == "sr-Cyrl":
+            assert titles == ["Семинар о сајбер безбедности"]
+        else:
+            assert titles == ["Seminar o sajber bezbednosti"]
+    assert headings["en"][1] == "title"
+    assert headings["sr-Latn"] != headings["en"] and headings["sr-Cyrl"] != headings["sr-Latn"]
+    bad = runner.invoke(args=["export", "--format", "csv", "--lang", "de"])
+    assert bad.exit_code == 2 and "--lang" in bad.output
