@@ -112,6 +112,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(_exc):
         limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        if _is_api():
+            return problem_response(
+                413, gettext("What you sent is too large (at most %(limit)s MB).", limit=limit)
+            )
         return render_template(
             "error.html",
             code=413,
@@ -120,6 +124,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(429)
     def _too_many(exc):
+        retry = getattr(exc, "retry_after", None)
+        if _is_api():
+            return problem_response(
+                429,
+                gettext("Too many writes with this token. Wait a minute, then try again."),
+                parameter="Authorization",
+                headers={"Retry-After": str(retry or 60)},
+            )
         response = make_response(
             render_template(
                 "error.html",
@@ -128,7 +140,6 @@ def init_app(app: Flask) -> None:
             ),
             429,
         )
-        retry = getattr(exc, "retry_after", None)
         response.headers.setdefault("Retry-After", str(retry or 60))
         return response
 

@@ -91,9 +91,7 @@ WRITES = {
 _IF_MATCH = {
     "in": "header",
     "name": "If-Match",
-    # Required in practice (428 without it); optional here so that a request lacking it
-    # is documented by its 428 answer.
-    "required": False,
+    "required": True,
     "description": "The ETag of GET /api/v1/events/{event_id}: the version being changed. "
     "Without it 428, when it is no longer current 412.",
     "schema": {"type": "string"},

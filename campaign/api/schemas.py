@@ -231,6 +231,18 @@ MAX_URL = 2000
 MAX_SLUGS = 50
 
 
+class WholeNumber(fields.Integer):
+    """A JSON Schema integer: a number without a fraction (``5`` or ``5.0``), never a string
+    or a boolean, so exactly what the document allows is accepted."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid", input=value)
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
 class _Strict(Schema):
     class Meta:
         unknown = RAISE
@@ -270,8 +282,7 @@ def _event_input_fields(required: bool) -> dict:
             validate=validate.Length(min=1, max=64),
             metadata={"description": "IANA zone name (default: the campaign's zone)."},
         ),
-        "venue": fields.Integer(
-            strict=True,
+        "venue": WholeNumber(
             allow_none=True,
             validate=validate.Range(min=1),
             metadata={"description": "The venue's `id` (see /api/v1/venues), or null."},
@@ -291,11 +302,11 @@ def _event_input_fields(required: bool) -> dict:
             validate=validate.Length(max=MAX_SLUGS),
             metadata={"description": "Partner slugs, each with its role."},
         ),
-        "expected_audience": fields.Integer(
-            strict=True, allow_none=True, validate=validate.Range(min=0, max=rules.MAX_PEOPLE)
+        "expected_audience": WholeNumber(
+            allow_none=True, validate=validate.Range(min=0, max=rules.MAX_PEOPLE)
         ),
-        "attendance": fields.Integer(
-            strict=True, allow_none=True, validate=validate.Range(min=0, max=rules.MAX_PEOPLE)
+        "attendance": WholeNumber(
+            allow_none=True, validate=validate.Range(min=0, max=rules.MAX_PEOPLE)
         ),
     }
 

@@ -23,6 +23,7 @@ from ..core import validation as rules
 from ..core.errors import ConflictError, NotAllowed, ValidationError
 from ..db import get_session
 from ..events import operations as ops
+from ..events.filters import event_list_loading
 from ..events.models import Event, EventStatus
 from ..exports.rows import event_json
 from . import schemas
@@ -118,6 +119,16 @@ def _zone(name: str):
     return ZoneInfo(name)
 
 
+def _known(model, slugs: list[str]) -> dict:
+    """The rows of these slugs; a string that cannot be a slug is not looked up at all."""
+    usable = [s for s in slugs if rules.slug(s) is None]
+    if not usable:
+        return {}
+    return {
+        row.slug: row for row in get_session().scalars(select(model).where(model.slug.in_(usable)))
+    }
+
+
 def _apply(data: ops.EventData, body: dict) -> None:
     """Put the body's fields into ``data``; unknown slugs and venues are refused by name."""
     session = get_session()
@@ -144,7 +155,7 @@ def _apply(data: ops.EventData, body: dict) -> None:
                 errors["venue"] = gettext("There is no venue %(id)s.", id=body["venue"])
     if "themes" in body:
         slugs = list(dict.fromkeys(body["themes"]))
-        found = {t.slug: t for t in session.scalars(select(Theme).where(Theme.slug.in_(slugs)))}
+        found = _known(Theme, slugs)
         missing = [s for s in slugs if s not in found]
         if missing:
             errors["themes"] = gettext("Unknown theme '%(slug)s'.", slug=missing[0][:100])
@@ -163,7 +174,12 @@ def _apply(data: ops.EventData, body: dict) -> None:
 
 
 def _event(event_id: int) -> Event:
-    event = get_session().get(Event, event_id)
+    event = get_session().scalar(
+        select(Event)
+        .where(Event.id == event_id)
+        .options(*event_list_loading())
+        .execution_options(populate_existing=True)
+    )
     if event is None:
         raise ApiProblem(404, gettext("There is no event %(id)s.", id=event_id))
     return event
@@ -212,8 +228,6 @@ def _run(operation, *args):
 
 
 def _written(event_id: int, status: int = 200):
-    session = get_session()
-    session.expire_all()
     response = answer(_representation(_event(event_id)), private=True, status=status)
     return response
 
