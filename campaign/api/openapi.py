@@ -11,6 +11,7 @@ from copy import deepcopy
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from ..core.validation import MAX_ID
 from . import schemas
 
 TITLE = "IPAP 2 campaign planner API"
@@ -148,7 +149,7 @@ def _write_operation(rule, method, summary, body, success, if_match) -> dict:
             "in": "path",
             "name": argument,
             "required": True,
-            "schema": {"type": "integer", "minimum": 1},
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
         }
         for argument in sorted(rule.arguments)
     ]
@@ -255,7 +256,7 @@ def build(app, bp) -> dict:
                     "in": "path",
                     "name": argument,
                     "required": True,
-                    "schema": {"type": "integer", "minimum": 1},
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                 }
             )
         responses = {

@@ -30,7 +30,7 @@ def _secret() -> str | None:
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiProblem(
             401,
-            gettext("send the token as: Authorization: Bearer <token>"),
+            gettext("send the token as %(header)s", header="Authorization: Bearer <token>"),
             parameter="Authorization",
             headers={"WWW-Authenticate": f'{REALM}, error="invalid_request"'},
         )
@@ -69,7 +69,7 @@ def writer() -> ApiToken:
     if token is None:
         raise ApiProblem(
             401,
-            gettext("writing needs a token: Authorization: Bearer <token>"),
+            gettext("writing needs a token: %(header)s", header="Authorization: Bearer <token>"),
             parameter="Authorization",
             headers={"WWW-Authenticate": REALM},
         )

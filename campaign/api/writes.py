@@ -10,6 +10,7 @@ rate limit. Refused bodies are problem+json naming each field.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from flask import current_app, request
@@ -59,7 +60,7 @@ def _body(schema) -> dict:
     if not request.is_json:
         raise ApiProblem(
             415,
-            gettext("send the body as JSON (Content-Type: application/json)"),
+            gettext("send the body as JSON (%(header)s)", header="Content-Type: application/json"),
             parameter="Content-Type",
         )
     payload = request.get_json(silent=True)
@@ -76,9 +77,58 @@ def _body(schema) -> dict:
         )
 
 
+# marshmallow's own messages (English), said in the request's language.
+_SCHEMA_MESSAGES = [
+    (
+        re.compile(r"Unknown field\."),
+        lambda m: gettext("This field is unknown; the document lists the fields."),
+    ),
+    (
+        re.compile(r"Missing data for required field\."),
+        lambda m: gettext("This field is required."),
+    ),
+    (re.compile(r"Field may not be null\."), lambda m: gettext("This field cannot be null.")),
+    (re.compile(r"Not a valid string\."), lambda m: gettext("Give text (a JSON string).")),
+    (re.compile(r"Not a valid integer\."), lambda m: gettext("Give a whole number.")),
+    (re.compile(r"Not a valid list\."), lambda m: gettext("Give a list (a JSON array).")),
+    (re.compile(r"Invalid input type\."), lambda m: gettext("Give an object (a JSON object).")),
+    (
+        re.compile(r"Must be one of: (.*)\."),
+        lambda m: gettext("Use one of: %(choices)s.", choices=m.group(1)),
+    ),
+    (
+        re.compile(r"Length must be between (\d+) and (\d+)\."),
+        lambda m: gettext("Give from %(min)s to %(max)s.", min=m.group(1), max=m.group(2)),
+    ),
+    (
+        re.compile(r"Shorter than minimum length (\d+)\."),
+        lambda m: gettext("Give at least %(min)s.", min=m.group(1)),
+    ),
+    (
+        re.compile(r"Longer than maximum length (\d+)\."),
+        lambda m: gettext("Give at most %(max)s.", max=m.group(1)),
+    ),
+    (
+        re.compile(r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\."),
+        lambda m: gettext("Give a number from %(min)s to %(max)s.", min=m.group(1), max=m.group(2)),
+    ),
+    (
+        re.compile(r"Must be greater than or equal to (\S+)\."),
+        lambda m: gettext("Give a number of at least %(min)s.", min=m.group(1)),
+    ),
+]
+
+
+def _said(message: str) -> str:
+    for pattern, say in _SCHEMA_MESSAGES:
+        if found := pattern.fullmatch(message):
+            return say(found)
+    return message
+
+
 def _flatten(messages) -> list[str]:
     if isinstance(messages, str):
-        return [messages]
+        return [_said(messages)]
     if isinstance(messages, dict):
         return [m for value in messages.values() for m in _flatten(value)]
     return [m for value in messages for m in _flatten(value)]
@@ -196,9 +246,10 @@ def _if_match(event: Event) -> int:
         raise ApiProblem(
             428,
             gettext(
-                "send If-Match with the ETag of GET /api/v1/events/%(id)s, so a change "
-                "made meanwhile is not overwritten",
-                id=event.id,
+                "send %(header)s with the ETag of %(request)s, so a change made meanwhile is "
+                "not overwritten",
+                header="If-Match",
+                request=f"GET /api/v1/events/{event.id}",
             ),
             parameter="If-Match",
         )

@@ -166,7 +166,9 @@ def create_api_token(
     rules.add(errors, "name", rules.name(name, limit=100))
     rules.add(errors, "name", rules.text(name))
     if scope not in ApiTokenScope.__members__:
-        errors["scope"] = gettext("The scope must be read or write.")
+        errors["scope"] = gettext(
+            "The scope must be %(read)s or %(write)s.", read="read", write="write"
+        )
     rules.add(errors, "days", rules.token_days(days))
     if errors:
         raise ValidationError(errors)

@@ -305,3 +305,48 @@ def test_writes_are_rate_limited_per_token(app, client, write_token, make_api_to
     assert send(client, "POST", "/api/v1/events", other, body()).status_code == 201
     # Reads are not counted.
     assert send(client, "GET", "/api/v1/events", write_token).status_code == 200
+
+
+def test_an_id_past_the_columns_range_is_404_for_every_method(client, write_token):
+    for method in ("GET", "PATCH", "DELETE"):
+        response = send(
+            client, method, "/api/v1/events/4294967295", write_token, **{"If-Match": '"x"'}
+        )
+        assert response.status_code == 404, method
+        assert response.content_type == "application/problem+json"
+    assert send(client, "DELETE", "/api/v1/events", write_token).status_code == 405
+
+
+def test_refusals_speak_the_requests_language(client, write_token):
+    response = send(
+        client,
+        "POST",
+        "/api/v1/events",
+        write_token,
+        body(format="lecture", themes=["nema-je"]),
+        **{"Accept-Language": "sr-Latn"},
+    )
+    problem = response.get_json()
+    assert problem["errors"]["format"] == "Upotrebite jedno od: panel, round_table, seminar."
+    missing = send(
+        client, "PATCH", "/api/v1/events/1", write_token, {}, **{"Accept-Language": "sr-Latn"}
+    )
+    assert missing.status_code in (404, 428)
+
+
+def test_the_docs_page_is_made_from_the_document(client):
+    document = client.get("/api/openapi.json").get_json()
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            assert f'id="{operation["operationId"]}"' in page
+            assert f"{method.upper()} {path}" in page
+    for field in document["components"]["schemas"]["EventInput"]["properties"]:
+        assert f"<code>{field}</code>" in page
+    # Nothing from elsewhere and no script: the app's CSP holds as it is.
+    assert "<script" not in page and "https://" not in page.split("<main", 1)[-1]
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    latin = client.get("/api/docs?lang=sr-Latn").get_data(as_text=True)
+    assert "Dokumentacija API-ja" in latin and "Izmena polja događaja" in latin
