@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app, request
 from flask_babel import gettext
@@ -33,7 +34,7 @@ from .tokens import rate_key, writer
 from .views import _only, answer, bp, encode, etag_of
 
 # Field names of the operations layer, as the API calls them.
-API_FIELDS = {"starts_at": "start", "ends_at": "end"}
+API_FIELDS = {"starts_at": "start", "ends_at": "end", "cancel_reason": "reason"}
 
 
 def _write_limit() -> str:
@@ -137,7 +138,7 @@ def _flatten(messages) -> list[str]:
 def _instant(raw: str, zone_name: str, name: str, errors: dict) -> datetime | None:
     """ISO 8601: with an offset, that instant; without, the wall-clock time in the zone
     (a time the clocks skip is refused, as on the form)."""
-    zone = rules.is_iana_zone(zone_name) and _zone(zone_name)
+    zone = ZoneInfo(zone_name) if rules.is_iana_zone(zone_name) else None
     try:
         value = datetime.fromisoformat(raw)
         if rules.date_in_window(value.replace(tzinfo=None)):
@@ -161,12 +162,6 @@ def _instant(raw: str, zone_name: str, name: str, errors: dict) -> datetime | No
             "Give a date and time as YYYY-MM-DDTHH:MM, optionally with a UTC offset."
         )
         return None
-
-
-def _zone(name: str):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)
 
 
 def _known(model, slugs: list[str]) -> dict:

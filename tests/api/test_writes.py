@@ -350,3 +350,20 @@ def test_the_docs_page_is_made_from_the_document(client):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     latin = client.get("/api/docs?lang=sr-Latn").get_data(as_text=True)
     assert "Dokumentacija API-ja" in latin and "Izmena polja događaja" in latin
+
+
+def test_a_cancel_reason_is_checked_by_the_forms_rule(client, write_token, create_event, db):
+    event = create_event(starts_at=FUTURE)
+    url = f"/api/v1/events/{event.id}"
+    etag = send(client, "GET", url, write_token).headers["ETag"]
+    refused = send(
+        client, "POST", url + "/cancel", write_token, {"reason": "bad\u202e"}, **{"If-Match": etag}
+    )
+    assert refused.status_code == 422
+    assert "reason" in refused.get_json()["errors"]
+    too_long = send(
+        client, "POST", url + "/cancel", write_token, {"reason": "x" * 501}, **{"If-Match": etag}
+    )
+    assert too_long.status_code == 422
+    db.rollback()
+    assert db.get(Event, event.id).status == "confirmed"
