@@ -36,6 +36,8 @@ RATELIMIT_ENABLED = True
 # Failed logins allowed per account (e-mail) and per client address.
 LOGIN_LIMIT_PER_ACCOUNT = "5 per minute"
 LOGIN_LIMIT_PER_ADDRESS = "20 per minute"
+# Writes through the API, counted per token (same storage as the login limits).
+API_WRITE_LIMIT = "60 per minute"
 # Behind reverse proxies: how many of them set X-Forwarded-For, -Proto, -Host, -Port and
 # -Prefix (werkzeug's ProxyFix). 0 ignores the header, as without a proxy clients could forge it.
 PROXY_FIX_X_FOR = 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask, abort, current_app, g, make_response, render_template, request
 from flask_babel import gettext
 from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException, NotFound
 
 from .api.problems import problem_response
 from .events.filters import FilterError
@@ -68,6 +69,20 @@ def _refuse_nul_characters():
         )
 
 
+def _address_exists() -> bool:
+    """Some rule takes this path with some method (its converters accept the values)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in ("GET", "POST", "PATCH", "DELETE"):
+        try:
+            adapter.match(method=method)
+        except NotFound:
+            return False
+        except HTTPException:
+            continue
+        return True
+    return False
+
+
 def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_characters)
 
@@ -105,6 +120,10 @@ def init_app(app: Flask) -> None:
                 "This address does not take that method; it takes %(allow)s.", allow=allow
             )
         headers = {"Allow": allow} if allow else {}
+        if _is_api() and not _address_exists():
+            # werkzeug says 405 when another method's rule has the same pattern, even if
+            # the address names no row it could take (an id past the column's range).
+            return problem_response(404, gettext("There is no such page."))
         if _is_api():
             return problem_response(405, message, headers=headers)
         return render_template("error.html", code=405, message=message), 405, headers
@@ -112,6 +131,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(_exc):
         limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        if _is_api():
+            return problem_response(
+                413, gettext("What you sent is too large (at most %(limit)s MB).", limit=limit)
+            )
         return render_template(
             "error.html",
             code=413,
@@ -120,6 +143,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(429)
     def _too_many(exc):
+        retry = getattr(exc, "retry_after", None)
+        if _is_api():
+            return problem_response(
+                429,
+                gettext("Too many writes with this token. Wait a minute, then try again."),
+                parameter="Authorization",
+                headers={"Retry-After": str(retry or 60)},
+            )
         response = make_response(
             render_template(
                 "error.html",
@@ -128,7 +159,6 @@ def init_app(app: Flask) -> None:
             ),
             429,
         )
-        retry = getattr(exc, "retry_after", None)
         response.headers.setdefault("Retry-After", str(retry or 60))
         return response
 

@@ -393,3 +393,27 @@ def create_media(app, outlet):
             return media_ops.create_media(session, None, media_ops.MediaData(**values)).id
 
     return make
+
+
+@pytest.fixture
+def make_api_token(app):
+    """A personal API token's secret: make_api_token(user, scope="read", **options)."""
+
+    def make(user, scope="read", name="script", days=None):
+        with app.app_context():
+            session = get_session()
+            owner = session.get(type(user), user.id)
+            _token, secret = user_ops.create_api_token(session, owner, name, scope, days)
+            return secret
+
+    return make
+
+
+@pytest.fixture
+def read_token(make_api_token, organizer):
+    return make_api_token(organizer, "read", "reader")
+
+
+@pytest.fixture
+def write_token(make_api_token, organizer):
+    return make_api_token(organizer, "write", "writer")

@@ -11,6 +11,7 @@ from copy import deepcopy
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from ..core.validation import MAX_ID
 from . import schemas
 
 TITLE = "IPAP 2 campaign planner API"
@@ -81,6 +82,112 @@ OPERATIONS = {
 # Routes that read a token (drafts); the others ignore it.
 WITH_TOKEN = {"api.events", "api.event"}
 
+# The writes: (method, summary, request body schema, success status, needs If-Match).
+WRITES = {
+    "api.create_event": ("post", "Create an event", "EventInput", "201", False),
+    "api.change_event": ("patch", "Change an event's fields", "EventChange", "200", True),
+    "api.cancel_event": ("post", "Cancel a published event", "Cancel", "200", True),
+    "api.delete_event": ("delete", "Delete a draft", None, "204", True),
+}
+_IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": True,
+    "description": "The ETag of GET /api/v1/events/{event_id}: the version being changed. "
+    "Without it 428, when it is no longer current 412.",
+    "schema": {"type": "string"},
+}
+_WRITE_ERRORS = {
+    "400": _problem("The body is not a JSON object."),
+    "401": _problem("No token, or one that is unknown, revoked or expired."),
+    "403": _problem("The token may only read."),
+    "409": _problem("The event's state does not allow this (e.g. deleting a published event)."),
+    "415": _problem("The body is not sent as application/json."),
+    "422": _problem("Fields that cannot be used; `errors` names each and says why."),
+    "429": _problem("Too many writes with this token; try again later."),
+}
+# How a client goes from one answer to the next request (OpenAPI links): create → read →
+# change → cancel, each with the id and the ETag of the answer before.
+_LINKS = {
+    "GetEvent": {
+        "operationId": "event",
+        "parameters": {"event_id": "$response.body#/id"},
+    },
+    "ChangeEvent": {
+        "operationId": "change_event",
+        "parameters": {
+            "event_id": "$response.body#/id",
+            "header.If-Match": "$response.header.ETag",
+        },
+    },
+    "CancelEvent": {
+        "operationId": "cancel_event",
+        "parameters": {
+            "event_id": "$response.body#/id",
+            "header.If-Match": "$response.header.ETag",
+        },
+    },
+    "DeleteEvent": {
+        "operationId": "delete_event",
+        "parameters": {
+            "event_id": "$response.body#/id",
+            "header.If-Match": "$response.header.ETag",
+        },
+    },
+}
+_NEXT_LINKS = {
+    "create_event": ("GetEvent", "ChangeEvent", "CancelEvent", "DeleteEvent"),
+    "event": ("ChangeEvent", "CancelEvent", "DeleteEvent"),
+    "change_event": ("GetEvent", "ChangeEvent", "CancelEvent"),
+}
+
+
+def _write_operation(rule, method, summary, body, success, if_match) -> dict:
+    operation_id = rule.endpoint.removeprefix("api.")
+    parameters = [
+        {
+            "in": "path",
+            "name": argument,
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        }
+        for argument in sorted(rule.arguments)
+    ]
+    if if_match:
+        parameters.append(deepcopy(_IF_MATCH))
+    responses = deepcopy(_WRITE_ERRORS)
+    if success == "204":
+        responses[success] = {"description": summary + ": done."}
+    else:
+        responses[success] = _ok("Event", "The event as it is now.", paged=False)
+        del responses[success]["headers"]["Access-Control-Allow-Origin"]
+        if success == "201":
+            responses[success]["headers"]["Location"] = {
+                "description": "The new event's address in the API.",
+                "schema": {"type": "string", "format": "uri"},
+            }
+    if operation_id in _NEXT_LINKS:
+        responses[success]["links"] = {name: _LINKS[name] for name in _NEXT_LINKS[operation_id]}
+    if rule.arguments:
+        responses["404"] = _problem("No such event.")
+    if if_match:
+        responses["412"] = _problem("If-Match is not the event's current ETag.")
+        responses["428"] = _problem("If-Match is missing.")
+    operation = {
+        "summary": summary,
+        "operationId": operation_id,
+        "tags": ["writing"],
+        "parameters": parameters,
+        "responses": responses,
+        "security": [{"bearer": ["write"]}],
+    }
+    if body is not None:
+        operation["requestBody"] = {
+            "required": success == "201" or body != "Cancel",
+            "content": {"application/json": {"schema": body}},
+        }
+    return operation
+
 
 def _path(rule: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
@@ -94,15 +201,25 @@ def build(app, bp) -> dict:
         plugins=[MarshmallowPlugin()],
         info={
             "description": (
-                "Read the IPAP 2 public information campaign's events, themes, partners and "
+                "Read and write the IPAP 2 public information campaign's events; read its themes, partners and "
                 "venues. Every events list takes the same filter parameters as the web lists, "
                 "feeds and exports; an event has the same shape as in /events.json. Drafts "
-                "need `Authorization: Bearer <token>` with an organizer's private feed token."
+                "need `Authorization: Bearer <token>` with a personal API token (made on "
+                "/account); creating, changing, cancelling and deleting events need a token "
+                "with the `write` scope and `If-Match` with the event's current ETag."
             )
         },
         servers=[{"url": app.config["SITE_URL"].rstrip("/")}],
     )
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme(
+        "bearer",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal API token, made on /account: `read` (drafts too) "
+            "or `write` (also create, change, cancel and delete events).",
+        },
+    )
     for name, schema in (
         ("Event", schemas.EventSchema),
         ("EventPage", schemas.EventPageSchema),
@@ -113,10 +230,20 @@ def build(app, bp) -> dict:
         ("Venue", schemas.VenueSchema),
         ("VenuePage", schemas.VenuePageSchema),
         ("Problem", schemas.ProblemSchema),
+        ("EventInput", schemas.EventInputSchema),
+        ("EventChange", schemas.EventChangeSchema),
+        ("Cancel", schemas.CancelSchema),
     ):
         spec.components.schema(name, schema=schema)
 
     for rule in app.url_map.iter_rules():
+        if rule.endpoint in WRITES:
+            method, *details = WRITES[rule.endpoint]
+            spec.path(
+                path=_path(rule.rule),
+                operations={method: _write_operation(rule, method, *details)},
+            )
+            continue
         if rule.endpoint not in OPERATIONS:
             continue
         summary, shape, query, paged, tag = OPERATIONS[rule.endpoint]
@@ -129,7 +256,7 @@ def build(app, bp) -> dict:
                     "in": "path",
                     "name": argument,
                     "required": True,
-                    "schema": {"type": "integer", "minimum": 1},
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                 }
             )
         responses = {
@@ -156,6 +283,10 @@ def build(app, bp) -> dict:
         if rule.endpoint in WITH_TOKEN:
             operation["security"] = [{}, {"bearer": []}]
             responses["401"] = _UNAUTHORIZED
+        if rule.endpoint.removeprefix("api.") in _NEXT_LINKS:
+            responses["200"]["links"] = {
+                name: _LINKS[name] for name in _NEXT_LINKS[rule.endpoint.removeprefix("api.")]
+            }
         spec.path(path=_path(rule.rule), operations={"get": operation})
     return spec.to_dict()
 

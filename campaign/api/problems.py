@@ -10,7 +10,14 @@ from werkzeug.http import HTTP_STATUS_CODES
 MEDIA_TYPE = "application/problem+json"
 
 
-def problem_response(status: int, detail: str, *, parameter: str | None = None, headers=None):
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    parameter: str | None = None,
+    headers=None,
+    errors: dict[str, str] | None = None,
+):
     """``type`` is ``about:blank``, so ``title`` is the status's own phrase (RFC 9457 4.2.1);
     ``detail`` says what was wrong in the request's language, ``parameter`` names it."""
     body = {
@@ -21,6 +28,8 @@ def problem_response(status: int, detail: str, *, parameter: str | None = None, 
     }
     if parameter is not None:
         body["parameter"] = parameter
+    if errors:
+        body["errors"] = {name: str(message) for name, message in errors.items()}
     response = current_app.response_class(
         json.dumps(body, ensure_ascii=False), status=status, content_type=MEDIA_TYPE
     )
@@ -32,8 +41,17 @@ def problem_response(status: int, detail: str, *, parameter: str | None = None, 
 
 
 class ApiProblem(Exception):
-    def __init__(self, status: int, detail: str, *, parameter: str | None = None, headers=None):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        parameter: str | None = None,
+        headers=None,
+        errors: dict[str, str] | None = None,
+    ):
         super().__init__(detail)
+        self.errors = errors
         self.status = status
         self.detail = detail
         self.parameter = parameter
@@ -41,5 +59,9 @@ class ApiProblem(Exception):
 
     def response(self):
         return problem_response(
-            self.status, self.detail, parameter=self.parameter, headers=self.headers
+            self.status,
+            self.detail,
+            parameter=self.parameter,
+            headers=self.headers,
+            errors=self.errors,
         )

@@ -8,7 +8,7 @@ same in ``/events.json``, the API and the feed. ``tests/api`` checks that every 
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from ..catalog.models import PartnerKind
 from ..core import validation as rules
@@ -134,7 +134,15 @@ class ProblemSchema(Schema):
     status = fields.Integer(required=True)
     detail = _text()
     parameter = fields.String(
-        metadata={"description": "The query parameter (or header) that was refused."}
+        metadata={
+            "description": "The query parameter, header or body field that was refused "
+            "(the first, when several were)."
+        }
+    )
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "For a refused request body: each field at fault and why."},
     )
 
 
@@ -210,3 +218,116 @@ def repeatable_names(schema: type[Schema]) -> set[str]:
         for name, f in schema._declared_fields.items()
         if isinstance(f, fields.List)
     }
+
+
+# -- writing -----------------------------------------------------------------------------
+# What a client sends. The same schema checks the request body (marshmallow) and describes
+# it in the document (apispec), so nothing the document calls invalid is accepted; the
+# operations layer's rules (core/validation.py, as for the forms) then decide the rest.
+
+MAX_TITLE = 200
+MAX_TEXT = 100_000
+MAX_URL = 2000
+MAX_SLUGS = 50
+
+
+class WholeNumber(fields.Integer):
+    """A JSON Schema integer: a number without a fraction (``5`` or ``5.0``), never a string
+    or a boolean, so exactly what the document allows is accepted."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid", input=value)
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class PartnerInputSchema(_Strict):
+    slug = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in PartnerRole]))
+
+
+def _event_input_fields(required: bool) -> dict:
+    """The writable fields; ``required`` for a new event, all optional for a change."""
+
+    def need(**kwargs):
+        return {"required": True, **kwargs} if required else kwargs
+
+    def instant(description):
+        return fields.String(
+            validate=validate.Length(min=10, max=40),
+            metadata={"format": "date-time", "description": description},
+            **need(),
+        )
+
+    return {
+        "title": fields.String(validate=validate.Length(min=1, max=MAX_TITLE), **need()),
+        "format": fields.String(validate=validate.OneOf([f.value for f in EventFormat]), **need()),
+        "status": fields.String(
+            validate=validate.OneOf([s.value for s in EventStatus]),
+            metadata={"description": "A new event is a `draft` unless told otherwise."},
+        ),
+        "start": instant(
+            "ISO 8601; with a UTC offset it is that instant, without one the wall-clock "
+            "time in `timezone`."
+        ),
+        "end": instant("As `start`; after it, and at most a few weeks later."),
+        "timezone": fields.String(
+            validate=validate.Length(min=1, max=64),
+            metadata={"description": "IANA zone name (default: the campaign's zone)."},
+        ),
+        "venue": WholeNumber(
+            allow_none=True,
+            validate=validate.Range(min=1),
+            metadata={"description": "The venue's `id` (see /api/v1/venues), or null."},
+        ),
+        "online_url": fields.String(validate=validate.Length(max=MAX_URL)),
+        "description": fields.String(validate=validate.Length(max=MAX_TEXT)),
+        "title_en": fields.String(validate=validate.Length(max=MAX_TITLE)),
+        "description_en": fields.String(validate=validate.Length(max=MAX_TEXT)),
+        "themes": fields.List(
+            fields.String(validate=validate.Length(min=1, max=100)),
+            validate=validate.Length(min=1, max=MAX_SLUGS),
+            metadata={"description": "Theme slugs; at least one."},
+            **need(),
+        ),
+        "partners": fields.List(
+            fields.Nested(PartnerInputSchema),
+            validate=validate.Length(max=MAX_SLUGS),
+            metadata={"description": "Partner slugs, each with its role."},
+        ),
+        "expected_audience": WholeNumber(
+            allow_none=True, validate=validate.Range(min=0, max=rules.MAX_PEOPLE)
+        ),
+        "attendance": WholeNumber(
+            allow_none=True, validate=validate.Range(min=0, max=rules.MAX_PEOPLE)
+        ),
+    }
+
+
+EventInputSchema = type(
+    "EventInputSchema",
+    (_Strict,),
+    {"__doc__": "A new event.", **_event_input_fields(required=True)},
+)
+EventChangeSchema = type(
+    "EventChangeSchema",
+    (_Strict,),
+    {
+        "__doc__": "The fields to change; the others keep their values.",
+        **_event_input_fields(required=False),
+    },
+)
+
+
+class CancelSchema(_Strict):
+    reason = fields.String(
+        validate=validate.Length(max=rules.MAX_CANCEL_REASON_LENGTH),
+        metadata={"description": "Shown on the event's page and in the feeds."},
+    )

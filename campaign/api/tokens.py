@@ -1,37 +1,92 @@
-"""Who is asking: ``Authorization: Bearer <token>`` with an organizer's token.
+"""Who is asking: ``Authorization: Bearer <token>`` with a personal API token (made on
+/account, scoped ``read`` or ``write``, revocable there and by admins).
 
-Until personal API tokens exist, the token is the organizer's private feed token (the one
-on /account, revocable there): it already opens the private feed with drafts, and opens
-nothing more here. No header means an anonymous, public read; a header that is not a
-valid token is 401, never a silent public answer.
+No header means an anonymous, public read. A header that is not a usable token (unknown,
+revoked, expired, or its account deactivated) is 401 with ``WWW-Authenticate``, never a
+silent public answer; a read token where writing is asked is 403. The secret is looked up
+by its SHA-256 and appears in no log line and no error.
 """
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 
-from flask import request
+from flask import g, request
 from flask_babel import gettext
-from sqlalchemy import select
 
-from ..auth.models import User
+from ..auth import operations as auth_ops
+from ..auth.models import ApiToken, User
 from ..db import get_session
 from .problems import ApiProblem
 
+REALM = 'Bearer realm="campaign"'
 
-def bearer_user() -> User | None:
+
+def _secret() -> str | None:
     header = request.headers.get("Authorization")
     if header is None:
         return None
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() == "bearer" and token and len(token) <= 64 and token.isascii():
-        user = get_session().scalar(select(User).where(User.feed_token == token))
-        if user is not None and user.active and hmac.compare_digest(user.feed_token, token):
-            return user
-    raise ApiProblem(
-        401,
-        gettext("this token is not valid; copy the current one from your account page"),
-        parameter="Authorization",
-        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-    )
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise ApiProblem(
+            401,
+            gettext("send the token as %(header)s", header="Authorization: Bearer <token>"),
+            parameter="Authorization",
+            headers={"WWW-Authenticate": f'{REALM}, error="invalid_request"'},
+        )
+    return secret.strip()
+
+
+def bearer_token() -> ApiToken | None:
+    """This request's token, or None when it sends none; 401 when it is not usable."""
+    if "api_token" in g:
+        return g.api_token
+    secret = _secret()
+    token = None
+    if secret is not None:
+        token = auth_ops.api_token_for(get_session(), secret)
+        if token is None:
+            raise ApiProblem(
+                401,
+                gettext(
+                    "this token is unknown, revoked or expired; make a new one on your account page"
+                ),
+                parameter="Authorization",
+                headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
+            )
+    g.api_token = token
+    return token
+
+
+def bearer_user() -> User | None:
+    token = bearer_token()
+    return token.user if token is not None else None
+
+
+def writer() -> ApiToken:
+    """The token of a write request: 401 without one, 403 when it may only read."""
+    token = bearer_token()
+    if token is None:
+        raise ApiProblem(
+            401,
+            gettext("writing needs a token: %(header)s", header="Authorization: Bearer <token>"),
+            parameter="Authorization",
+            headers={"WWW-Authenticate": REALM},
+        )
+    if not token.can_write:
+        raise ApiProblem(
+            403,
+            gettext("this token may only read; make a token with the write scope"),
+            parameter="Authorization",
+            headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="write"'},
+        )
+    return token
+
+
+def rate_key() -> str:
+    """What the write limit counts by: the token (by a digest of its secret, never the
+    secret itself), or the address when there is none."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        return "api-token:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+    return "api-address:" + (request.remote_addr or "unknown")

@@ -50,11 +50,20 @@ def _site(path: str, args: list[tuple[str, str]] | None = None) -> str:
     return url + ("?" + urlencode(args) if args else "")
 
 
-def answer(body: dict, *, private: bool, next_url: str | None = None):
+def encode(body: dict) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def etag_of(data: bytes) -> str:
+    """The strong validator of a body's bytes (without its quotes)."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def answer(body: dict, *, private: bool, next_url: str | None = None, status: int = 200):
     """JSON with a strong ETag of its bytes; 304 when the client's copy is current."""
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    response = current_app.response_class(data, status=200, content_type=JSON)
-    response.set_etag(hashlib.sha256(data).hexdigest()[:32])
+    data = encode(body)
+    response = current_app.response_class(data, status=status, content_type=JSON)
+    response.set_etag(etag_of(data))
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     response.headers["Cache-Control"] = PRIVATE_CACHE if private else PUBLIC_CACHE
@@ -386,7 +395,14 @@ def embed_events():
 
 
 def init_app(app) -> None:
+    from .. import csrf
+    from . import docs, writes  # noqa: F401  (their routes join the blueprints)
+
+    # Writes carry a bearer token, never the session cookie: no CSRF token to ask for.
+    csrf.exempt(bp)
+
     app.register_blueprint(bp)
+    app.register_blueprint(docs.bp)
     app.register_blueprint(outside)
     # What the document describes is fixed when the routes are: build it once.
     openapi.register(app, bp)

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..core import validation as rules
 from ..core.forms import Form, Rule
-from .models import UserRole
+from .models import ApiTokenScope, UserRole
 
 ROLE_CHOICES = [(r.value, r.lazy_label) for r in UserRole]
 
@@ -53,3 +53,30 @@ class PasswordChangeForm(Form):
         validators=[DataRequired(), Length(max=1000)],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+# -- personal API tokens -----------------------------------------------------------------
+
+TOKEN_LIFETIMES = [
+    ("90", _l("90 days")),
+    ("30", _l("30 days")),
+    ("365", _l("one year")),
+    ("", _l("no end (until revoked)")),
+]
+
+
+class ApiTokenForm(Form):
+    name = StringField(
+        _l("Token name"),
+        validators=[DataRequired(), Length(max=100), Rule(rules.text)],
+        render_kw={"placeholder": _l("e.g. ministry website")},
+    )
+    scope = SelectField(
+        _l("Scope"),
+        choices=[(s.value, s.lazy_label) for s in ApiTokenScope],
+        default=ApiTokenScope.read.value,
+    )
+    days = SelectField(_l("Valid for"), choices=TOKEN_LIFETIMES, default="90")
+
+    def lifetime(self) -> int | None:
+        return int(self.days.data) if self.days.data else None

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import Base, UTCDateTime, enum_check, utcnow
 
@@ -55,3 +55,56 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+# -- personal API tokens -----------------------------------------------------------------
+
+
+class ApiTokenScope(enum.StrEnum):
+    read = "read"
+    write = "write"
+
+    @property
+    def lazy_label(self):
+        return {
+            "read": _l("Read (drafts too)"),
+            "write": _l("Read and write events"),
+        }[self.value]
+
+
+# A token's secret is this prefix and 43 characters of a 256-bit random value: secret
+# scanners and people recognise it, and it is never stored, only its SHA-256.
+API_TOKEN_PREFIX = "cpt_"
+
+
+class ApiToken(Base):
+    """A personal token for the API (``Authorization: Bearer``), named and scoped by its
+    owner, revocable by the owner and by admins. Only the SHA-256 of the secret is kept,
+    and its first characters, so people can tell their tokens apart."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (enum_check("scope", ApiTokenScope),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(10))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(12))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == ApiTokenScope.write.value
+
+    def usable(self, now: datetime) -> bool:
+        return (
+            self.revoked is None
+            and (self.expires is None or self.expires > now)
+            and self.user.active
+        )

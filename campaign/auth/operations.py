@@ -3,7 +3,10 @@ transaction each, logged."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
+from datetime import timedelta
 
 from flask import current_app, has_app_context
 from flask_babel import gettext
@@ -14,7 +17,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..core import validation as rules
 from ..core.audit import log, who
 from ..core.errors import NotAllowed, ValidationError
-from .models import User, UserRole
+from ..core.models import utcnow
+from .models import API_TOKEN_PREFIX, ApiToken, ApiTokenScope, User, UserRole
 
 
 def _role_message() -> str:
@@ -143,3 +147,91 @@ def regenerate_feed_token(session: Session, actor: User, user: User) -> str:
     session.commit()
     log.info("user.feed_token_regenerated actor=%s user=%s", who(actor), user.email)
     return user.feed_token
+
+
+# -- personal API tokens -----------------------------------------------------------------
+
+
+def _token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_token(
+    session: Session, actor: User, name: str, scope: str, days: int | None = None
+) -> tuple[ApiToken, str]:
+    """A new token for ``actor``; returns it and its secret, which is shown once and never
+    stored (only its SHA-256 is)."""
+    errors: dict[str, str] = {}
+    name = name.strip()
+    rules.add(errors, "name", rules.name(name, limit=100))
+    rules.add(errors, "name", rules.text(name))
+    if scope not in ApiTokenScope.__members__:
+        errors["scope"] = gettext(
+            "The scope must be %(read)s or %(write)s.", read="read", write="write"
+        )
+    rules.add(errors, "days", rules.token_days(days))
+    if errors:
+        raise ValidationError(errors)
+    secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    token = ApiToken(
+        user_id=actor.id,
+        name=name,
+        scope=scope,
+        secret_hash=_token_hash(secret),
+        hint=secret[: len(API_TOKEN_PREFIX) + 4],
+        created=now,
+        expires=now + timedelta(days=days) if days else None,
+    )
+    session.add(token)
+    session.commit()
+    log.info(
+        "api_token.created actor=%s token=%s scope=%s hint=%s",
+        who(actor),
+        token.id,
+        scope,
+        token.hint,
+    )
+    return token, secret
+
+
+def revoke_api_token(session: Session, actor: User, token: ApiToken) -> None:
+    """Its owner or an admin ends a token at once; revoking twice changes nothing."""
+    if token.user_id != actor.id and not actor.is_admin:
+        raise NotAllowed(gettext("Only its owner or an admin can revoke a token."))
+    if token.revoked is None:
+        token.revoked = utcnow()
+        session.commit()
+        log.info(
+            "api_token.revoked actor=%s token=%s owner_id=%s", who(actor), token.id, token.user_id
+        )
+
+
+# Recording each use would write on every read; once a minute says enough.
+LAST_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def api_token_for(session: Session, secret: str) -> ApiToken | None:
+    """The usable token whose secret this is (not revoked, not expired, its account
+    active), with its last use recorded; None for anything else."""
+    if not (secret.startswith(API_TOKEN_PREFIX) and len(secret) <= 100 and secret.isascii()):
+        return None
+    digest = _token_hash(secret)
+    token = session.scalar(select(ApiToken).where(ApiToken.secret_hash == digest))
+    now = utcnow()
+    if token is None or not hmac.compare_digest(token.secret_hash, digest):
+        return None
+    if not token.usable(now):
+        return None
+    if token.last_used is None or now - token.last_used >= LAST_USE_RESOLUTION:
+        token.last_used = now
+        session.commit()
+    return token
+
+
+def api_tokens_of(session: Session, user: User) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created.desc())
+        )
+    )

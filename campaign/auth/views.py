@@ -24,11 +24,12 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.errors import NotAllowed, ValidationError
+from ..core.models import utcnow
 from ..db import get_session
 from . import operations as ops
 from .access import admin_required, login_manager
-from .forms import LoginForm, NewUserForm, PasswordChangeForm, UserForm
-from .models import User
+from .forms import ApiTokenForm, LoginForm, NewUserForm, PasswordChangeForm, UserForm
+from .models import ApiToken, User
 
 bp = Blueprint("auth", __name__)
 
@@ -143,7 +144,7 @@ def account():
             "success",
         )
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html")
+    return render_template("auth/account.html", **_api_token_context(current_user))
 
 
 def _wrong_current_password(response) -> bool:
@@ -239,7 +240,9 @@ def edit_user(user_id: int):
             flash(gettext("Account %(email)s saved.", email=user.email), "success")
             return redirect(url_for("auth.users"))
     status = 400 if request.method == "POST" else 200
-    return render_template("auth/user_edit.html", form=form, user=user), status
+    return render_template(
+        "auth/user_edit.html", form=form, user=user, **_api_token_context(user)
+    ), status
 
 
 def _forget_csrf_token() -> None:
@@ -256,3 +259,68 @@ def _attach_errors(form, exc: ValidationError) -> None:
             field.errors = list(field.errors) + [message]
         else:
             flash(message, "error")
+
+
+# -- personal API tokens -----------------------------------------------------------------
+
+
+def _api_token_context(user: User, form: ApiTokenForm | None = None, secret: str = "") -> dict:
+    return {
+        "api_tokens": ops.api_tokens_of(get_session(), user),
+        "token_form": form or ApiTokenForm(formdata=None),
+        "new_token_secret": secret,
+        "now": utcnow(),
+    }
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_api_token():
+    """A new token; the page shows its secret this once (and is never cached)."""
+    form = ApiTokenForm()
+    if form.validate_on_submit():
+        try:
+            token, secret = ops.create_api_token(
+                get_session(), current_user, form.name.data, form.scope.data, form.lifetime()
+            )
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            flash(gettext("Token “%(name)s” was made.", name=token.name), "success")
+            response = current_app.make_response(
+                render_template(
+                    "auth/account.html",
+                    **_api_token_context(current_user, ApiTokenForm(formdata=None), secret),
+                )
+            )
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    return render_template("auth/account.html", **_api_token_context(current_user, form)), 400
+
+
+def _revoke(token_id: int, owner: User | None) -> ApiToken:
+    session = get_session()
+    token = session.get(ApiToken, token_id)
+    if token is None or (owner is not None and token.user_id != owner.id):
+        abort(404)
+    try:
+        ops.revoke_api_token(session, current_user, token)
+    except NotAllowed:
+        abort(404)
+    flash(gettext("Token “%(name)s” is revoked; it no longer works.", name=token.name), "success")
+    return token
+
+
+@bp.post("/account/tokens/<id:token_id>/revoke")
+@login_required
+def revoke_api_token(token_id: int):
+    _revoke(token_id, current_user)
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/users/<id:user_id>/tokens/<id:token_id>/revoke")
+@admin_required
+def admin_revoke_api_token(user_id: int, token_id: int):
+    user = get_session().get(User, user_id) or abort(404)
+    _revoke(token_id, user)
+    return redirect(url_for("auth.edit_user", user_id=user_id))

@@ -382,3 +382,15 @@ def parse_clock(raw: str) -> tuple[time | None, str | None]:
     return None, gettext(
         "'%(value)s' is not a time in the form %(format)s.", value=value, format="HH:MM"
     )
+
+
+# -- personal API tokens -----------------------------------------------------------------
+
+MAX_TOKEN_DAYS = 3650
+
+
+def token_days(value: int | None) -> str | None:
+    """How long a new API token lives: unlimited (None) or 1 day to ten years."""
+    if value is None or 1 <= value <= MAX_TOKEN_DAYS:
+        return None
+    return gettext("A token lives from 1 to %(n)s days, or without an end.", n=MAX_TOKEN_DAYS)

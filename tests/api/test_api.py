@@ -85,7 +85,7 @@ def test_event_shape_is_the_export_shape_field_for_field(app, events):
     assert set(shape) == declared
 
 
-def test_one_event_and_drafts_need_a_token(client, events, organizer):
+def test_one_event_and_drafts_need_a_token(client, events, read_token):
     public = events[0]
     draft = events[-1]
     body = client.get(f"/api/v1/events/{public.id}").get_json()
@@ -94,7 +94,7 @@ def test_one_event_and_drafts_need_a_token(client, events, organizer):
     assert response.status_code == 404
     assert response.content_type == "application/problem+json"
 
-    token = organizer.feed_token
+    token = read_token
     bearer = {"Authorization": f"Bearer {token}"}
     response = get(client, f"/api/v1/events/{draft.id}", **bearer)
     assert response.status_code == 200
@@ -124,18 +124,24 @@ def test_a_bad_token_is_401_never_a_public_answer(client, events, header):
     assert response.get_json()["parameter"] == "Authorization"
 
 
-def test_a_regenerated_token_stops_working(app, client, events, organizer):
+def test_a_revoked_token_stops_working(app, client, events, organizer, read_token):
     from campaign.auth import operations as ops
+    from campaign.auth.models import ApiToken
     from campaign.db import get_session
     from campaign.models import User
 
-    old = organizer.feed_token
+    assert get(client, "/api/v1/events", Authorization=f"Bearer {read_token}").status_code == 200
     with app.app_context():
         session = get_session()
         user = session.get(User, organizer.id)
-        ops.regenerate_feed_token(session, user, user)
-        session.commit()
-    assert get(client, "/api/v1/events", Authorization=f"Bearer {old}").status_code == 401
+        (token,) = session.query(ApiToken).all()
+        ops.revoke_api_token(session, user, token)
+    assert get(client, "/api/v1/events", Authorization=f"Bearer {read_token}").status_code == 401
+
+
+def test_the_private_feed_token_is_no_api_token(client, events, organizer):
+    response = get(client, "/api/v1/events", Authorization=f"Bearer {organizer.feed_token}")
+    assert response.status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -256,8 +262,8 @@ def test_api_ignores_the_session_cookie(client, auth, events):
     assert "Cookie" not in response.headers.get("Vary", "")
 
 
-def test_the_token_never_reaches_the_log(client, events, organizer, caplog):
-    token = organizer.feed_token
+def test_the_token_never_reaches_the_log(client, events, read_token, caplog):
+    token = read_token
     with caplog.at_level("DEBUG"):
         assert get(client, "/api/v1/events", Authorization=f"Bearer {token}").status_code == 200
         assert get(client, "/api/v1/events", Authorization=f"Bearer {token}x").status_code == 401
