@@ -108,7 +108,7 @@ def error_list(form, targets: dict[str, str] | None = None) -> list[tuple[str, s
     for field in _fields(form):
         if isinstance(field, CSRFTokenField | HiddenField):
             continue
-        messages = [m for m in field.errors if isinstance(m, str)]
+        messages = [m for m in field.errors if not isinstance(m, list | tuple | dict)]
         if not messages:
             continue
         if field.name in targets:

@@ -80,9 +80,9 @@ class PartnerPicker:
     def partner_errors(self) -> list[str]:
         return [e for name in self.PARTNER_FIELDS for e in getattr(self, name).errors]
 
-    def picker_rows(self, query: str) -> tuple[list, int]:
+    def picker_rows(self, query: str) -> tuple[list, int, int]:
         """(option, roles) to show, the chosen partners first, then those matching the
-        filter ``query``; and how many partners there are in all."""
+        filter ``query``; how many partners there are in all; how many others match."""
         chosen = self.chosen_roles()
         words = fold(query or "").split()
         first = [(o, chosen[o.id]) for o in self.partner_choices if o.id in chosen]
@@ -91,7 +91,7 @@ class PartnerPicker:
             for o in self.partner_choices
             if o.id not in chosen and all(w in o.key for w in words)
         ]
-        return first + rest, len(self.partner_choices)
+        return first + rest, len(self.partner_choices), len(rest)
 
 
 class EventForm(PartnerPicker, Form):

@@ -358,6 +358,10 @@ def read_form(form: EventForm, lookup: dict) -> ops.EventData | None:
     try:
         ops.validate_event(data)
     except ValidationError as exc:
+        for name in ("starts_at", "ends_at"):
+            if getattr(data, name) is None and form[name].data is not None:
+                # Typed, but not readable in the zone given: the zone's message says why.
+                exc.errors.pop(name, None)
         _attach(form, exc)
     if not valid or any(f.errors for f in form):
         return None
