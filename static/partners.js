@@ -30,6 +30,7 @@
     var chips = picker.querySelector("ul.chips");
     var status = picker.querySelector(".picker-status");
     var groups = Array.prototype.slice.call(picker.querySelectorAll("fieldset.partner"));
+    var shownQuery = picker.querySelector("input[name=partner_q_shown]");
     var button = picker.querySelector(".filter-button");
     if (button) {
       button.hidden = true; // filtering happens as you type
@@ -49,6 +50,9 @@
 
     function filter() {
       var words = fold(box.value).split(/\s+/).filter(Boolean);
+      // The list already shows this filter: Enter in any box saves the form (the server
+      // only re-filters when the box differs from what was shown).
+      shownQuery.value = box.value;
       var shown = 0;
       groups.forEach(function (group) {
         var key = group.getAttribute("data-key");
