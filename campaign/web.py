@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from werkzeug.routing import IntegerConverter
 
 from .core import validation as rules
+from .core.forms import error_list
 
 
 class IdConverter(IntegerConverter):
@@ -38,6 +39,7 @@ def url_keeping_filter(endpoint_url: str, flt, **extra) -> str:
 def init_app(app: Flask) -> None:
     # Dates, times and numbers in the request's language: campaign.i18n's filters.
     app.jinja_env.globals["url_keeping_filter"] = url_keeping_filter
+    app.jinja_env.globals["form_errors"] = error_list
 
     @app.context_processor
     def _globals():

@@ -7,6 +7,7 @@ afterwards. Set CAMPAIGN_TEST_BACKENDS=sqlite to run on SQLite alone while devel
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -353,6 +354,16 @@ def event_form_data(session, **overrides) -> dict:
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
+
+
+def summary_links(page: str) -> dict[str, str]:
+    """The error summary's links: target id → text."""
+    box = re.search(r'<div class="flash error error-summary" role="alert".*?</div>', page, re.S)
+    assert box, "no error summary"
+    return {
+        target: html.unescape(text)
+        for target, text in re.findall(r'<a href="#([^"]+)">(.*?)</a>', box.group(0))
+    }
 
 
 def form_version(page: str) -> str:

@@ -19,8 +19,11 @@ class LoginForm(Form):
 
 
 class NewUserForm(Form):
-    email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[Length(max=200)])
+    # The operations' rules as field checks too, so every mistake shows in one round.
+    email = StringField(
+        _l("E-mail"), validators=[DataRequired(), Length(max=254), Rule(rules.email)]
+    )
+    name = StringField(_l("Name"), validators=[Length(max=200), Rule(rules.text)])
     # Most accounts are organizers; admin is a deliberate choice (issue 16).
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=UserRole.organizer.value)
     password = PasswordField(
@@ -29,7 +32,7 @@ class NewUserForm(Form):
 
 
 class UserForm(Form):
-    name = StringField(_l("Name"), validators=[Length(max=200)])
+    name = StringField(_l("Name"), validators=[Length(max=200), Rule(rules.text)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     active = BooleanField(_l("Active"))
     password = PasswordField(

@@ -66,13 +66,23 @@ def _save(session: Session, actor: User | None, obj, what: str) -> None:
     log.info("%s.saved actor=%s id=%s", what, who(actor), obj.id)
 
 
-def save_theme(session: Session, actor: User | None, theme: Theme | None, **values) -> Theme:
+def check_theme(session: Session, theme: Theme | None, **values) -> dict[str, str]:
+    """Every mistake in a theme's values at once (field name → message); nothing saved."""
+    return _theme_errors(session, theme, _theme_values(values))
+
+
+def _theme_values(values: dict) -> dict:
+    values = dict(values)
+    values["slug"] = (values.get("slug") or "").strip()
+    values["name"] = (values.get("name") or "").strip()
+    values["colour"] = (values.get("colour") or "#1f5f99").lower()
+    return values
+
+
+def _theme_errors(session: Session, theme: Theme | None, values: dict) -> dict[str, str]:
     errors: dict[str, str] = {}
-    values["slug"] = values.get("slug", "").strip()
-    values["name"] = values.get("name", "").strip()
     rules.add(errors, "slug", rules.slug(values["slug"]))
     rules.add(errors, "name", rules.name(values["name"]))
-    values["colour"] = (values.get("colour") or "#1f5f99").lower()
     rules.add(errors, "colour", rules.colour(values["colour"]))
     _check_texts(
         values,
@@ -84,6 +94,12 @@ def save_theme(session: Session, actor: User | None, theme: Theme | None, **valu
         _check_unique(
             session, Theme, Theme.slug, values["slug"], theme and theme.id, errors, "slug"
         )
+    return errors
+
+
+def save_theme(session: Session, actor: User | None, theme: Theme | None, **values) -> Theme:
+    values = _theme_values(values)
+    errors = _theme_errors(session, theme, values)
     if errors:
         raise ValidationError(errors)
     renamed = _changed(theme, values, ("name",))
@@ -112,11 +128,17 @@ def save_theme(session: Session, actor: User | None, theme: Theme | None, **valu
     return theme
 
 
-def save_partner(
-    session: Session, actor: User | None, partner: Partner | None, **values
-) -> Partner:
+def check_partner(session: Session, partner: Partner | None, **values) -> dict[str, str]:
+    """Every mistake in a partner's values at once (field name → message); nothing saved."""
+    return _partner_errors(session, partner, _stripped(values))
+
+
+def _stripped(values: dict) -> dict:
+    return {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+
+
+def _partner_errors(session: Session, partner: Partner | None, values: dict) -> dict[str, str]:
     errors: dict[str, str] = {}
-    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
     rules.add(errors, "slug", rules.slug(values.get("slug", "")))
     rules.add(errors, "name", rules.name(values.get("name") or ""))
     if values.get("kind") not in PartnerKind.__members__:
@@ -135,6 +157,14 @@ def save_partner(
         _check_unique(
             session, Partner, Partner.slug, values["slug"], partner and partner.id, errors, "slug"
         )
+    return errors
+
+
+def save_partner(
+    session: Session, actor: User | None, partner: Partner | None, **values
+) -> Partner:
+    values = _stripped(values)
+    errors = _partner_errors(session, partner, values)
     if errors:
         raise ValidationError(errors)
     renamed = _changed(partner, values, ("name",))
@@ -162,9 +192,13 @@ def save_partner(
     return partner
 
 
-def save_venue(session: Session, actor: User | None, venue: Venue | None, **values) -> Venue:
+def check_venue(session: Session, venue: Venue | None, **values) -> dict[str, str]:
+    """Every mistake in a venue's values at once (field name → message); nothing saved."""
+    return _venue_errors(_stripped(values))
+
+
+def _venue_errors(values: dict) -> dict[str, str]:
     errors: dict[str, str] = {}
-    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
     rules.add(errors, "name", rules.name(values.get("name") or ""))
     if not values.get("city") or len(values["city"]) > 100:
         errors["city"] = gettext("Give the city (1 to 100 characters).")
@@ -177,6 +211,12 @@ def save_venue(session: Session, actor: User | None, venue: Venue | None, **valu
         )
     _check_texts(values, ("name", "city", "address"), (), errors)
     rules.add(errors, "capacity", rules.people(values.get("capacity")))
+    return errors
+
+
+def save_venue(session: Session, actor: User | None, venue: Venue | None, **values) -> Venue:
+    values = _stripped(values)
+    errors = _venue_errors(values)
     if errors:
         raise ValidationError(errors)
     existing = venue is not None

@@ -25,16 +25,34 @@ def _by_slug(model, slug: str):
     return obj
 
 
+def _attach(form, errors: dict[str, str]) -> None:
+    """The operations' messages on their fields, unless the form's own check already said
+    what is wrong with that field."""
+    for name, message in errors.items():
+        field = getattr(form, name, None)
+        if field is not None and not field.errors:
+            field.errors = list(field.errors) + [message]
+
+
+# Each save's check of every rule, without saving.
+CHECKS = {
+    ops.save_theme: ops.check_theme,
+    ops.save_partner: ops.check_partner,
+    ops.save_venue: ops.check_venue,
+}
+
+
 def _edit_page(form, obj, save, done_url, **context):
-    if form.validate_on_submit():
-        values = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+    valid = form.validate_on_submit()
+    values = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+    if request.method == "POST" and not valid:
+        # The operations' rules too, in the same round: every mistake at once.
+        _attach(form, CHECKS[save](get_session(), obj, **values))
+    if valid:
         try:
             obj = save(get_session(), current_user, obj, **values)
         except ValidationError as exc:
-            for name, message in exc.errors.items():
-                field = getattr(form, name, None)
-                if field is not None:
-                    field.errors = list(field.errors) + [message]
+            _attach(form, exc.errors)
         else:
             flash(gettext("Saved."), "success")
             return redirect(done_url(obj))

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
-from wtforms import FloatField, IntegerField, SelectMultipleField
+from wtforms import FieldList, FloatField, FormField, HiddenField, IntegerField, SelectMultipleField
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -80,3 +81,42 @@ class Form(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             return _WTFormsMessages()
+
+
+def _fields(form):
+    for field in form:
+        if isinstance(field, FieldList):
+            for entry in field.entries:
+                if isinstance(entry, FormField):
+                    yield from _fields(entry.form)
+                else:
+                    yield entry
+            yield field  # the list's own messages ("fill in at least one row")
+        elif isinstance(field, FormField):
+            yield from _fields(field.form)
+        else:
+            yield field
+
+
+def error_list(form, targets: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """Every message of a submitted form, in the order of its fields, as (the id of the
+    element a link should lead to, the field's label, the message): the summary at the top
+    of a form, which shows all mistakes at once. ``targets`` maps a field name to another
+    element's id (a checkbox list's first box, the partner picker's search box)."""
+    targets = targets or getattr(form, "error_targets", None) or {}
+    items = []
+    for field in _fields(form):
+        if isinstance(field, CSRFTokenField | HiddenField):
+            continue
+        messages = [m for m in field.errors if not isinstance(m, list | tuple | dict)]
+        if not messages:
+            continue
+        if field.name in targets:
+            target = targets[field.name]
+        elif isinstance(field, SelectMultipleField) and field.choices:
+            target = f"{field.id}-0"
+        else:
+            target = field.id
+        label = field.label.text if field.label else field.name
+        items.extend((target, str(label), str(m)) for m in messages)
+    return items

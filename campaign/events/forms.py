@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,6 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -19,11 +19,82 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..core import validation as rules
 from ..core.forms import Form, MultiCheckboxField, Rule, WholeNumberField
+from ..core.text import fold
 from ..i18n import localized, long_date
 from .models import EventFormat, EventStatus, PartnerRole
 
 
-class EventForm(Form):
+@dataclass(frozen=True)
+class PartnerOption:
+    """One partner as the picker shows it: name, city, and the key the filter box matches."""
+
+    id: int
+    name: str
+    city: str
+    key: str
+
+
+def partner_options(partners) -> list[PartnerOption]:
+    options = []
+    for p in partners:
+        name, city = localized(p, "name"), localized(p, "city")
+        key = fold(" ".join((name, p.name, p.name_en or "", city, p.city, p.slug)))
+        options.append(PartnerOption(p.id, name, city, key))
+    return options
+
+
+def partner_filter_request(formdata) -> bool:
+    """Whether this POST only asks to filter the partner picker (its "Filter partners"
+    button, or Enter pressed after typing in its box): the form is shown again, unsaved."""
+    if formdata.get("partner_filter"):
+        return True
+    return formdata.get("submitted_by") == "enter" and (
+        formdata.get("partner_q", "").strip() != formdata.get("partner_q_shown", "").strip()
+    )
+
+
+class PartnerPicker:
+    """The partner fields of the event and series forms: one checkbox list per role
+    (``partners_host`` …), shown by the picker as one row of role boxes per partner."""
+
+    PARTNER_FIELDS = tuple(f"partners_{role.value}" for role in PartnerRole)
+    partner_choices: list[PartnerOption] = []
+    # The error summary's links for the role lists lead to the picker's search box.
+    error_targets = {name: "partner_q" for name in PARTNER_FIELDS}
+
+    def set_partner_choices(self, partners) -> None:
+        self.partner_choices = partner_options(partners)
+        plain = [(o.id, o.name) for o in self.partner_choices]
+        for name in self.PARTNER_FIELDS:
+            getattr(self, name).choices = plain
+
+    def chosen_roles(self) -> dict[int, list[str]]:
+        """Partner id → the roles ticked for it, in the order of PartnerRole."""
+        chosen: dict[int, list[str]] = {}
+        for role in PartnerRole:
+            for pid in getattr(self, f"partners_{role.value}").data or []:
+                if isinstance(pid, int) and role.value not in chosen.setdefault(pid, []):
+                    chosen[pid].append(role.value)
+        return chosen
+
+    def partner_errors(self) -> list[str]:
+        return [e for name in self.PARTNER_FIELDS for e in getattr(self, name).errors]
+
+    def picker_rows(self, query: str) -> tuple[list, int, int]:
+        """(option, roles) to show, the chosen partners first, then those matching the
+        filter ``query``; how many partners there are in all; how many others match."""
+        chosen = self.chosen_roles()
+        words = fold(query or "").split()
+        first = [(o, chosen[o.id]) for o in self.partner_choices if o.id in chosen]
+        rest = [
+            (o, [])
+            for o in self.partner_choices
+            if o.id not in chosen and all(w in o.key for w in words)
+        ]
+        return first + rest, len(self.partner_choices), len(rest)
+
+
+class EventForm(PartnerPicker, Form):
     title = StringField(
         _l("Title"),
         validators=[
@@ -85,12 +156,12 @@ class EventForm(Form):
         ],
     )
     themes = MultiCheckboxField(_l("Themes"), choices=[], coerce=int)
-    partners_host = SelectMultipleField(PartnerRole.host.lazy_label, choices=[], coerce=int)
-    partners_co_organizer = SelectMultipleField(
+    partners_host = MultiCheckboxField(PartnerRole.host.lazy_label, choices=[], coerce=int)
+    partners_co_organizer = MultiCheckboxField(
         PartnerRole.co_organizer.lazy_label, choices=[], coerce=int
     )
-    partners_speakers = SelectMultipleField(PartnerRole.speakers.lazy_label, choices=[], coerce=int)
-    partners_media_partner = SelectMultipleField(
+    partners_speakers = MultiCheckboxField(PartnerRole.speakers.lazy_label, choices=[], coerce=int)
+    partners_media_partner = MultiCheckboxField(
         PartnerRole.media_partner.lazy_label, choices=[], coerce=int
     )
     expected_audience = WholeNumberField(
@@ -99,13 +170,9 @@ class EventForm(Form):
     attendance = WholeNumberField(_l("Attendance"), validators=[Optional(), Rule(rules.people)])
     version = HiddenField()
 
-    PARTNER_FIELDS = tuple(f"partners_{role.value}" for role in PartnerRole)
-
     def set_choices(self, themes, partners, venues) -> None:
         self.themes.choices = [(t.id, localized(t, "name")) for t in themes]
-        partner_choices = [(p.id, localized(p, "name")) for p in partners]
-        for name in self.PARTNER_FIELDS:
-            getattr(self, name).choices = partner_choices
+        self.set_partner_choices(partners)
         self.venue.choices = [("", gettext("— none (online only) —"))] + [
             (str(v.id), f"{localized(v, 'name')}, {localized(v, 'city')}") for v in venues
         ]

@@ -23,7 +23,7 @@ from ..web import campaign_zone
 from . import operations as ops
 from .clashes import clashes_of, find_clashes
 from .filters import FilterError, event_list_loading, window_check
-from .forms import EventForm
+from .forms import EventForm, partner_filter_request
 from .holidays import holiday_warning, holidays_between, holidays_during
 from .lists import events_page, filter_choices, request_filter, visible_filter
 from .models import MAX_EVENT_DURATION, Event, EventChange, EventStatus, PartnerRole
@@ -317,42 +317,69 @@ def _prepare_form(form: EventForm) -> dict:
     }
 
 
-def _form_to_data(form: EventForm, lookup: dict) -> ops.EventData | None:
+def _form_to_data(form: EventForm, lookup: dict) -> ops.EventData:
+    """What the form says, as far as it can be read: a field that could not be read is
+    empty here, so the operations' rules still judge every other one."""
     starts_at, ends_at = form.instant(form.starts_at), form.instant(form.ends_at)
-    if form.zone() is None:
+    if form.zone() is None and not form.timezone.errors:
         form.timezone.errors = list(form.timezone.errors) + [rules.zone(form.timezone.data)]
-    if starts_at is None or ends_at is None:
-        return None
     partners = []
     for role in PartnerRole:
         for pid in getattr(form, f"partners_{role.value}").data or []:
-            partners.append((lookup["partners"][pid], role.value))
+            if pid in lookup["partners"]:
+                partners.append((lookup["partners"][pid], role.value))
     return ops.EventData(
         title=form.title.data or "",
-        format=form.format.data,
-        status=form.status.data,
+        format=form.format.data or "",
+        status=form.status.data or "",
         starts_at=starts_at,
         ends_at=ends_at,
-        timezone=form.timezone.data.strip(),
+        timezone=(form.timezone.data or "").strip(),
         venue=lookup["venues"].get(form.venue.data or ""),
         online_url=(form.online_url.data or "").strip(),
         description=form.description.data or "",
         title_en=(form.title_en.data or "").strip(),
         description_en=form.description_en.data or "",
-        themes=[lookup["themes"][tid] for tid in form.themes.data or []],
+        themes=[lookup["themes"][tid] for tid in form.themes.data or [] if tid in lookup["themes"]],
         partners=partners,
         expected_audience=form.expected_audience.data,
         attendance=form.attendance.data,
     )
 
 
+def read_form(form: EventForm, lookup: dict) -> ops.EventData | None:
+    """The submitted form checked in one round: the form's own checks and the operations'
+    rules (end after start, at least one theme, ...) together, so every mistake is shown
+    at once; the data only when there is none."""
+    valid = form.validate_on_submit()
+    if form.csrf_token.errors:
+        abort(400, form.csrf_token.errors[0])
+    data = _form_to_data(form, lookup)
+    try:
+        ops.validate_event(data)
+    except ValidationError as exc:
+        for name in ("starts_at", "ends_at"):
+            if getattr(data, name) is None and form[name].data is not None:
+                # Typed, but not readable in the zone given: the zone's message says why.
+                exc.errors.pop(name, None)
+        _attach(form, exc)
+    if not valid or any(f.errors for f in form):
+        return None
+    return data
+
+
 ERROR_FIELDS = {"partners": "partners_host"}
 
 
 def _attach(form: EventForm, exc: ValidationError) -> None:
+    """The operations' messages on their fields; a field that already says what is wrong
+    with it (the form's own check ran first) keeps its message alone."""
     for name, message in exc.errors.items():
-        field = getattr(form, ERROR_FIELDS.get(name, name))
-        field.errors = list(field.errors) + [message]
+        field = getattr(form, ERROR_FIELDS.get(name, name), None)
+        if field is None:
+            field = form.title
+        if not field.errors:
+            field.errors = list(field.errors) + [message]
 
 
 def _fill_form(form: EventForm, event: Event) -> None:
@@ -390,22 +417,21 @@ def new():
         if copied is None:
             form.timezone.data = current_app.config["TIMEZONE"]
     pending = []
-    if form.validate_on_submit():
-        data = _form_to_data(form, lookup)
-        if data is not None:
-            accept = _clash_choice(form, data)
-            try:
-                event = ops.create_event(get_session(), current_user, data, accept_clashes=accept)
-            except ValidationError as exc:
-                _attach(form, exc)
-            except ClashesFound as exc:
-                pending = exc.clashes
-            else:
-                flash(
-                    gettext("“%(title)s” was created.", title=localized(event, "title")), "success"
-                )
-                _warn_about_clashes(event)
-                return redirect(url_for("events.show", event_id=event.id))
+    if request.method == "POST" and partner_filter_request(request.form):
+        return _refiltered(form, event=None)
+    data = read_form(form, lookup) if request.method == "POST" else None
+    if data is not None:
+        accept = _clash_choice(form, data)
+        try:
+            event = ops.create_event(get_session(), current_user, data, accept_clashes=accept)
+        except ValidationError as exc:
+            _attach(form, exc)
+        except ClashesFound as exc:
+            pending = exc.clashes
+        else:
+            flash(gettext("“%(title)s” was created.", title=localized(event, "title")), "success")
+            _warn_about_clashes(event)
+            return redirect(url_for("events.show", event_id=event.id))
     status = (409 if pending else 400) if request.method == "POST" else 200
     return render_template(
         "events/form.html",
@@ -415,6 +441,16 @@ def new():
         holidays=form_holidays(form),
         copied=copied,
     ), status
+
+
+def _refiltered(form: EventForm, event: Event | None):
+    """The form again, as typed, with the partner picker filtered; nothing saved."""
+    form.validate_on_submit()
+    if form.csrf_token.errors:
+        abort(400, form.csrf_token.errors[0])
+    for f in form:
+        f.errors = []
+    return render_template("events/form.html", form=form, event=event, holidays=form_holidays(form))
 
 
 def _copy_into(form: EventForm) -> Event | None:
@@ -443,8 +479,10 @@ def edit(event_id: int):
     pending = []
     if request.method == "GET":
         _fill_form(form, event)
-    elif form.validate_on_submit():
-        data = _form_to_data(form, lookup)
+    elif partner_filter_request(request.form):
+        return _refiltered(form, event=event)
+    else:
+        data = read_form(form, lookup)
         if data is not None:
             session = get_session()
             data.cancel_reason = event.cancel_reason  # the form does not edit it

@@ -170,13 +170,13 @@ def _prepare_form(form: MediaForm) -> dict:
     return {"themes": {t.id: t for t in themes}, "outlets": {str(p.id): p for p in outlets}}
 
 
-def _form_to_data(form: MediaForm, lookup: dict) -> ops.MediaData | None:
+def _form_to_data(form: MediaForm, lookup: dict) -> ops.MediaData:
+    """What the form says, as far as it can be read: a field that could not be read is
+    empty here, so the operations' rules still judge every other one."""
     published_at = form.instant()
-    if form.zone() is None:
+    if form.zone() is None and not form.timezone.errors:
         form.timezone.errors = list(form.timezone.errors) + [rules.zone(form.timezone.data)]
-    event_ids = form.event_ids()
-    if published_at is None or event_ids is None:
-        return None
+    event_ids = form.event_ids() or []
     events = []
     if event_ids:
         found = {
@@ -187,19 +187,18 @@ def _form_to_data(form: MediaForm, lookup: dict) -> ops.MediaData | None:
             form.events.errors = list(form.events.errors) + [
                 gettext("There is no event number %(ids)s.", ids=", ".join(missing))
             ]
-            return None
-        events = [found[i] for i in event_ids]
+        events = [found[i] for i in event_ids if i in found]
     return ops.MediaData(
         headline=form.headline.data or "",
         outlet=lookup["outlets"].get(form.outlet.data or ""),
         new_outlet=(form.new_outlet.data or "").strip() if not form.outlet.data else "",
-        kind=form.kind.data,
-        status=form.status.data,
+        kind=form.kind.data or "",
+        status=form.status.data or "",
         published_at=published_at,
         timezone=(form.timezone.data or "").strip(),
         link=(form.link.data or "").strip(),
         spokesperson=(form.spokesperson.data or "").strip(),
-        themes=[lookup["themes"][tid] for tid in form.themes.data or []],
+        themes=[lookup["themes"][tid] for tid in form.themes.data or [] if tid in lookup["themes"]],
         events=events,
         estimated_reach=form.estimated_reach.data,
         tone=form.tone.data or None,
@@ -207,10 +206,30 @@ def _form_to_data(form: MediaForm, lookup: dict) -> ops.MediaData | None:
     )
 
 
+def read_form(form: MediaForm, lookup: dict) -> ops.MediaData | None:
+    """The submitted form checked in one round (the form's checks and the operations'
+    rules together), so every mistake is shown at once; the data only when there is none."""
+    valid = form.validate_on_submit()
+    data = _form_to_data(form, lookup)
+    try:
+        ops.validate_media(data)
+    except ValidationError as exc:
+        if data.published_at is None and form.published_at.data is not None:
+            # Typed, but not readable in the zone given: the zone's message says why.
+            exc.errors.pop("published_at", None)
+        _attach(form, exc)
+    if not valid or any(f.errors for f in form):
+        return None
+    return data
+
+
 def _attach(form: MediaForm, exc: ValidationError) -> None:
+    """The operations' messages on their fields, unless the form's own check already said
+    what is wrong with that field."""
     for name, message in exc.errors.items():
         field = getattr(form, name, None) or form.headline
-        field.errors = list(field.errors) + [message]
+        if not field.errors:
+            field.errors = list(field.errors) + [message]
 
 
 def _fill_form(form: MediaForm, item: MediaItem) -> None:
@@ -238,16 +257,15 @@ def new():
     if request.method == "GET":
         form.status.data = MediaStatus.planned.value
         form.timezone.data = current_app.config["TIMEZONE"]
-    if form.validate_on_submit():
-        data = _form_to_data(form, lookup)
-        if data is not None:
-            try:
-                item = ops.create_media(get_session(), current_user, data)
-            except ValidationError as exc:
-                _attach(form, exc)
-            else:
-                flash(gettext("“%(headline)s” was saved.", headline=item.headline), "success")
-                return redirect(url_for("media.show", item_id=item.id))
+    data = read_form(form, lookup) if request.method == "POST" else None
+    if data is not None:
+        try:
+            item = ops.create_media(get_session(), current_user, data)
+        except ValidationError as exc:
+            _attach(form, exc)
+        else:
+            flash(gettext("“%(headline)s” was saved.", headline=item.headline), "success")
+            return redirect(url_for("media.show", item_id=item.id))
     status = 400 if request.method == "POST" else 200
     return render_template("media/form.html", form=form, item=None), status
 
@@ -260,32 +278,28 @@ def edit(item_id: int):
     lookup = _prepare_form(form)
     if request.method == "GET":
         _fill_form(form, item)
-    elif form.validate_on_submit():
-        data = _form_to_data(form, lookup)
-        if data is not None:
-            try:
-                changed = ops.update_media(
-                    get_session(), current_user, item, data, _version(form.version.data)
-                )
-            except ValidationError as exc:
-                _attach(form, exc)
-            except ConflictError as exc:
-                flash(
-                    gettext("%(problem)s The form now shows their version.", problem=exc), "error"
-                )
-                item = load_item(item_id)
-                form = MediaForm(formdata=None)
-                _prepare_form(form)
-                _fill_form(form, item)
-                return render_template("media/form.html", form=form, item=item), 409
-            else:
-                flash(
-                    gettext("“%(headline)s” was saved.", headline=item.headline)
-                    if changed
-                    else gettext("Nothing was changed."),
-                    "success" if changed else "info",
-                )
-                return redirect(url_for("media.show", item_id=item.id))
+    elif (data := read_form(form, lookup)) is not None:
+        try:
+            changed = ops.update_media(
+                get_session(), current_user, item, data, _version(form.version.data)
+            )
+        except ValidationError as exc:
+            _attach(form, exc)
+        except ConflictError as exc:
+            flash(gettext("%(problem)s The form now shows their version.", problem=exc), "error")
+            item = load_item(item_id)
+            form = MediaForm(formdata=None)
+            _prepare_form(form)
+            _fill_form(form, item)
+            return render_template("media/form.html", form=form, item=item), 409
+        else:
+            flash(
+                gettext("“%(headline)s” was saved.", headline=item.headline)
+                if changed
+                else gettext("Nothing was changed."),
+                "success" if changed else "info",
+            )
+            return redirect(url_for("media.show", item_id=item.id))
     status = 400 if request.method == "POST" else 200
     return render_template("media/form.html", form=form, item=item), status
 

@@ -62,9 +62,7 @@ class SeriesForm(EventForm):
 
     def set_choices(self, themes, partners, venues) -> None:
         self.themes.choices = [(t.id, localized(t, "name")) for t in themes]
-        partner_choices = [(p.id, localized(p, "name")) for p in partners]
-        for name in self.PARTNER_FIELDS:
-            getattr(self, name).choices = partner_choices
+        self.set_partner_choices(partners)
         self.venue_choices = [("", _l("— none (online only) —"))] + [
             (str(v.id), f"{localized(v, 'name')}, {localized(v, 'city')}") for v in venues
         ]

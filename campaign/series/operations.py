@@ -205,6 +205,33 @@ def _event_data(shared: SharedData, stop: Stop, zone: ZoneInfo) -> event_ops.Eve
     )
 
 
+def check_shared(shared: SharedData) -> None:
+    """The events' rules for the fields every occurrence shares, without a date, so a
+    builder shows their messages together with those of the dates (one round)."""
+    start = datetime(2000, 1, 3, 10, tzinfo=UTC)
+    data = event_ops.EventData(
+        title=shared.title,
+        format=shared.format,
+        status=shared.status,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        timezone=shared.timezone,
+        online_url=shared.online_url,
+        description=shared.description,
+        title_en=shared.title_en,
+        description_en=shared.description_en,
+        themes=list(shared.themes),
+        partners=list(shared.partners),
+        expected_audience=shared.expected_audience,
+    )
+    try:
+        event_ops.validate_event(data)
+    except ValidationError as exc:
+        errors = {k: v for k, v in exc.errors.items() if k not in ("starts_at", "ends_at")}
+        if errors:
+            raise ValidationError(errors) from None
+
+
 def _check(shared: SharedData, stops: list[Stop]) -> ZoneInfo:
     errors: dict[str, str] = {}
     rules.add(errors, "timezone", rules.zone(shared.timezone))

@@ -16,6 +16,7 @@ from ..db import get_session
 from ..events import operations as event_ops
 from ..events import views as event_views
 from ..events.filters import FilterError
+from ..events.forms import partner_filter_request
 from ..events.lists import request_filter
 from ..events.models import Event, EventStatus, PartnerRole
 from ..exports.views import export_response
@@ -32,30 +33,52 @@ def _shared(form, lookup, *, status: str = "", timezone: str = "") -> ops.Shared
     partners = []
     for role in PartnerRole:
         for pid in getattr(form, f"partners_{role.value}").data or []:
-            partners.append((lookup["partners"][pid], role.value))
+            if pid in lookup["partners"]:
+                partners.append((lookup["partners"][pid], role.value))
     return ops.SharedData(
         title=form.title.data or "",
-        format=form.format.data,
-        status=status or form.status.data,
+        format=form.format.data or "",
+        status=status or form.status.data or "",
         timezone=timezone or (form.timezone.data or "").strip(),
         description=form.description.data or "",
         title_en=(form.title_en.data or "").strip(),
         description_en=form.description_en.data or "",
         online_url=(form.online_url.data or "").strip(),
-        themes=[lookup["themes"][tid] for tid in form.themes.data or []],
+        themes=[lookup["themes"][tid] for tid in form.themes.data or [] if tid in lookup["themes"]],
         partners=partners,
         expected_audience=form.expected_audience.data,
     )
 
 
 def _attach(form, exc: ValidationError, stops_field) -> None:
+    """The operations' messages on their fields, unless the form's own check already
+    said what is wrong with that field."""
     for name, message in exc.errors.items():
         if name == "stops":
             name = stops_field
         field = getattr(form, event_views.ERROR_FIELDS.get(name, name), None) or getattr(
             form, stops_field
         )
-        field.errors = list(field.errors) + [message]
+        if not field.errors or name == stops_field:
+            field.errors = list(field.errors) + [message]
+
+
+def _check_shared(form, lookup, **fixed) -> None:
+    """The shared fields judged by the events' rules in the same round as the form's."""
+    try:
+        ops.check_shared(_shared(form, lookup, **fixed))
+    except ValidationError as exc:
+        _attach(form, exc, "title")
+
+
+def _refiltered(form, template: str, **context):
+    """The form again, as typed, with the partner picker filtered; nothing saved."""
+    form.validate_on_submit()
+    if form.csrf_token.errors:
+        abort(400, form.csrf_token.errors[0])
+    for field in form:
+        field.errors = []
+    return render_template(template, form=form, **context)
 
 
 def _build(form, kind: SeriesKind, stops_of, stops_field: str, template: str):
@@ -68,6 +91,8 @@ def _build(form, kind: SeriesKind, stops_of, stops_field: str, template: str):
         form.status.data = EventStatus.draft.value
         form.timezone.data = current_app.config["TIMEZONE"]
         return render_template(template, form=form, preview=None)
+    if partner_filter_request(request.form):
+        return _refiltered(form, template, preview=None)
     action = request.form.get("action", "preview")
     if action == "more" and isinstance(form, TourForm):
         form.validate_on_submit()
@@ -89,7 +114,8 @@ def _build(form, kind: SeriesKind, stops_of, stops_field: str, template: str):
     except ValidationError as exc:
         _attach(form, exc, stops_field)
         stops, rule = None, ""
-    if not valid or stops is None:
+    _check_shared(form, lookup)
+    if not valid or stops is None or any(field.errors for field in form):
         return render_template(template, form=form, preview=None), 400
     shared = _shared(form, lookup)
     try:
@@ -272,8 +298,12 @@ def edit_shared(series_id: int, event_id: int):
         _fill_shared(form, anchor)
         form.versions.data = ",".join(f"{e.id}:{e.version}" for e in events)
         return render_template("series/edit.html", form=form, series=series, event=anchor)
+    if partner_filter_request(request.form):
+        return _refiltered(form, "series/edit.html", series=series, event=anchor)
     status = 400
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    _check_shared(form, lookup, status=anchor.status, timezone=anchor.timezone)
+    if valid and not any(field.errors for field in form):
         versions = form.read_versions()
         if versions is None:
             abort(400, gettext("The form is missing the events' versions; reload the page."))

@@ -174,9 +174,8 @@ def fill_event_form(
     page.get_by_label("Description").fill("Otvorena diskusija; ulaz slobodan.")
     page.get_by_role("group", name="Themes").get_by_label(theme).check()
     if host:
-        page.get_by_role("group", name="Partners").get_by_label("Host", exact=True).select_option(
-            label=host
-        )
+        # The partner picker: one group of role boxes per partner (issue 16).
+        page.get_by_role("group", name=host).get_by_label("Host", exact=True).check()
     page.get_by_label("Expected audience").fill("80")
 
 
@@ -430,6 +429,7 @@ PAGES = [
     ("event", "organizer", "/events/{event_id}"),
     ("event-public", "public", "/events/{event_id}"),
     ("event-form", "organizer", "/events/new"),
+    ("event-edit", "organizer", "/events/{event_id}/edit"),  # the picker with chips
     ("dashboard", "organizer", "/dashboard"),
     ("home-organizer", "organizer", "/"),
     ("events-past", "public", "/events?when=past&theme=kfor"),
