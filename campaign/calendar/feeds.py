@@ -41,7 +41,9 @@ Identity and gzip bodies are cached per ETag (``_bodies``); the pieces of a vers
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
 import struct
 import threading
 import zlib
@@ -52,6 +54,9 @@ from importlib import metadata
 
 from flask_babel import gettext
 from sqlalchemy import literal, select, union_all
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload, subqueryload
 
 from .. import i18n
@@ -60,10 +65,14 @@ from ..events.filters import EventFilter
 from ..events.models import Event, EventPartner
 from ..series.models import Series
 from . import ical
-from .models import FeedState
+from .models import EventRendering, FeedState
+
+log = logging.getLogger(__name__)
 
 # Loading by id is cheaper for a few edited events; a cold cache loads the whole filter.
 LOAD_BY_ID_LIMIT = 500
+# Stored renderings are written this many to a statement.
+KEEP_BATCH = 500
 
 try:
     _TZDATA = metadata.version("tzdata")
@@ -358,8 +367,9 @@ class Calendar:
         self._rows: list[tuple[int, str, int]] | None = None
         self._render_key: str | None = None
         self._rows_etag: str | None = None
-        # feed_state.epoch, once read (None: the row is missing).
+        # feed_state.epoch, once read (None: the row is missing), and the generation.
         self._epoch: tuple[str | None] | None = None
+        self._generation: int | None = None
         self.etag: str | None = None
 
     def current(self) -> Version:
@@ -373,6 +383,7 @@ class Calendar:
         # Without the row (a schema made by hand, not by init-db) feeds still work, slower.
         generation, changed_at, epoch = state or (None, None, None)
         self._epoch = (epoch,)
+        self._generation = generation
         # The database's URL and epoch: generation numbers of two databases (tests, a
         # restored backup) say nothing about each other.
         database = (str(self.session.get_bind().url), epoch)
@@ -426,7 +437,11 @@ class Calendar:
         finally:
             result.close()
         if self._epoch is None:  # body() without current(): the ICS export
-            self._epoch = (self.session.scalar(select(FeedState.epoch).where(FeedState.id == 1)),)
+            state = self.session.execute(
+                select(FeedState.generation, FeedState.epoch).where(FeedState.id == 1)
+            ).one_or_none()
+            self._generation, epoch = state or (None, None)
+            self._epoch = (epoch,)
         self._render_key = _render_key(self.session, self.ctx, self._epoch[0])
         self._rows_etag = _etag(self._render_key, self.head, self._rows)
 
@@ -448,8 +463,15 @@ class Calendar:
                 hit = _vevents.get((render_key, *row))
                 if hit is not None:
                     rendered[row] = hit
-        missing = [row[0] for members in todo for row in members if row not in rendered]
+        missing_rows = [row for members in todo for row in members if row not in rendered]
+        if missing_rows:
+            # What the database keeps: a restarted worker renders no unchanged event.
+            for row, r in self._stored(missing_rows).items():
+                _vevents.put((render_key, *row), r, len(r.vevent) + 200)
+                rendered[row] = r
+        missing = [row[0] for row in missing_rows if row not in rendered]
         dropped = False
+        fresh: list[tuple[tuple[int, str, int], ical.RenderedEvent]] = []
         if missing:
             loaded = self._load(missing)
             for members in todo:
@@ -466,6 +488,8 @@ class Calendar:
                     _vevents.put((render_key, *now), r, len(r.vevent) + 200)
                     rendered[now] = r
                     members[i] = now
+                    fresh.append((now, r))
+            self._keep(fresh)
         used = []
         for i, block in enumerate(blocks):
             if isinstance(block, _Piece):
@@ -485,6 +509,89 @@ class Calendar:
         changed = dropped or used != rows
         etag = _etag(render_key, self.head, used) if changed else self._rows_etag
         return plan, etag
+
+    def _stored(
+        self, rows: list[tuple[int, str, int]]
+    ) -> dict[tuple[int, str, int], ical.RenderedEvent]:
+        """The stored renderings of ``rows`` that are still current (same uid, same
+        version), in one query."""
+        wanted = {row[0]: row for row in rows}
+        query = select(
+            EventRendering.event_id,
+            EventRendering.uid,
+            EventRendering.version,
+            EventRendering.vevent,
+            EventRendering.tzid,
+            EventRendering.first_year,
+            EventRendering.last_year,
+        ).where(EventRendering.context == context_key(self.ctx))
+        if len(rows) <= LOAD_BY_ID_LIMIT:
+            query = query.where(EventRendering.event_id.in_(list(wanted)))
+        else:
+            query = query.join(Event, Event.id == EventRendering.event_id).where(
+                *self.flt.conditions()
+            )
+        result = self.session.connection().execute(query)
+        try:
+            found = result.cursor.fetchall()
+        finally:
+            result.close()
+        stored = {}
+        for eid, uid, version, vevent, tzid, first, last in found:
+            row = wanted.get(eid)
+            if row is not None and row[1] == uid and row[2] == version:
+                stored[row] = ical.RenderedEvent(bytes(vevent), tzid, (first, last))
+        return stored
+
+    def _keep(self, fresh: list[tuple[tuple[int, str, int], ical.RenderedEvent]]) -> None:
+        """Store freshly rendered VEVENTs beside their events, in a transaction of their
+        own, unless anything a feed shows changed since this request read the generation:
+        a rename committed meanwhile may have deleted the rows (calendar.tracking) that
+        this rendering, made from what was read before it, would bring back stale. The
+        generation is read under a share lock (PostgreSQL) or after the write took
+        SQLite's write lock, so no such rename can commit in between. Best effort: the
+        feed is served either way."""
+        if not fresh or self._generation is None:
+            return
+        context = context_key(self.ctx)
+        values = [
+            {
+                "event_id": eid,
+                "context": context,
+                "uid": uid,
+                "version": version,
+                "vevent": r.vevent,
+                "tzid": r.tzid,
+                "first_year": r.years[0],
+                "last_year": r.years[1],
+            }
+            for (eid, uid, version), r in fresh
+        ]
+        engine = self.session.get_bind()
+        sqlite = engine.dialect.name == "sqlite"
+        insert = sqlite_insert if sqlite else postgresql_insert
+        stmt = insert(EventRendering)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[EventRendering.event_id, EventRendering.context],
+            set_={
+                name: stmt.excluded[name]
+                for name in ("uid", "version", "vevent", "tzid", "first_year", "last_year")
+            },
+        )
+        generation = (
+            select(FeedState.generation).where(FeedState.id == 1).with_for_update(read=True)
+        )
+        try:
+            with engine.connect() as conn, conn.begin() as transaction:
+                if not sqlite and conn.scalar(generation) != self._generation:
+                    transaction.rollback()
+                    return
+                for start in range(0, len(values), KEEP_BATCH):
+                    conn.execute(stmt, values[start : start + KEEP_BATCH])
+                if sqlite and conn.scalar(generation) != self._generation:
+                    transaction.rollback()
+        except SQLAlchemyError as exc:  # a deleted draft, a busy database: next time
+            log.warning("feed.renderings_not_kept events=%d reason=%s", len(values), exc)
 
     def _load(self, ids: list[int]) -> dict[int, Event]:
         """Events to render, venue, themes and partners loaded in four queries whatever
@@ -508,6 +615,15 @@ def feed_of(session: Session, flt: EventFilter, config) -> Calendar:
     for that filter and what the ICS export writes."""
     ctx = ical.RenderContext.from_config(config)
     return Calendar(session, flt, ctx, feed_presentation(flt, ctx, i18n.campaign_name()))
+
+
+@functools.lru_cache(maxsize=64)
+def context_key(ctx: ical.RenderContext) -> str:
+    """The key of stored renderings (calendar.models.EventRendering) for ``ctx``: the
+    renderer's version and the zone database with the context (language, site address,
+    organizer, catalogues). Names of themes, partners and venues are not part of it:
+    every change to them raises the versions of the events that show them."""
+    return hashlib.sha256(repr((ical.RENDERER_VERSION, _TZDATA, ctx)).encode()).hexdigest()[:32]
 
 
 def _render_key(session: Session, ctx: ical.RenderContext, epoch: str | None) -> str:
