@@ -670,5 +670,6 @@ def _etag(render_key: str, head: bytes, rows: list[tuple[int, str, int]]) -> str
     h = hashlib.sha256()
     h.update(render_key.encode())
     h.update(head)
-    h.update("".join(f"{eid}:{uid}:{version}," for eid, uid, version in rows).encode())
+    # repr of plain (int, str, int) tuples: the same text everywhere, made in C.
+    h.update(repr(rows).encode())
     return h.hexdigest()[:40]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.models import Base, UTCDateTime, utcnow
+from ..events.models import Event
 
 
 class FeedState(Base):
@@ -58,3 +59,8 @@ class EventRendering(Base):
     tzid: Mapped[str | None] = mapped_column(String(64))
     first_year: Mapped[int] = mapped_column()
     last_year: Mapped[int] = mapped_column()
+
+
+# What a feed reads of every event it holds, in its order, from the index alone (a
+# covering index): after an edit, a feed of 10,000 events reads no event row.
+Index("ix_events_feed", Event.starts_at, Event.id, Event.status, Event.uid, Event.version)

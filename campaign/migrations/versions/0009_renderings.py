@@ -1,4 +1,5 @@
-"""event_renderings: each event's rendered VEVENT per render context, kept across restarts
+"""event_renderings: each event's rendered VEVENT per render context, kept across
+restarts; ix_events_feed: what a feed reads of its events, from the index alone
 
 Revision ID: 0009
 Revises: 0008
@@ -33,7 +34,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("event_id", "context", name=op.f("pk_event_renderings")),
     )
+    op.create_index("ix_events_feed", "events", ["starts_at", "id", "status", "uid", "version"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_events_feed", table_name="events")
     op.drop_table("event_renderings")
