@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import logging
 import struct
 import threading
@@ -53,7 +54,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import metadata
 
 from flask_babel import gettext
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -61,6 +62,7 @@ from sqlalchemy.orm import Session, joinedload, subqueryload
 
 from .. import i18n
 from ..catalog.models import Partner, Theme, Venue
+from ..db import HELD_OBJECTS
 from ..events.filters import EventFilter
 from ..events.models import Event, EventPartner
 from ..series.models import Series
@@ -114,6 +116,17 @@ class _LRU:
             self._data.clear()
             self._bytes = 0
 
+    def resize(self, max_bytes: int) -> None:
+        with self._lock:
+            self.max_bytes = max_bytes
+            while self._data and self._bytes > self.max_bytes:
+                _, (_, old) = self._data.popitem(last=False)
+                self._bytes -= old
+
+    @property
+    def size(self) -> int:
+        return self._bytes
+
 
 # (render key, event id, uid, version) -> RenderedEvent. Immutable by construction.
 _vevents = _LRU(max_items=200_000, max_bytes=256 * 2**20)
@@ -129,6 +142,32 @@ _current = _LRU(max_items=4096, max_bytes=4096 * 200)
 _pieces = _LRU(max_items=50_000, max_bytes=192 * 2**20)
 # ETag -> the feed's pieces in order, from which each coding of the body is made.
 _plans = _LRU(max_items=256, max_bytes=256 * 200_000)
+
+# The feed caches' byte budget (config FEED_CACHE_BYTES), shared by the VEVENT, piece and
+# body caches (their shares below); a feed whose body would take more than
+# 1/STREAM_FRACTION of it is never built whole in memory but streamed from the stored
+# renderings (Calendar.stream).
+DEFAULT_BUDGET = 128 * 2**20
+STREAM_FRACTION = 5
+_SHARES = ((_vevents, 25), (_pieces, 40), (_bodies, 35))
+_budget = [DEFAULT_BUDGET]
+# Bytes per event of the feeds built last, to tell a feed's size before building it.
+_per_event = [2048]
+# Events rendered, read from the database or deflated per statement when streaming.
+STREAM_CHUNK = 1000
+
+
+def configure(budget: int) -> None:
+    """Give the feed caches ``budget`` bytes in all (the app's FEED_CACHE_BYTES)."""
+    _budget[0] = budget
+    for cache, share in _SHARES:
+        cache.resize(budget * share // 100)
+
+
+def cache_bytes() -> int:
+    """What the feed caches hold now (tests and benchmarks)."""
+    return sum(cache.size for cache, _share in _SHARES)
+
 
 # Content codings a feed is sent in besides identity, best first.
 ENCODINGS = ("gzip",)
@@ -401,6 +440,19 @@ class Calendar:
         # client asking If-Modified-Since would get 304 for good.
         return Version(etag, *last_modified(changed_at, now))
 
+    def content(self, encoding: str | None = None):
+        """Like :meth:`body`, but a feed larger than the budget allows comes as an
+        iterator of byte strings (see :meth:`stream`) instead of bytes."""
+        if self.etag is not None and (
+            _bodies.get((self.etag, encoding)) is not None or _plans.get(self.etag) is not None
+        ):
+            return self.body(encoding)
+        if self._rows is None:
+            self._read_versions()
+        if len(self._rows) * _per_event[0] > _budget[0] // STREAM_FRACTION:
+            return self.stream(encoding), self._rows_etag
+        return self.body(encoding)
+
     def body(self, encoding: str | None = None) -> tuple[bytes, str]:
         """The calendar's bytes in ``encoding`` (None: identity) and the ETag of the
         identity bytes they encode (an event may have changed since :meth:`current`;
@@ -418,8 +470,127 @@ class Calendar:
             plan, self.etag = self._assemble()
             _plans.put(self.etag, plan, 64 * len(plan) + 200)
         body = b"".join([piece.raw for piece in plan]) if encoding is None else _gzip(plan)
+        if encoding is None and self._rows:
+            _per_event[0] = max(256, len(body) // len(self._rows))
         _bodies.put((self.etag, encoding), body, len(body))
         return body, self.etag
+
+    def stream(self, encoding: str | None = None):
+        """The calendar's bytes as an iterator, the same bytes as :meth:`body` (identity
+        or gzip, the same blocks compressed the same way), made ``STREAM_CHUNK`` events at
+        a time: memory holds one chunk whatever the size of the feed, and nothing is
+        cached but the stored renderings.
+
+        Here, before the first byte: the events without a current stored rendering are
+        found in SQL, rendered a chunk at a time and stored, and the zones the VTIMEZONEs
+        must cover are aggregated in SQL. The iterator then reads the VEVENTs back a chunk
+        at a time on a connection of its own (the request's session is closed by then,
+        and on SQLite its snapshot would not see the renderings just stored); one that
+        changed meanwhile, or could not be stored, is rendered from a session of its own.
+        """
+        ctx = self.ctx
+        context = context_key(ctx)
+        spans: dict[str, tuple[int, int]] = {}
+        missing = self._missing_renderings(context)
+        for start in range(0, len(missing), STREAM_CHUNK):
+            loaded = self._load(missing[start : start + STREAM_CHUNK], by_id=True)
+            fresh = []
+            for event in loaded.values():
+                r = ical.render_vevent(event, ctx)
+                fresh.append(((event.id, event.uid, event.version), r))
+            spans = ical.merge_spans([spans, ical.timezone_spans(r for _row, r in fresh)])
+            self._keep(fresh)
+            _release(self.session)
+        spans = ical.merge_spans([spans, self._stored_spans(context)])
+        head = self.head + ical.timezones_from_spans(spans)
+        return self._chunks(head, encoding, context, self.session.get_bind())
+
+    def _chunks(self, head: bytes, encoding: str | None, context: str, engine):
+        rows, ctx = self._rows, self.ctx
+
+        def vevents():
+            with engine.connect() as conn, Session(engine) as session:
+                blocks = list(_blocks(rows))
+                i = 0
+                while i < len(blocks):
+                    group = [blocks[i]]
+                    i += 1
+                    while i < len(blocks) and blocks[i][1] - group[0][0] <= STREAM_CHUNK:
+                        group.append(blocks[i])
+                        i += 1
+                    members = rows[group[0][0] : group[-1][1]]
+                    found = self._read_stored(conn, context, members)
+                    conn.rollback()
+                    todo = [row[0] for row in members if row[0] not in found]
+                    if todo:
+                        for event in self._load(todo, by_id=True, session=session).values():
+                            found[event.id] = ical.render_vevent(event, ctx).vevent
+                        session.rollback()
+                        session.expunge_all()
+                    for start, end in group:
+                        yield b"".join(
+                            [found[row[0]] for row in rows[start:end] if row[0] in found]
+                        )
+
+        if encoding is None:
+            yield head
+            yield from vevents()
+            yield ical.CALENDAR_TAIL
+            return
+        yield _GZIP_HEADER
+        crc = size = 0
+        for raw in itertools.chain((head,), vevents(), (ical.CALENDAR_TAIL,)):
+            crc = zlib.crc32(raw, crc)
+            size += len(raw)
+            yield deflate(raw)
+        yield _DEFLATE_END + struct.pack("<II", crc, size & 0xFFFFFFFF)
+
+    def _missing_renderings(self, context: str) -> list[int]:
+        """Ids of the calendar's events without a current stored rendering."""
+        r = EventRendering
+        current = (
+            (r.event_id == Event.id)
+            & (r.context == context)
+            & (r.uid == Event.uid)
+            & (r.version == Event.version)
+        )
+        query = (
+            select(Event.id)
+            .outerjoin(r, current)
+            .where(*self.flt.conditions(), r.event_id.is_(None))
+            .order_by(Event.id)
+        )
+        return list(self.session.scalars(query))
+
+    def _stored_spans(self, context: str) -> dict[str, tuple[int, int]]:
+        """The zones the calendar's stored renderings name, with their years, in SQL."""
+        r = EventRendering
+        query = (
+            select(r.tzid, func.min(r.first_year), func.max(r.last_year))
+            .join(Event, Event.id == r.event_id)
+            .where(r.context == context, r.tzid.is_not(None), *self.flt.conditions())
+            .group_by(r.tzid)
+        )
+        return {tzid: (first, last) for tzid, first, last in self.session.execute(query)}
+
+    @staticmethod
+    def _read_stored(conn, context: str, members) -> dict[int, bytes]:
+        wanted = {row[0]: row for row in members}
+        result = conn.execute(
+            select(
+                EventRendering.event_id,
+                EventRendering.uid,
+                EventRendering.version,
+                EventRendering.vevent,
+            ).where(EventRendering.context == context, EventRendering.event_id.in_(list(wanted)))
+        )
+        found = {}
+        for eid, uid, version, vevent in result.cursor.fetchall():
+            row = wanted.get(eid)
+            if row is not None and row[1] == uid and row[2] == version:
+                found[eid] = bytes(vevent)
+        result.close()
+        return found
 
     def _read_versions(self) -> None:
         """The render key, and (id, uid, version) of every event of the calendar in order,
@@ -593,21 +764,33 @@ class Calendar:
         except SQLAlchemyError as exc:  # a deleted draft, a busy database: next time
             log.warning("feed.renderings_not_kept events=%d reason=%s", len(values), exc)
 
-    def _load(self, ids: list[int]) -> dict[int, Event]:
+    def _load(
+        self, ids: list[int], by_id: bool = False, session: Session | None = None
+    ) -> dict[int, Event]:
         """Events to render, venue, themes and partners loaded in four queries whatever
-        their number."""
+        their number (``by_id``: by their ids however many), in ``session`` or the
+        calendar's."""
         query = select(Event).options(
             joinedload(Event.venue),
             joinedload(Event.series),
             subqueryload(Event.themes),
             subqueryload(Event.partner_links).joinedload(EventPartner.partner),
         )
-        if len(ids) <= LOAD_BY_ID_LIMIT:
+        if by_id or len(ids) <= LOAD_BY_ID_LIMIT:
             query = query.where(Event.id.in_(ids))
         else:
             query = query.where(*self.flt.conditions())
         wanted = set(ids)
-        return {e.id: e for e in self.session.scalars(query) if e.id in wanted}
+        return {e.id: e for e in (session or self.session).scalars(query) if e.id in wanted}
+
+
+def _release(session: Session) -> None:
+    """Let the events a streamed feed rendered go: detached from the request's session
+    and no longer held by it (see db.HELD_OBJECTS), so memory holds one chunk."""
+    session.expunge_all()
+    held = session.info.get(HELD_OBJECTS)
+    if held:
+        held.clear()
 
 
 def feed_of(session: Session, flt: EventFilter, config) -> Calendar:

@@ -137,10 +137,20 @@ def campaign(app, create_event, create_partner, create_venue):
     return {"venues": [v.id for v in venues], "events": ids}
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.fixture
+def budget():
+    """``budget(n)`` gives the feed caches n bytes for one test."""
+    yield feeds.configure
+    feeds.configure(feeds.DEFAULT_BUDGET)
+
+
+# The third run gives the feed caches 1 kB: every feed there is streamed.
+@pytest.mark.parametrize(("seed", "cache_bytes"), [(1, None), (2, None), (3, 1_000)])
 def test_every_variant_is_a_fresh_full_render_after_random_changes_and_restarts(
-    app, database_url, organizer, campaign, create_event, seed
+    app, database_url, organizer, campaign, create_event, budget, seed, cache_bytes
 ):
+    if cache_bytes:
+        budget(cache_bytes)
     rng = random.Random(seed)
     token = organizer.feed_token
     apps = [app]
@@ -313,3 +323,31 @@ def test_renderings_are_left_out_of_backups(app, runner, campaign, tmp_path):
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert "event_renderings" not in lines[0]["tables"]
     assert all(line.get("table") != "event_renderings" for line in lines[1:])
+
+
+def test_a_feed_larger_than_the_budget_is_streamed_not_built_whole(
+    app, organizer, campaign, budget, monkeypatch
+):
+    # Blocks of at most 3 events, read 3 at a time: a small feed has many chunks.
+    monkeypatch.setattr(feeds, "BLOCK_MAX", 3)
+    monkeypatch.setattr(feeds, "STREAM_CHUNK", 3)
+    client = Client(app)
+    url = f"/calendar.ics?token={organizer.feed_token}"
+    whole = fetch(client, url).get_data()
+    packed = fetch(client, url, headers={"Accept-Encoding": "gzip"}).get_data()
+    feeds.clear_caches()
+    limit = len(whole) // 2
+    budget(limit)
+    for headers, expected in (({}, whole), ({"Accept-Encoding": "gzip"}, packed)):
+        response = client.get(url, headers=headers, buffered=False)
+        assert response.status_code == 200
+        assert response.is_streamed
+        chunks = list(response.response)
+        response.close()
+        # The same bytes, identity or gzip, as when the feed is cached whole...
+        assert b"".join(chunks) == expected
+        # ...sent piece by piece, none of them the whole feed, and nothing kept.
+        assert len(chunks) > 3 and max(len(c) for c in chunks) < limit
+        assert feeds.cache_bytes() < limit
+    head = client.head(url)
+    assert head.status_code == 200 and head.get_data() == b""
