@@ -1,7 +1,7 @@
 """What a calendar feed contains: an EventFilter and a render context in, an ETag and
 bytes out. No HTTP here (see calendar.views); the ICS export calls this too.
 
-Speed without shared state in memory, in four layers:
+Speed without shared state in memory, in five layers:
 
 1. ``feed_state.generation`` (one row in the database) rises in the same transaction as
    every write to what a feed shows (see calendar.tracking), and its ``changed_at``
@@ -25,7 +25,7 @@ Speed without shared state in memory, in four layers:
    database's epoch (new on every restore), so an entry can never be stale. After one
    edit, one event is rendered, one block is joined again from cached VEVENTs, and the
    body is one join of some 150 pieces: no other event's text is joined or hashed again.
-   A new worker starts cold and renders everything once.
+   A new worker starts with empty memory and reads the stored renderings (5).
 4. Content codings (gzip) are made from the same pieces, once per version of the feed:
    each piece keeps its own raw deflate stream (ended by a sync flush, so streams can be
    concatenated), its CRC-32 and length. A gzip body is a fixed header, the pieces'
@@ -35,8 +35,23 @@ Speed without shared state in memory, in four layers:
    ETag (the identity ETag plus a suffix naming zlib's version, level and block size) is
    strong and the same in every worker.
 
+5. Rendered VEVENTs survive a restart: each is stored beside its event
+   (calendar.models.EventRendering, keyed by event and :func:`context_key`: language,
+   site address, organizer, catalogues, renderer and zone database) with the uid and row
+   version it was rendered from. A worker that misses its memory reads the current ones
+   in one query before rendering anything, and stores what it had to render in a
+   transaction of its own (:meth:`Calendar._keep`). Every write that changes a VEVENT's
+   text raises the event's version (renames of its themes, partners and venue too), and
+   calendar.tracking deletes, in the writing transaction, the rows of events whose theme,
+   partner, venue or series changed; a rendering made from data read before such a
+   change committed is not stored (the generation is checked under a lock).
+
 Identity and gzip bodies are cached per ETag (``_bodies``); the pieces of a version
-(``_plans``) let the other coding be made without reading the database again.
+(``_plans``) let the other coding be made without reading the database again. The
+caches share a byte budget (:func:`configure`, the app's FEED_CACHE_BYTES); a feed whose
+body would take more than a fifth of it is not cached but streamed, a chunk of events
+at a time, from the stored renderings (:meth:`Calendar.stream`): the same bytes,
+identity or gzip, and memory flat in the number of events.
 """
 
 from __future__ import annotations
