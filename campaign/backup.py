@@ -13,8 +13,10 @@ The file is UTF-8 text, one JSON object per line:
 
 Everything is copied as stored: ids, password hashes, feed tokens, event uid, sequence,
 version, created, updated, search_text, the links and the change history; only the
-feeds' epoch (``feed_state.epoch``) is new, as the restored database is a new one. Both
-commands stream, so memory stays flat whatever the size of the campaign.
+feeds' epoch (``feed_state.epoch``) is new, as the restored database is a new one. The
+events' rendered VEVENTs (``event_renderings``) are derived data and left out: the feeds
+render them again. Both commands stream, so memory stays flat whatever the size of the
+campaign.
 """
 
 from __future__ import annotations
@@ -43,8 +45,14 @@ class BackupError(Exception):
     """The file or the database is not fit for the operation; nothing was written."""
 
 
+# Derived data the program makes again from the rest (each event's rendered VEVENTs, see
+# calendar.models.EventRendering): never written to a backup, never restored.
+DERIVED = {"event_renderings"}
+
+
 def tables() -> list[Table]:
-    return list(Base.metadata.sorted_tables)
+    """The tables a backup holds, in load order."""
+    return [t for t in Base.metadata.sorted_tables if t.name not in DERIVED]
 
 
 def _encode(value):

@@ -19,6 +19,9 @@ SITE_URL = "http://127.0.0.1:5000"
 EVENTS_PER_PAGE = 25
 # Events read per batch by exports: memory holds one batch; each batch is 3 SQL statements.
 EXPORT_CHUNK_SIZE = 500
+# Bytes a worker's feed caches (rendered VEVENTs, blocks, whole bodies) may hold; a feed
+# larger than a fifth of it is streamed from the stored renderings instead of cached.
+FEED_CACHE_BYTES = 128 * 1024 * 1024
 # Milliseconds SQLite waits for a lock before giving up.
 SQLITE_BUSY_TIMEOUT = 15000
 PRODUCTION = False

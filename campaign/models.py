@@ -2,7 +2,7 @@
 complete (Alembic, backups, tests)."""
 
 from .auth.models import User, UserRole
-from .calendar.models import FeedState
+from .calendar.models import EventRendering, FeedState
 from .catalog.models import Partner, PartnerKind, Theme, Venue
 from .core.models import Base, UTCDateTime, utcnow
 from .core.text import fold
@@ -34,6 +34,7 @@ __all__ = [
     "EventChange",
     "EventFormat",
     "EventPartner",
+    "EventRendering",
     "EventStatus",
     "FeedState",
     "MediaItem",

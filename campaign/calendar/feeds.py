@@ -1,7 +1,7 @@
 """What a calendar feed contains: an EventFilter and a render context in, an ETag and
 bytes out. No HTTP here (see calendar.views); the ICS export calls this too.
 
-Speed without shared state in memory, in four layers:
+Speed without shared state in memory, in five layers:
 
 1. ``feed_state.generation`` (one row in the database) rises in the same transaction as
    every write to what a feed shows (see calendar.tracking), and its ``changed_at``
@@ -25,7 +25,7 @@ Speed without shared state in memory, in four layers:
    database's epoch (new on every restore), so an entry can never be stale. After one
    edit, one event is rendered, one block is joined again from cached VEVENTs, and the
    body is one join of some 150 pieces: no other event's text is joined or hashed again.
-   A new worker starts cold and renders everything once.
+   A new worker starts with empty memory and reads the stored renderings (5).
 4. Content codings (gzip) are made from the same pieces, once per version of the feed:
    each piece keeps its own raw deflate stream (ended by a sync flush, so streams can be
    concatenated), its CRC-32 and length. A gzip body is a fixed header, the pieces'
@@ -35,13 +35,31 @@ Speed without shared state in memory, in four layers:
    ETag (the identity ETag plus a suffix naming zlib's version, level and block size) is
    strong and the same in every worker.
 
+5. Rendered VEVENTs survive a restart: each is stored beside its event
+   (calendar.models.EventRendering, keyed by event and :func:`context_key`: language,
+   site address, organizer, catalogues, renderer and zone database) with the uid and row
+   version it was rendered from. A worker that misses its memory reads the current ones
+   in one query before rendering anything, and stores what it had to render in a
+   transaction of its own (:meth:`Calendar._keep`). Every write that changes a VEVENT's
+   text raises the event's version (renames of its themes, partners and venue too), and
+   calendar.tracking deletes, in the writing transaction, the rows of events whose theme,
+   partner, venue or series changed; a rendering made from data read before such a
+   change committed is not stored (the generation is checked under a lock).
+
 Identity and gzip bodies are cached per ETag (``_bodies``); the pieces of a version
-(``_plans``) let the other coding be made without reading the database again.
+(``_plans``) let the other coding be made without reading the database again. The
+caches share a byte budget (:func:`configure`, the app's FEED_CACHE_BYTES); a feed whose
+body would take more than a fifth of it is not cached but streamed, a chunk of events
+at a time, from the stored renderings (:meth:`Calendar.stream`): the same bytes,
+identity or gzip, and memory flat in the number of events.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
+import logging
 import struct
 import threading
 import zlib
@@ -51,19 +69,27 @@ from datetime import UTC, datetime, timedelta
 from importlib import metadata
 
 from flask_babel import gettext
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import func, literal, select, union_all
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload, subqueryload
 
 from .. import i18n
 from ..catalog.models import Partner, Theme, Venue
+from ..db import HELD_OBJECTS
 from ..events.filters import EventFilter
 from ..events.models import Event, EventPartner
 from ..series.models import Series
 from . import ical
-from .models import FeedState
+from .models import EventRendering, FeedState
+
+log = logging.getLogger(__name__)
 
 # Loading by id is cheaper for a few edited events; a cold cache loads the whole filter.
 LOAD_BY_ID_LIMIT = 500
+# Stored renderings are written this many to a statement.
+KEEP_BATCH = 500
 
 try:
     _TZDATA = metadata.version("tzdata")
@@ -105,6 +131,17 @@ class _LRU:
             self._data.clear()
             self._bytes = 0
 
+    def resize(self, max_bytes: int) -> None:
+        with self._lock:
+            self.max_bytes = max_bytes
+            while self._data and self._bytes > self.max_bytes:
+                _, (_, old) = self._data.popitem(last=False)
+                self._bytes -= old
+
+    @property
+    def size(self) -> int:
+        return self._bytes
+
 
 # (render key, event id, uid, version) -> RenderedEvent. Immutable by construction.
 _vevents = _LRU(max_items=200_000, max_bytes=256 * 2**20)
@@ -120,6 +157,32 @@ _current = _LRU(max_items=4096, max_bytes=4096 * 200)
 _pieces = _LRU(max_items=50_000, max_bytes=192 * 2**20)
 # ETag -> the feed's pieces in order, from which each coding of the body is made.
 _plans = _LRU(max_items=256, max_bytes=256 * 200_000)
+
+# The feed caches' byte budget (config FEED_CACHE_BYTES), shared by the VEVENT, piece and
+# body caches (their shares below); a feed whose body would take more than
+# 1/STREAM_FRACTION of it is never built whole in memory but streamed from the stored
+# renderings (Calendar.stream).
+DEFAULT_BUDGET = 128 * 2**20
+STREAM_FRACTION = 5
+_SHARES = ((_vevents, 25), (_pieces, 40), (_bodies, 35))
+_budget = [DEFAULT_BUDGET]
+# Bytes per event of the feeds built last, to tell a feed's size before building it.
+_per_event = [2048]
+# Events rendered, read from the database or deflated per statement when streaming.
+STREAM_CHUNK = 1000
+
+
+def configure(budget: int) -> None:
+    """Give the feed caches ``budget`` bytes in all (the app's FEED_CACHE_BYTES)."""
+    _budget[0] = budget
+    for cache, share in _SHARES:
+        cache.resize(budget * share // 100)
+
+
+def cache_bytes() -> int:
+    """What the feed caches hold now (tests and benchmarks)."""
+    return sum(cache.size for cache, _share in _SHARES)
+
 
 # Content codings a feed is sent in besides identity, best first.
 ENCODINGS = ("gzip",)
@@ -358,8 +421,9 @@ class Calendar:
         self._rows: list[tuple[int, str, int]] | None = None
         self._render_key: str | None = None
         self._rows_etag: str | None = None
-        # feed_state.epoch, once read (None: the row is missing).
+        # feed_state.epoch, once read (None: the row is missing), and the generation.
         self._epoch: tuple[str | None] | None = None
+        self._generation: int | None = None
         self.etag: str | None = None
 
     def current(self) -> Version:
@@ -373,6 +437,7 @@ class Calendar:
         # Without the row (a schema made by hand, not by init-db) feeds still work, slower.
         generation, changed_at, epoch = state or (None, None, None)
         self._epoch = (epoch,)
+        self._generation = generation
         # The database's URL and epoch: generation numbers of two databases (tests, a
         # restored backup) say nothing about each other.
         database = (str(self.session.get_bind().url), epoch)
@@ -389,6 +454,19 @@ class Calendar:
         # deleted) changes the feed without raising any remaining event's `updated`, and a
         # client asking If-Modified-Since would get 304 for good.
         return Version(etag, *last_modified(changed_at, now))
+
+    def content(self, encoding: str | None = None):
+        """Like :meth:`body`, but a feed larger than the budget allows comes as an
+        iterator of byte strings (see :meth:`stream`) instead of bytes."""
+        if self.etag is not None and (
+            _bodies.get((self.etag, encoding)) is not None or _plans.get(self.etag) is not None
+        ):
+            return self.body(encoding)
+        if self._rows is None:
+            self._read_versions()
+        if len(self._rows) * _per_event[0] > _budget[0] // STREAM_FRACTION:
+            return self.stream(encoding), self._rows_etag
+        return self.body(encoding)
 
     def body(self, encoding: str | None = None) -> tuple[bytes, str]:
         """The calendar's bytes in ``encoding`` (None: identity) and the ETag of the
@@ -407,8 +485,127 @@ class Calendar:
             plan, self.etag = self._assemble()
             _plans.put(self.etag, plan, 64 * len(plan) + 200)
         body = b"".join([piece.raw for piece in plan]) if encoding is None else _gzip(plan)
+        if encoding is None and self._rows:
+            _per_event[0] = max(256, len(body) // len(self._rows))
         _bodies.put((self.etag, encoding), body, len(body))
         return body, self.etag
+
+    def stream(self, encoding: str | None = None):
+        """The calendar's bytes as an iterator, the same bytes as :meth:`body` (identity
+        or gzip, the same blocks compressed the same way), made ``STREAM_CHUNK`` events at
+        a time: memory holds one chunk whatever the size of the feed, and nothing is
+        cached but the stored renderings.
+
+        Here, before the first byte: the events without a current stored rendering are
+        found in SQL, rendered a chunk at a time and stored, and the zones the VTIMEZONEs
+        must cover are aggregated in SQL. The iterator then reads the VEVENTs back a chunk
+        at a time on a connection of its own (the request's session is closed by then,
+        and on SQLite its snapshot would not see the renderings just stored); one that
+        changed meanwhile, or could not be stored, is rendered from a session of its own.
+        """
+        ctx = self.ctx
+        context = context_key(ctx)
+        spans: dict[str, tuple[int, int]] = {}
+        missing = self._missing_renderings(context)
+        for start in range(0, len(missing), STREAM_CHUNK):
+            loaded = self._load(missing[start : start + STREAM_CHUNK], by_id=True)
+            fresh = []
+            for event in loaded.values():
+                r = ical.render_vevent(event, ctx)
+                fresh.append(((event.id, event.uid, event.version), r))
+            spans = ical.merge_spans([spans, ical.timezone_spans(r for _row, r in fresh)])
+            self._keep(fresh)
+            _release(self.session)
+        spans = ical.merge_spans([spans, self._stored_spans(context)])
+        head = self.head + ical.timezones_from_spans(spans)
+        return self._chunks(head, encoding, context, self.session.get_bind())
+
+    def _chunks(self, head: bytes, encoding: str | None, context: str, engine):
+        rows, ctx = self._rows, self.ctx
+
+        def vevents():
+            with engine.connect() as conn, Session(engine) as session:
+                blocks = list(_blocks(rows))
+                i = 0
+                while i < len(blocks):
+                    group = [blocks[i]]
+                    i += 1
+                    while i < len(blocks) and blocks[i][1] - group[0][0] <= STREAM_CHUNK:
+                        group.append(blocks[i])
+                        i += 1
+                    members = rows[group[0][0] : group[-1][1]]
+                    found = self._read_stored(conn, context, members)
+                    conn.rollback()
+                    todo = [row[0] for row in members if row[0] not in found]
+                    if todo:
+                        for event in self._load(todo, by_id=True, session=session).values():
+                            found[event.id] = ical.render_vevent(event, ctx).vevent
+                        session.rollback()
+                        session.expunge_all()
+                    for start, end in group:
+                        yield b"".join(
+                            [found[row[0]] for row in rows[start:end] if row[0] in found]
+                        )
+
+        if encoding is None:
+            yield head
+            yield from vevents()
+            yield ical.CALENDAR_TAIL
+            return
+        yield _GZIP_HEADER
+        crc = size = 0
+        for raw in itertools.chain((head,), vevents(), (ical.CALENDAR_TAIL,)):
+            crc = zlib.crc32(raw, crc)
+            size += len(raw)
+            yield deflate(raw)
+        yield _DEFLATE_END + struct.pack("<II", crc, size & 0xFFFFFFFF)
+
+    def _missing_renderings(self, context: str) -> list[int]:
+        """Ids of the calendar's events without a current stored rendering."""
+        r = EventRendering
+        current = (
+            (r.event_id == Event.id)
+            & (r.context == context)
+            & (r.uid == Event.uid)
+            & (r.version == Event.version)
+        )
+        query = (
+            select(Event.id)
+            .outerjoin(r, current)
+            .where(*self.flt.conditions(), r.event_id.is_(None))
+            .order_by(Event.id)
+        )
+        return list(self.session.scalars(query))
+
+    def _stored_spans(self, context: str) -> dict[str, tuple[int, int]]:
+        """The zones the calendar's stored renderings name, with their years, in SQL."""
+        r = EventRendering
+        query = (
+            select(r.tzid, func.min(r.first_year), func.max(r.last_year))
+            .join(Event, Event.id == r.event_id)
+            .where(r.context == context, r.tzid.is_not(None), *self.flt.conditions())
+            .group_by(r.tzid)
+        )
+        return {tzid: (first, last) for tzid, first, last in self.session.execute(query)}
+
+    @staticmethod
+    def _read_stored(conn, context: str, members) -> dict[int, bytes]:
+        wanted = {row[0]: row for row in members}
+        result = conn.execute(
+            select(
+                EventRendering.event_id,
+                EventRendering.uid,
+                EventRendering.version,
+                EventRendering.vevent,
+            ).where(EventRendering.context == context, EventRendering.event_id.in_(list(wanted)))
+        )
+        found = {}
+        for eid, uid, version, vevent in result.cursor.fetchall():
+            row = wanted.get(eid)
+            if row is not None and row[1] == uid and row[2] == version:
+                found[eid] = bytes(vevent)
+        result.close()
+        return found
 
     def _read_versions(self) -> None:
         """The render key, and (id, uid, version) of every event of the calendar in order,
@@ -426,7 +623,11 @@ class Calendar:
         finally:
             result.close()
         if self._epoch is None:  # body() without current(): the ICS export
-            self._epoch = (self.session.scalar(select(FeedState.epoch).where(FeedState.id == 1)),)
+            state = self.session.execute(
+                select(FeedState.generation, FeedState.epoch).where(FeedState.id == 1)
+            ).one_or_none()
+            self._generation, epoch = state or (None, None)
+            self._epoch = (epoch,)
         self._render_key = _render_key(self.session, self.ctx, self._epoch[0])
         self._rows_etag = _etag(self._render_key, self.head, self._rows)
 
@@ -448,8 +649,15 @@ class Calendar:
                 hit = _vevents.get((render_key, *row))
                 if hit is not None:
                     rendered[row] = hit
-        missing = [row[0] for members in todo for row in members if row not in rendered]
+        missing_rows = [row for members in todo for row in members if row not in rendered]
+        if missing_rows:
+            # What the database keeps: a restarted worker renders no unchanged event.
+            for row, r in self._stored(missing_rows).items():
+                _vevents.put((render_key, *row), r, len(r.vevent) + 200)
+                rendered[row] = r
+        missing = [row[0] for row in missing_rows if row not in rendered]
         dropped = False
+        fresh: list[tuple[tuple[int, str, int], ical.RenderedEvent]] = []
         if missing:
             loaded = self._load(missing)
             for members in todo:
@@ -466,6 +674,8 @@ class Calendar:
                     _vevents.put((render_key, *now), r, len(r.vevent) + 200)
                     rendered[now] = r
                     members[i] = now
+                    fresh.append((now, r))
+            self._keep(fresh)
         used = []
         for i, block in enumerate(blocks):
             if isinstance(block, _Piece):
@@ -486,21 +696,116 @@ class Calendar:
         etag = _etag(render_key, self.head, used) if changed else self._rows_etag
         return plan, etag
 
-    def _load(self, ids: list[int]) -> dict[int, Event]:
+    def _stored(
+        self, rows: list[tuple[int, str, int]]
+    ) -> dict[tuple[int, str, int], ical.RenderedEvent]:
+        """The stored renderings of ``rows`` that are still current (same uid, same
+        version), in one query."""
+        wanted = {row[0]: row for row in rows}
+        query = select(
+            EventRendering.event_id,
+            EventRendering.uid,
+            EventRendering.version,
+            EventRendering.vevent,
+            EventRendering.tzid,
+            EventRendering.first_year,
+            EventRendering.last_year,
+        ).where(EventRendering.context == context_key(self.ctx))
+        if len(rows) <= LOAD_BY_ID_LIMIT:
+            query = query.where(EventRendering.event_id.in_(list(wanted)))
+        else:
+            query = query.join(Event, Event.id == EventRendering.event_id).where(
+                *self.flt.conditions()
+            )
+        result = self.session.connection().execute(query)
+        try:
+            found = result.cursor.fetchall()
+        finally:
+            result.close()
+        stored = {}
+        for eid, uid, version, vevent, tzid, first, last in found:
+            row = wanted.get(eid)
+            if row is not None and row[1] == uid and row[2] == version:
+                stored[row] = ical.RenderedEvent(bytes(vevent), tzid, (first, last))
+        return stored
+
+    def _keep(self, fresh: list[tuple[tuple[int, str, int], ical.RenderedEvent]]) -> None:
+        """Store freshly rendered VEVENTs beside their events, in a transaction of their
+        own, unless anything a feed shows changed since this request read the generation:
+        a rename committed meanwhile may have deleted the rows (calendar.tracking) that
+        this rendering, made from what was read before it, would bring back stale. The
+        generation is read under a share lock (PostgreSQL) or after the write took
+        SQLite's write lock, so no such rename can commit in between. Best effort: the
+        feed is served either way."""
+        if not fresh or self._generation is None:
+            return
+        context = context_key(self.ctx)
+        values = [
+            {
+                "event_id": eid,
+                "context": context,
+                "uid": uid,
+                "version": version,
+                "vevent": r.vevent,
+                "tzid": r.tzid,
+                "first_year": r.years[0],
+                "last_year": r.years[1],
+            }
+            for (eid, uid, version), r in fresh
+        ]
+        engine = self.session.get_bind()
+        sqlite = engine.dialect.name == "sqlite"
+        insert = sqlite_insert if sqlite else postgresql_insert
+        stmt = insert(EventRendering)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[EventRendering.event_id, EventRendering.context],
+            set_={
+                name: stmt.excluded[name]
+                for name in ("uid", "version", "vevent", "tzid", "first_year", "last_year")
+            },
+        )
+        generation = (
+            select(FeedState.generation).where(FeedState.id == 1).with_for_update(read=True)
+        )
+        try:
+            with engine.connect() as conn, conn.begin() as transaction:
+                if not sqlite and conn.scalar(generation) != self._generation:
+                    transaction.rollback()
+                    return
+                for start in range(0, len(values), KEEP_BATCH):
+                    conn.execute(stmt, values[start : start + KEEP_BATCH])
+                if sqlite and conn.scalar(generation) != self._generation:
+                    transaction.rollback()
+        except SQLAlchemyError as exc:  # a deleted draft, a busy database: next time
+            log.warning("feed.renderings_not_kept events=%d reason=%s", len(values), exc)
+
+    def _load(
+        self, ids: list[int], by_id: bool = False, session: Session | None = None
+    ) -> dict[int, Event]:
         """Events to render, venue, themes and partners loaded in four queries whatever
-        their number."""
+        their number (``by_id``: by their ids however many), in ``session`` or the
+        calendar's."""
         query = select(Event).options(
             joinedload(Event.venue),
             joinedload(Event.series),
             subqueryload(Event.themes),
             subqueryload(Event.partner_links).joinedload(EventPartner.partner),
         )
-        if len(ids) <= LOAD_BY_ID_LIMIT:
+        if by_id or len(ids) <= LOAD_BY_ID_LIMIT:
             query = query.where(Event.id.in_(ids))
         else:
             query = query.where(*self.flt.conditions())
         wanted = set(ids)
-        return {e.id: e for e in self.session.scalars(query) if e.id in wanted}
+        return {e.id: e for e in (session or self.session).scalars(query) if e.id in wanted}
+
+
+def _release(session: Session) -> None:
+    """Let the events a streamed feed rendered go: detached from the request's session
+    and no longer held by it (see db.HELD_OBJECTS), so memory holds one chunk."""
+    session.expunge_all()
+    held = session.info.get(HELD_OBJECTS)
+    if held:
+        held.clear()
 
 
 def feed_of(session: Session, flt: EventFilter, config) -> Calendar:
@@ -508,6 +813,15 @@ def feed_of(session: Session, flt: EventFilter, config) -> Calendar:
     for that filter and what the ICS export writes."""
     ctx = ical.RenderContext.from_config(config)
     return Calendar(session, flt, ctx, feed_presentation(flt, ctx, i18n.campaign_name()))
+
+
+@functools.lru_cache(maxsize=64)
+def context_key(ctx: ical.RenderContext) -> str:
+    """The key of stored renderings (calendar.models.EventRendering) for ``ctx``: the
+    renderer's version and the zone database with the context (language, site address,
+    organizer, catalogues). Names of themes, partners and venues are not part of it:
+    every change to them raises the versions of the events that show them."""
+    return hashlib.sha256(repr((ical.RENDERER_VERSION, _TZDATA, ctx)).encode()).hexdigest()[:32]
 
 
 def _render_key(session: Session, ctx: ical.RenderContext, epoch: str | None) -> str:
@@ -554,5 +868,6 @@ def _etag(render_key: str, head: bytes, rows: list[tuple[int, str, int]]) -> str
     h = hashlib.sha256()
     h.update(render_key.encode())
     h.update(head)
-    h.update("".join(f"{eid}:{uid}:{version}," for eid, uid, version in rows).encode())
+    # repr of plain (int, str, int) tuples: the same text everywhere, made in C.
+    h.update(repr(rows).encode())
     return h.hexdigest()[:40]

@@ -1,24 +1,36 @@
 """Change tracking for the feeds: ``feed_state.generation`` rises in the same transaction
 as every write to what a feed shows, so every worker and host sees each change, and
 ``feed_state.changed_at`` records when (see calendar.feeds for how it becomes the feeds'
-Last-Modified)."""
+Last-Modified).
+
+The events' stored renderings (calendar.models.EventRendering) are invalidated here too,
+in the same transaction: a row is used only for the event version it was rendered from,
+and the write path raises an event's version for every change of its text, also for a
+rename of its themes, partners or venue; the rows of events whose theme, partner, venue
+or series is changed or deleted are deleted as well (a series' title shows in its
+occurrences' CATEGORIES without touching them), and a bulk statement on those tables
+deletes them all."""
 
 from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete, select, true, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, update
 
 from ..catalog.models import Partner, Theme, Venue
-from ..events.models import Event, EventPartner
-from .models import FeedState
+from ..events.models import Event, EventPartner, event_themes
+from ..series.models import Series
+from .models import EventRendering, FeedState
 
 FEED_TABLES = frozenset(
-    {"events", "event_themes", "event_partners", "themes", "partners", "venues"}
+    {"events", "event_themes", "event_partners", "themes", "partners", "venues", "series"}
 )
-FEED_CLASSES = (Event, EventPartner, Theme, Partner, Venue)
+FEED_CLASSES = (Event, EventPartner, Theme, Partner, Venue, Series)
+# What a VEVENT shows besides its own event row: a bulk statement on one of these tables
+# deletes every stored rendering (bulk statements on events raise the versions they touch).
+RENDERED_TABLES = FEED_TABLES - {"events"}
 
 _BUMPED = "feed_generation_bumped"
 _PREVIOUS = "feed_changed_at_before"
@@ -70,6 +82,20 @@ def _transaction_ended(session, transaction) -> None:
         session.info.pop(_PREVIOUS, None)
 
 
+# The events a changed catalogue entry shows in, by kind.
+_SHOWN_IN = {
+    Theme: lambda ids: select(event_themes.c.event_id).where(event_themes.c.theme_id.in_(ids)),
+    Partner: lambda ids: select(EventPartner.event_id).where(EventPartner.partner_id.in_(ids)),
+    Venue: lambda ids: select(Event.id).where(Event.venue_id.in_(ids)),
+    Series: lambda ids: select(Event.id).where(Event.series_id.in_(ids)),
+}
+
+
+def _forget_renderings(session, condition) -> None:
+    # The session's connection, not session.execute: no autoflush, no ORM events.
+    session.connection().execute(delete(EventRendering).where(condition))
+
+
 def _before_flush(session, _context, _instances) -> None:
     # Any write of what a feed shows, in the same transaction as the write itself.
     if any(
@@ -77,14 +103,28 @@ def _before_flush(session, _context, _instances) -> None:
         for obj in itertools.chain(session.new, session.dirty, session.deleted)
     ):
         _bump_generation(session)
+        changed: dict[type, list[int]] = {}
+        for obj in itertools.chain(session.dirty, session.deleted):
+            kind = type(obj)
+            if (
+                kind in _SHOWN_IN
+                and obj.id is not None
+                and (obj in session.deleted or session.is_modified(obj))
+            ):
+                changed.setdefault(kind, []).append(obj.id)
+        for kind, ids in changed.items():
+            _forget_renderings(session, EventRendering.event_id.in_(_SHOWN_IN[kind](ids)))
 
 
 def _on_execute(state) -> None:
     # Bulk statements (import_events, catalog changes) bypass the flush.
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
-        if getattr(table, "name", None) in FEED_TABLES:
+        name = getattr(table, "name", None)
+        if name in FEED_TABLES:
             _bump_generation(state.session)
+            if name in RENDERED_TABLES and not state.is_insert:
+                _forget_renderings(state.session, true())
 
 
 def track(sessions) -> None:

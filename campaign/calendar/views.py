@@ -4,7 +4,7 @@ here; what a feed contains is calendar.feeds."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, make_response, request
+from flask import Blueprint, abort, current_app, make_response, request, stream_with_context
 from flask_babel import gettext
 from sqlalchemy import select
 
@@ -68,9 +68,12 @@ def serve(calendar: feeds.Calendar, *, cache_control: str, filename: str | None 
                 return "", 304, headers
     elif version.not_modified_since(request.if_modified_since):
         return "", 304, headers
-    body, etag = calendar.body(encoding)
+    body, etag = calendar.content(encoding)
     # If an event changed between the two queries, the ETag names what was sent.
     headers["ETag"] = f'"{feeds.variant_etag(etag, encoding)}"'
+    if not isinstance(body, bytes):
+        # Larger than the feed cache's budget: streamed, never whole in memory.
+        body = stream_with_context(body)
     response = current_app.response_class(body, status=200, content_type=CONTENT_TYPE)
     response.headers.update(headers)
     if encoding is not None:
@@ -191,6 +194,7 @@ def event_download(event_id: int):
 
 def init_app(app) -> None:
     tracking.track(app.extensions["campaign.sessionmaker"])
+    feeds.configure(int(app.config["FEED_CACHE_BYTES"]))
     app.jinja_env.globals.update(
         feed_url=links.feed_url,
         subscribe_links=links.subscribe_links,
