@@ -36,6 +36,10 @@ RATELIMIT_ENABLED = True
 # Failed logins allowed per account (e-mail) and per client address.
 LOGIN_LIMIT_PER_ACCOUNT = "5 per minute"
 LOGIN_LIMIT_PER_ADDRESS = "20 per minute"
+# Days an invitation or password-reset link works (single use; issue 16).
+ACCOUNT_LINK_DAYS = 7
+# Refused tries (unknown, used or expired link; a rejected password) per client address.
+LINK_LIMIT_PER_ADDRESS = "20 per hour"
 # Behind reverse proxies: how many of them set X-Forwarded-For, -Proto, -Host, -Port and
 # -Prefix (werkzeug's ProxyFix). 0 ignores the header, as without a proxy clients could forge it.
 PROXY_FIX_X_FOR = 0

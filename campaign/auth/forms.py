@@ -23,8 +23,9 @@ class NewUserForm(Form):
     name = StringField(_l("Name"), validators=[Length(max=200)])
     # Most accounts are organizers; admin is a deliberate choice (issue 16).
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=UserRole.organizer.value)
+    # Empty (the usual way): the person gets an invitation link and chooses a password.
     password = PasswordField(
-        _l("Password"), validators=[DataRequired(), Length(max=1000), Rule(rules.password)]
+        _l("Password"), validators=[Optional(), Length(max=1000), Rule(rules.password)]
     )
 
 
@@ -43,6 +44,21 @@ class PasswordChangeForm(Form):
         validators=[DataRequired(), Length(max=1000)],
         render_kw={"autocomplete": "current-password"},
     )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(max=1000), Rule(rules.password)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    repeat_password = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), Length(max=1000)],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ChoosePasswordForm(Form):
+    """The page an invitation or password-reset link opens (issue 16)."""
+
     new_password = PasswordField(
         _l("New password"),
         validators=[DataRequired(), Length(max=1000), Rule(rules.password)],

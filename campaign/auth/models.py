@@ -7,8 +7,8 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import Base, UTCDateTime, enum_check, utcnow
 
@@ -55,3 +55,36 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+class LinkPurpose(enum.StrEnum):
+    """What a one-time account link is for (issue 16)."""
+
+    invitation = "invitation"
+    reset = "reset"
+
+
+class AccountLink(Base):
+    """A single-use, expiring link that lets a person choose a password: an invitation to a
+    new account or a password reset, made by an admin. Only a hash of its token is kept;
+    the link itself is shown once (or e-mailed) and never stored."""
+
+    __tablename__ = "account_links"
+    __table_args__ = (enum_check("purpose", LinkPurpose),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    # SHA-256 of the token (hex): the token is 256 random bits, so a fast hash is enough.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Set once: when the link was used, or when a newer link or a new password replaced it.
+    used: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replaced: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    def __repr__(self) -> str:
+        return f"<AccountLink {self.purpose} user={self.user_id}>"
