@@ -8,6 +8,10 @@ DATABASE_URL = None
 # The campaign's own time zone: dates in filters and on pages are read in it.
 TIMEZONE = "Europe/Belgrade"
 CAMPAIGN_NAME = "IPAP 2 campaign"
+# The campaign period (YYYY-MM-DD, inclusive): the dashboard's default range. None: from the
+# first to the last event in the data, planned ones included (so every event counts).
+CAMPAIGN_START = None
+CAMPAIGN_END = None
 # Language for visitors who choose none and send no Accept-Language: sr-Cyrl, sr-Latn or en.
 DEFAULT_LOCALE = "sr-Cyrl"
 # Names and acronyms that stay in Latin letters in the Cyrillic interface.
