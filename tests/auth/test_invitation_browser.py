@@ -143,3 +143,40 @@ def test_login_page_explains_a_forgotten_password(browser, live_server):  # noqa
         _axe_clean(page)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["desktop", "phone"])
+def test_dashboard_numbers_open_their_events(
+    browser,  # noqa: F811
+    live_server,  # noqa: F811
+    admin_account,
+    viewport,
+):
+    """The dashboard (issue 16): a number opens the list of exactly those events; the
+    dashboard and that list are axe-clean and fit a phone."""
+    phone = viewport == PHONE
+    context = browser.new_context(
+        base_url=live_server.url, viewport=viewport, is_mobile=phone, bypass_csp=True
+    )
+    try:
+        page = context.new_page()
+        _log_in(page, admin_account)
+        page.goto("/dashboard")
+        if phone:
+            _fits_a_phone(page)
+        _axe_clean(page)
+        shoot(page, f"dashboard-{'phone' if phone else 'desktop'}")
+        total = page.locator("table.coverage tfoot tr").first.locator("td.total a").last
+        number = total.inner_text()
+        total.click()
+        expect(page.locator("p.count")).to_contain_text(f"{number} events")
+        expect(
+            page.get_by_role("navigation", name="Upcoming or past events").get_by_role(
+                "link", name="All events"
+            )
+        ).to_have_attribute("aria-current", "page")
+        if phone:
+            _fits_a_phone(page)
+        _axe_clean(page)
+    finally:
+        context.close()
