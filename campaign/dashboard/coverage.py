@@ -245,7 +245,7 @@ def coverage(
         for pid, starts_at, event_id in session.execute(
             select(EventPartner.partner_id, matching.c.starts_at, matching.c.event_id)
             .join(EventPartner, EventPartner.event_id == matching.c.event_id)
-            .where(EventPartner.partner_id.in_({pid for pid, _at in wanted}))
+            .where(EventPartner.partner_id.in_(sorted({pid for pid, _at in wanted})))
             .order_by(matching.c.event_id)
         ):
             key = (pid, _aware(starts_at))
