@@ -129,6 +129,11 @@ def _check_config(app: Flask) -> None:
             f"CAMPAIGN_TIMEZONE {app.config['TIMEZONE']!r} is not an IANA zone"
         ) from exc
     _check_campaign_period(app.config)
+    days = app.config["ACCOUNT_LINK_DAYS"]
+    if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days <= 365:
+        raise RuntimeError(
+            f"CAMPAIGN_ACCOUNT_LINK_DAYS must be a number of days from 1 to 365, not {days!r}"
+        )
     if app.config["PRODUCTION"]:
         if not app.config["SECRET_KEY"] or app.config["SECRET_KEY"] == DEV_SECRET_KEY:
             raise RuntimeError(

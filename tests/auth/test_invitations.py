@@ -288,3 +288,11 @@ def test_cli_invite_and_reset_link(app, runner, db, organizer):
     assert missing.exit_code == 2 and "no account" in missing.output
     bad = runner.invoke(args=["invite", "not-an-email"])
     assert bad.exit_code == 2 and "EMAIL" in bad.output
+
+
+@pytest.mark.parametrize("days", ["seven", 0, -1, 1000, True])
+def test_a_bad_link_lifetime_refuses_to_start(database_url, days):
+    from campaign import create_app
+
+    with pytest.raises(RuntimeError, match="CAMPAIGN_ACCOUNT_LINK_DAYS"):
+        create_app({"DATABASE_URL": database_url, "ACCOUNT_LINK_DAYS": days})
