@@ -22,6 +22,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ..catalog.models import Partner, Theme, Venue
+from ..core import validation as rules
 from ..events.filters import EventFilter, FilterError
 from ..events.holidays import Holiday, holidays_between
 from ..events.models import Event, EventPartner, EventStatus, event_themes
@@ -95,8 +96,16 @@ def campaign_period(session: Session, config) -> tuple[date, date]:
     zone = config["CAMPAIGN_ZONE"]
     start, end = config.get("CAMPAIGN_START"), config.get("CAMPAIGN_END")
     if start is None or end is None:
+        # Only events in the years events may have (a hand-written row in year 9999 must
+        # not stretch the range beyond what a date can hold).
+        window = [
+            datetime(year, 1, 1, tzinfo=zone).astimezone(UTC)
+            for year in (rules.FIRST_YEAR, rules.LAST_YEAR + 1)
+        ]
         first, last = session.execute(
-            select(func.min(Event.starts_at), func.max(Event.starts_at))
+            select(func.min(Event.starts_at), func.max(Event.starts_at)).where(
+                Event.starts_at >= window[0], Event.starts_at < window[1]
+            )
         ).one()
         if first is not None:
             if first.tzinfo is None:  # an aggregate loses the column type

@@ -175,3 +175,28 @@ def test_every_number_links_to_a_list_of_exactly_those_events(client, auth, rand
     listing = client.get(see_all).get_data(as_text=True)
     rows = listing.count('<tr class="status-')
     assert rows == min(total, 25)
+
+
+def test_events_outside_the_years_events_may_have_do_not_stretch_the_range(
+    app, client, auth, create_event, db
+):
+    """A stored row in year 9999 (hand-written, an old database) cannot be saved through
+    the forms but must not break the dashboard's range."""
+    from sqlalchemy import update
+
+    from campaign.models import Event
+
+    create_event(starts_at=datetime(2020, 3, 5, 10, tzinfo=UTC))
+    odd = create_event(starts_at=datetime(2020, 4, 5, 10, tzinfo=UTC))
+    db.execute(
+        update(Event)
+        .where(Event.id == odd.id)
+        .values(
+            starts_at=datetime(9999, 6, 1, tzinfo=UTC), ends_at=datetime(9999, 6, 1, 2, tzinfo=UTC)
+        )
+    )
+    db.commit()
+    auth.login()
+    response = client.get("/dashboard")
+    assert response.status_code == 200
+    assert "1 event from March 2020 to March 2020" in response.get_data(as_text=True)
