@@ -128,6 +128,12 @@ def _check_config(app: Flask) -> None:
         raise RuntimeError(
             f"CAMPAIGN_TIMEZONE {app.config['TIMEZONE']!r} is not an IANA zone"
         ) from exc
+    _check_campaign_period(app.config)
+    days = app.config["ACCOUNT_LINK_DAYS"]
+    if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days <= 365:
+        raise RuntimeError(
+            f"CAMPAIGN_ACCOUNT_LINK_DAYS must be a number of days from 1 to 365, not {days!r}"
+        )
     if app.config["PRODUCTION"]:
         if not app.config["SECRET_KEY"] or app.config["SECRET_KEY"] == DEV_SECRET_KEY:
             raise RuntimeError(
@@ -136,6 +142,31 @@ def _check_config(app: Flask) -> None:
             )
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _check_campaign_period(config) -> None:
+    """CAMPAIGN_START and CAMPAIGN_END: dates (YYYY-MM-DD in the environment) or None."""
+    from datetime import date, datetime
+
+    for key in ("CAMPAIGN_START", "CAMPAIGN_END"):
+        value = config.get(key)
+        if isinstance(value, datetime):
+            value = value.date()
+        elif isinstance(value, str) and value.strip():
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                raise RuntimeError(
+                    f"CAMPAIGN_{key} {value!r} is not a date in the form YYYY-MM-DD"
+                ) from None
+        elif value in ("", None):
+            value = None
+        elif not isinstance(value, date):
+            raise RuntimeError(f"CAMPAIGN_{key} must be a date in the form YYYY-MM-DD")
+        config[key] = value
+    start, end = config["CAMPAIGN_START"], config["CAMPAIGN_END"]
+    if start and end and start > end:
+        raise RuntimeError("CAMPAIGN_CAMPAIGN_START is after CAMPAIGN_CAMPAIGN_END")
 
 
 def _apply_proxy_fix(app: Flask) -> None:

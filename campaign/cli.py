@@ -1,5 +1,5 @@
-"""Command-line tools: ``flask --app campaign init-db | create-user | seed-demo | export |
-backup | restore``."""
+"""Command-line tools: ``flask --app campaign init-db | create-user | invite | reset-link |
+seed-demo | export | backup | restore``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from .auth import operations as user_ops
 from .auth.models import User, UserRole
 from .catalog.models import Theme
-from .core.errors import ValidationError
+from .core.errors import NotAllowed, ValidationError
 from .db import get_engine, get_session, read_only
 from .events.filters import EventFilter, FilterError
 from .events.models import Event
@@ -32,6 +32,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup)
     app.cli.add_command(restore)
     app.cli.add_command(import_media)
+    app.cli.add_command(invite)
+    app.cli.add_command(reset_link)
 
 
 @click.command("init-db")
@@ -88,6 +90,67 @@ def create_user(email: str, role: str, name: str, password: str | None) -> None:
             click.echo(f"Error: {hint}: {message}", err=True)
         raise SystemExit(2) from None
     click.echo(f"Created {user.role} {user.email}.")
+
+
+def _print_link(issued) -> None:
+    what = "Invitation" if issued.purpose == "invitation" else "Password reset"
+    click.echo(
+        f"{what} link for {issued.user.email} (works once, until {issued.expires:%Y-%m-%d %H:%M} UTC):"
+    )
+    click.echo(f"  {user_ops.link_address(issued)}")
+    click.echo("Pass it on to the person; it is not stored and will not be shown again.")
+
+
+@click.command("invite")
+@with_appcontext
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in UserRole]),
+    default=UserRole.organizer.value,
+    show_default=True,
+)
+@click.option("--name", default="", help="The person's name.")
+def invite(email: str, role: str, name: str) -> None:
+    """Add an account without a password and print its invitation link (or a new link for
+    an account that has not chosen its password yet)."""
+    session = get_session()
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    try:
+        if user is None:
+            issued = user_ops.invite_user(session, None, email, role, name)
+        elif user_ops.has_password(user):
+            click.echo(f"Error: {user.email} already has a password; use reset-link.", err=True)
+            raise SystemExit(2)
+        else:
+            issued = user_ops.issue_link(session, None, user)
+    except ValidationError as exc:
+        for field, message in exc.errors.items():
+            hint = "EMAIL" if field == "email" else f"--{field}"
+            click.echo(f"Error: {hint}: {message}", err=True)
+        raise SystemExit(2) from None
+    except NotAllowed as exc:
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(2) from None
+    _print_link(issued)
+
+
+@click.command("reset-link")
+@with_appcontext
+@click.argument("email")
+def reset_link(email: str) -> None:
+    """Print a single-use password-reset link for an account; older links stop working."""
+    session = get_session()
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        click.echo(f"Error: EMAIL: there is no account {email.strip()!r}.", err=True)
+        raise SystemExit(2)
+    try:
+        issued = user_ops.issue_link(session, None, user)
+    except NotAllowed as exc:
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(2) from None
+    _print_link(issued)
 
 
 @click.command("seed-demo")

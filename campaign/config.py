@@ -8,6 +8,10 @@ DATABASE_URL = None
 # The campaign's own time zone: dates in filters and on pages are read in it.
 TIMEZONE = "Europe/Belgrade"
 CAMPAIGN_NAME = "IPAP 2 campaign"
+# The campaign period (YYYY-MM-DD, inclusive): the dashboard's default range. None: from the
+# first to the last event in the data, planned ones included (so every event counts).
+CAMPAIGN_START = None
+CAMPAIGN_END = None
 # Language for visitors who choose none and send no Accept-Language: sr-Cyrl, sr-Latn or en.
 DEFAULT_LOCALE = "sr-Cyrl"
 # Names and acronyms that stay in Latin letters in the Cyrillic interface.
@@ -41,6 +45,12 @@ LOGIN_LIMIT_PER_ACCOUNT = "5 per minute"
 LOGIN_LIMIT_PER_ADDRESS = "20 per minute"
 # Writes through the API, counted per token (same storage as the login limits).
 API_WRITE_LIMIT = "60 per minute"
+
+
+# Days an invitation or password-reset link works (single use; issue 16).
+ACCOUNT_LINK_DAYS = 7
+# Refused tries (unknown, used or expired link; a rejected password) per client address.
+LINK_LIMIT_PER_ADDRESS = "20 per hour"
 # Behind reverse proxies: how many of them set X-Forwarded-For, -Proto, -Host, -Port and
 # -Prefix (werkzeug's ProxyFix). 0 ignores the header, as without a proxy clients could forge it.
 PROXY_FIX_X_FOR = 0

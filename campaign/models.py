@@ -1,7 +1,7 @@
 """Every table of the campaign, imported from its area so that ``Base.metadata`` is
 complete (Alembic, backups, tests)."""
 
-from .auth.models import User, UserRole
+from .auth.models import AccountLink, ApiToken, ApiTokenScope, LinkPurpose, User, UserRole
 from .calendar.models import EventRendering, FeedState
 from .catalog.models import Partner, PartnerKind, Theme, Venue
 from .core.models import Base, UTCDateTime, utcnow
@@ -28,6 +28,10 @@ from .media.models import (
 from .series.models import Series, SeriesKind
 
 __all__ = [
+    "AccountLink",
+    "ApiToken",
+    "ApiTokenScope",
+    "LinkPurpose",
     "MAX_EVENT_DURATION",
     "Base",
     "Event",

@@ -196,6 +196,13 @@ class EventQuerySchema(PageQuerySchema):
         validate=validate.Regexp(DATE_PATTERN),
         metadata={"format": "date", "description": "Last day, inclusive."},
     )
+    dates = fields.String(
+        validate=validate.OneOf(["start"]),
+        metadata={
+            "description": "`start`: from and to match the day an event starts "
+            "(default: any part of the event in the range)."
+        },
+    )
     q = fields.String(
         validate=validate.Length(min=1, max=MAX_QUERY_LENGTH),
         metadata={"description": "Words that must all appear."},

@@ -26,8 +26,9 @@ class NewUserForm(Form):
     name = StringField(_l("Name"), validators=[Length(max=200), Rule(rules.text)])
     # Most accounts are organizers; admin is a deliberate choice (issue 16).
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=UserRole.organizer.value)
+    # Empty (the usual way): the person gets an invitation link and chooses a password.
     password = PasswordField(
-        _l("Password"), validators=[DataRequired(), Length(max=1000), Rule(rules.password)]
+        _l("Password"), validators=[Optional(), Length(max=1000), Rule(rules.password)]
     )
 
 
@@ -83,3 +84,18 @@ class ApiTokenForm(Form):
 
     def lifetime(self) -> int | None:
         return int(self.days.data) if self.days.data else None
+
+
+class ChoosePasswordForm(Form):
+    """The page an invitation or password-reset link opens (issue 16)."""
+
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(max=1000), Rule(rules.password)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    repeat_password = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), Length(max=1000)],
+        render_kw={"autocomplete": "new-password"},
+    )

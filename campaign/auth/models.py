@@ -108,3 +108,36 @@ class ApiToken(Base):
             and (self.expires is None or self.expires > now)
             and self.user.active
         )
+
+
+class LinkPurpose(enum.StrEnum):
+    """What a one-time account link is for (issue 16)."""
+
+    invitation = "invitation"
+    reset = "reset"
+
+
+class AccountLink(Base):
+    """A single-use, expiring link that lets a person choose a password: an invitation to a
+    new account or a password reset, made by an admin. Only a hash of its token is kept;
+    the link itself is shown once (or e-mailed) and never stored."""
+
+    __tablename__ = "account_links"
+    __table_args__ = (enum_check("purpose", LinkPurpose),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    # SHA-256 of the token (hex): the token is 256 random bits, so a fast hash is enough.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Set once: when the link was used, or when a newer link or a new password replaced it.
+    used: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replaced: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    def __repr__(self) -> str:
+        return f"<AccountLink {self.purpose} user={self.user_id}>"

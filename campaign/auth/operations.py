@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, has_app_context
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,7 +19,15 @@ from ..core import validation as rules
 from ..core.audit import log, who
 from ..core.errors import NotAllowed, ValidationError
 from ..core.models import utcnow
-from .models import API_TOKEN_PREFIX, ApiToken, ApiTokenScope, User, UserRole
+from .models import (
+    API_TOKEN_PREFIX,
+    AccountLink,
+    ApiToken,
+    ApiTokenScope,
+    LinkPurpose,
+    User,
+    UserRole,
+)
 
 
 def _role_message() -> str:
@@ -34,17 +43,9 @@ def hash_password(password: str) -> str:
 def create_user(
     session: Session, actor: User | None, email: str, password: str, role: str, name: str = ""
 ) -> User:
-    errors: dict[str, str] = {}
     email = email.strip().lower()
-    rules.add(errors, "email", rules.email(email))
-    if "email" not in errors and session.scalar(
-        select(func.count()).select_from(User).where(User.email == email)
-    ):
-        errors["email"] = gettext("An account for %(email)s already exists.", email=email)
-    if role not in UserRole.__members__:
-        errors["role"] = _role_message()
+    errors = _new_account_errors(session, email, role, name)
     rules.add(errors, "password", rules.password(password, (email, name)))
-    rules.add(errors, "name", rules.text(name))
     if errors:
         raise ValidationError(errors)
     user = User(
@@ -59,6 +60,19 @@ def create_user(
     session.commit()
     log.info("user.created actor=%s user=%s role=%s", who(actor), email, role)
     return user
+
+
+def _new_account_errors(session: Session, email: str, role: str, name: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    rules.add(errors, "email", rules.email(email))
+    if "email" not in errors and session.scalar(
+        select(func.count()).select_from(User).where(User.email == email)
+    ):
+        errors["email"] = gettext("An account for %(email)s already exists.", email=email)
+    if role not in UserRole.__members__:
+        errors["role"] = _role_message()
+    rules.add(errors, "name", rules.text(name))
+    return errors
 
 
 def update_user(
@@ -133,10 +147,8 @@ def change_own_password(
     message = rules.password(new, (user.email, user.name))
     if message:
         errors["new_password"] = message
-    elif new != repeated:
-        errors["repeat_password"] = gettext(
-            "The two new passwords differ; type the same one twice."
-        )
+    else:
+        rules.add(errors, "repeat_password", rules.password_repeated(new, repeated))
     if errors:
         raise ValidationError(errors)
     set_password(session, user, user, new)
@@ -235,3 +247,186 @@ def api_tokens_of(session: Session, user: User) -> list[ApiToken]:
             select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created.desc())
         )
     )
+
+
+# --- Invitation and password-reset links (issue 16) -------------------------------------
+#
+# An admin makes a link; the person opens it and chooses a password. The token is 256
+# random bits shown once; only its SHA-256 is stored, so a copy of the database opens no
+# account. A link works once, until it expires (ACCOUNT_LINK_DAYS), and a newer link or a
+# chosen password replaces every older one.
+
+# The password hash of an invited account until its owner chooses one: matches no password
+# (werkzeug's check_password_hash answers False for it), and the login page checks the
+# dummy hash instead so the time taken tells nothing.
+NO_PASSWORD = "!"
+
+
+class LinkUnusable(Exception):
+    """The link cannot be used: unknown (404) or used, replaced or expired (410)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    user: User
+    purpose: str
+    token: str
+    expires: object  # an aware datetime
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def link_address(issued: IssuedLink) -> str:
+    """The absolute link, on SITE_URL (never the Host header a client chooses)."""
+    path = "/invitation" if issued.purpose == LinkPurpose.invitation.value else "/password-reset"
+    return current_app.config["SITE_URL"].rstrip("/") + f"{path}?token={issued.token}"
+
+
+def has_password(user: User) -> bool:
+    return user.password_hash != NO_PASSWORD
+
+
+def _link_lifetime() -> timedelta:
+    days = current_app.config["ACCOUNT_LINK_DAYS"] if has_app_context() else 7
+    return timedelta(days=float(days))
+
+
+def _new_link(session: Session, actor: User | None, user: User) -> IssuedLink:
+    """Adds a link for the account (not committed) and replaces its open ones."""
+    now = utcnow()
+    session.execute(
+        update(AccountLink)
+        .where(
+            AccountLink.user_id == user.id,
+            AccountLink.used.is_(None),
+            AccountLink.replaced.is_(None),
+        )
+        .values(replaced=now)
+    )
+    purpose = LinkPurpose.reset if has_password(user) else LinkPurpose.invitation
+    token = secrets.token_urlsafe(32)
+    link = AccountLink(
+        user=user,
+        purpose=purpose.value,
+        token_hash=token_hash(token),
+        created=now,
+        expires=now + _link_lifetime(),
+        created_by_id=actor.id if actor is not None else None,
+    )
+    session.add(link)
+    return IssuedLink(user, purpose.value, token, link.expires)
+
+
+def invite_user(
+    session: Session, actor: User | None, email: str, role: str, name: str = ""
+) -> IssuedLink:
+    """A new account without a password, and the invitation link to choose one: one
+    transaction."""
+    email = email.strip().lower()
+    errors = _new_account_errors(session, email, role, name)
+    if errors:
+        raise ValidationError(errors)
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        password_hash=NO_PASSWORD,
+        feed_token=secrets.token_urlsafe(24),
+        active=True,
+    )
+    session.add(user)
+    session.flush()
+    issued = _new_link(session, actor, user)
+    session.commit()
+    log.info("user.invited actor=%s user=%s role=%s", who(actor), email, role)
+    return issued
+
+
+def issue_link(session: Session, actor: User | None, user: User) -> IssuedLink:
+    """A new link for an existing account, replacing its open ones: an invitation while the
+    account has no password yet, else a password reset."""
+    if not user.active:
+        raise NotAllowed(
+            gettext("%(email)s is deactivated; activate the account first.", email=user.email)
+        )
+    issued = _new_link(session, actor, user)
+    session.commit()
+    log.info("user.link_issued actor=%s user=%s purpose=%s", who(actor), user.email, issued.purpose)
+    return issued
+
+
+def open_link(session: Session, token: str) -> AccountLink:
+    """The link a token opens, if it can still be used; else LinkUnusable."""
+    link = session.scalar(select(AccountLink).where(AccountLink.token_hash == token_hash(token)))
+    if link is None:
+        raise LinkUnusable(
+            404,
+            gettext(
+                "This link is not known. Check that it was copied whole, or ask an "
+                "administrator for a new one."
+            ),
+        )
+    if link.used is not None:
+        message = gettext(
+            "This link was already used. Log in, or ask an administrator for a new one."
+        )
+    elif link.replaced is not None:
+        message = gettext("A newer link replaced this one. Use the newest link you were given.")
+    elif link.expires <= utcnow() or not link.user.active:
+        message = gettext("This link has expired. Ask an administrator for a new one.")
+    else:
+        return link
+    raise LinkUnusable(410, message)
+
+
+def use_link(session: Session, token: str, new: str, repeated: str) -> User:
+    """Chooses the account's password through a link: the link is spent (once, even when
+    two requests race), every other open link of the account is replaced, and every login
+    session of the account ends. Returns the account, for the caller to log in."""
+    link = open_link(session, token)
+    user = link.user
+    errors: dict[str, str] = {}
+    message = rules.password(new, (user.email, user.name))
+    if message:
+        errors["new_password"] = message
+    else:
+        rules.add(errors, "repeat_password", rules.password_repeated(new, repeated))
+    if errors:
+        raise ValidationError(errors)
+    now = utcnow()
+    spent = session.execute(
+        update(AccountLink)
+        .where(
+            AccountLink.id == link.id,
+            AccountLink.used.is_(None),
+            AccountLink.replaced.is_(None),
+        )
+        .values(used=now)
+    )
+    if spent.rowcount != 1:  # another request used it first
+        session.rollback()
+        raise LinkUnusable(
+            410,
+            gettext("This link was already used. Log in, or ask an administrator for a new one."),
+        )
+    session.execute(
+        update(AccountLink)
+        .where(
+            AccountLink.user_id == user.id,
+            AccountLink.used.is_(None),
+            AccountLink.replaced.is_(None),
+        )
+        .values(replaced=now)
+    )
+    user.password_hash = hash_password(new)
+    end_sessions(user)
+    session.commit()
+    log.info("user.link_used user=%s purpose=%s", user.email, link.purpose)
+    return user

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import (
@@ -10,6 +11,7 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -28,7 +30,14 @@ from ..core.models import utcnow
 from ..db import get_session
 from . import operations as ops
 from .access import admin_required, login_manager
-from .forms import ApiTokenForm, LoginForm, NewUserForm, PasswordChangeForm, UserForm
+from .forms import (
+    ApiTokenForm,
+    ChoosePasswordForm,
+    LoginForm,
+    NewUserForm,
+    PasswordChangeForm,
+    UserForm,
+)
 from .models import ApiToken, User
 
 bp = Blueprint("auth", __name__)
@@ -110,7 +119,9 @@ def login():
     if form.validate_on_submit():
         session = get_session()
         user = session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
-        ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, form.password.data)
+        usable = user is not None and ops.has_password(user)
+        ok = check_password_hash(user.password_hash if usable else _DUMMY_HASH, form.password.data)
+        ok = ok and usable
         if user and ok and user.active:
             # A new CSRF token for the new session: one read while anonymous (or planted
             # by someone else) is worth nothing once logged in.
@@ -195,22 +206,32 @@ def users():
     form = NewUserForm()
     if form.validate_on_submit():
         try:
-            user = ops.create_user(
-                session,
-                current_user,
-                form.email.data,
-                form.password.data,
-                form.role.data,
-                form.name.data or "",
-            )
+            if form.password.data:
+                user = ops.create_user(
+                    session,
+                    current_user,
+                    form.email.data,
+                    form.password.data,
+                    form.role.data,
+                    form.name.data or "",
+                )
+            else:  # the person chooses a password through an invitation link
+                issued = ops.invite_user(
+                    session, current_user, form.email.data, form.role.data, form.name.data or ""
+                )
+                user = issued.user
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:
             flash(gettext("Account %(email)s created.", email=user.email), "success")
-            return redirect(url_for("auth.users"))
+            if form.password.data:
+                return redirect(url_for("auth.users"))
+            return _show_link_once(issued)
     people = session.scalars(select(User).order_by(User.email)).all()
     status = 400 if request.method == "POST" else 200
-    return render_template("auth/users.html", form=form, people=people), status
+    return render_template(
+        "auth/users.html", form=form, people=people, has_password=ops.has_password
+    ), status
 
 
 @bp.route("/users/<id:user_id>", methods=["GET", "POST"])
@@ -241,7 +262,12 @@ def edit_user(user_id: int):
             return redirect(url_for("auth.users"))
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "auth/user_edit.html", form=form, user=user, **_api_token_context(user)
+        "auth/user_edit.html",
+        form=form,
+        user=user,
+        has_password=ops.has_password(user),
+        issued=_issued_link_for(user),
+        **_api_token_context(user),
     ), status
 
 
@@ -324,3 +350,106 @@ def admin_revoke_api_token(user_id: int, token_id: int):
     user = get_session().get(User, user_id) or abort(404)
     _revoke(token_id, user)
     return redirect(url_for("auth.edit_user", user_id=user_id))
+
+
+# --- Invitation and password-reset links (issue 16) -------------------------------------
+
+ISSUED_LINK_KEY = "issued_account_link"
+
+
+def _show_link_once(issued: ops.IssuedLink):
+    """After POST, redirect; the account's page shows the link once (it is kept in the
+    admin's own session until then, and only its hash in the database)."""
+    browser_session[ISSUED_LINK_KEY] = {
+        "user_id": issued.user.id,
+        "url": ops.link_address(issued),
+        "purpose": issued.purpose,
+        "expires": issued.expires.isoformat(),
+    }
+    return redirect(url_for("auth.edit_user", user_id=issued.user.id))
+
+
+def _issued_link_for(user: User) -> dict | None:
+    issued = browser_session.get(ISSUED_LINK_KEY)
+    if issued and issued.get("user_id") == user.id:
+        browser_session.pop(ISSUED_LINK_KEY)
+        return {**issued, "expires": datetime.fromisoformat(issued["expires"])}
+    return None
+
+
+@bp.post("/users/<id:user_id>/link")
+@admin_required
+def issue_link(user_id: int):
+    """A new invitation (no password yet) or password-reset link; older ones stop working."""
+    session = get_session()
+    user = session.get(User, user_id) or abort(404)
+    try:
+        issued = ops.issue_link(session, current_user, user)
+    except NotAllowed as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("auth.edit_user", user_id=user.id))
+    return _show_link_once(issued)
+
+
+def _link_refused(response) -> bool:
+    return response.status_code in (400, 404, 410)
+
+
+def _link_token() -> str:
+    return request.args.get("token", "")[:200]
+
+
+@bp.route("/invitation", methods=["GET", "POST"], defaults={"purpose": "invitation"})
+@bp.route("/password-reset", methods=["GET", "POST"], defaults={"purpose": "reset"})
+@limiter.limit(
+    # Unknown, spent and refused tries count, like failed logins (the tokens cannot be
+    # guessed; this keeps a script from hammering the page).
+    lambda: current_app.config["LINK_LIMIT_PER_ADDRESS"],
+    key_func=_login_address,
+    deduct_when=_link_refused,
+    scope="account-link",
+)
+def choose_password(purpose: str):
+    """The page an invitation or reset link opens: choose a password, then be logged in."""
+    session = get_session()
+    token = _link_token()
+    try:
+        link = ops.open_link(session, token)
+        if link.purpose != purpose:
+            raise ops.LinkUnusable(404, gettext("There is no such page."))
+    except ops.LinkUnusable as exc:
+        return _link_gone(exc)
+    form = ChoosePasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = ops.use_link(session, token, form.new_password.data, form.repeat_password.data)
+        except ops.LinkUnusable as exc:
+            return _link_gone(exc)
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            if current_user.is_authenticated:
+                logout_user()
+            browser_session.clear()
+            login_user(user)
+            flash(
+                gettext("Your password is set; welcome, %(name)s.", name=user.display_name),
+                "success",
+            )
+            return redirect(url_for("events.home"))
+    status = 400 if request.method == "POST" else 200
+    response = make_response(
+        render_template("auth/choose_password.html", form=form, link=link, purpose=purpose),
+        status,
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the address
+    return response
+
+
+def _link_gone(exc: ops.LinkUnusable):
+    response = make_response(
+        render_template("auth/link_gone.html", code=exc.status, message=exc.message),
+        exc.status,
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -187,6 +187,13 @@ def password(value: str, user_inputs: Iterable[str] = ()) -> str | None:
     ) + (f" {advice}" if advice else "")
 
 
+def password_repeated(new: str, repeated: str) -> str | None:
+    """A new password is typed twice: the second must be the same."""
+    if new != repeated:
+        return gettext("The two new passwords differ; type the same one twice.")
+    return None
+
+
 def slug(value: str) -> str | None:
     if not value:
         return gettext("Give a slug (lowercase letters, digits and hyphens).")

@@ -32,9 +32,24 @@ PUBLIC_STATUSES = (EventStatus.confirmed.value, EventStatus.cancelled.value)
 MAX_VALUES = 50
 MAX_QUERY_LENGTH = 200
 MAX_PAGE = 100_000
-FILTER_PARAMS = ("theme", "partner", "format", "city", "status", "from", "to", "q", "series")
-# Which side of now an HTML list shows (feeds and exports always keep every event).
-WHEN_VALUES = ("upcoming", "past")
+FILTER_PARAMS = (
+    "theme",
+    "partner",
+    "format",
+    "city",
+    "status",
+    "from",
+    "to",
+    "dates",
+    "q",
+    "series",
+)
+# Which side of now an HTML list shows (feeds and exports always keep every event); "all"
+# is both, in start order (the dashboard's numbers link to it).
+WHEN_VALUES = ("upcoming", "past", "all")
+# How from/to select events: by default any part of an event in the range; "start": the
+# day it starts (as the dashboard counts).
+DATES_VALUES = ("start",)
 
 
 class FilterError(ValueError):
@@ -59,6 +74,8 @@ class EventFilter:
     # "upcoming", "past" or None (upcoming, or the most recent when nothing is upcoming);
     # only paginated HTML lists (:meth:`page_of`) look at it.
     when: str | None = None
+    # None: from/to match any part of an event; "start": the day it starts.
+    dates: str | None = None
     include_drafts: bool = False
     campaign_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Belgrade"))
     # The raw values, to rebuild links (export, feed, next page) that keep the filter.
@@ -156,7 +173,17 @@ class EventFilter:
                 gettext(
                     "unknown value '%(value)s'; use %(choices)s",
                     value=whens[0],
-                    choices="upcoming or past",
+                    choices="upcoming, past or all",
+                ),
+            )
+        dates = values("dates")
+        if len(dates) > 1:
+            raise FilterError("dates", gettext("give one %(when)s value", when="'dates'"))
+        if dates and dates[0] not in DATES_VALUES:
+            raise FilterError(
+                "dates",
+                gettext(
+                    "unknown value '%(value)s'; use %(choices)s", value=dates[0], choices="start"
                 ),
             )
 
@@ -175,6 +202,7 @@ class EventFilter:
             words=words,
             page=page,
             when=whens[0] if whens else None,
+            dates=dates[0] if dates else None,
             include_drafts=include_drafts,
             campaign_zone=campaign_zone,
             args=kept,
@@ -195,6 +223,7 @@ class EventFilter:
             tuple(sorted(self.statuses)),
             self.date_from,
             self.date_to,
+            self.dates,
             tuple(sorted(fold(w) for w in self.words)),
             self.include_drafts,
             self.campaign_zone.key,
@@ -238,7 +267,9 @@ class EventFilter:
             )
         # An event belongs to a date range when any part of it falls inside the range. The
         # bound on its start is implied by MAX_EVENT_DURATION and lets the start index work.
-        if self.date_from:
+        if self.date_from and self.dates == "start":
+            conds.append(Event.starts_at >= self._midnight(self.date_from))
+        elif self.date_from:
             start = self._midnight(self.date_from)
             conds.append(Event.ends_at > start)
             conds.append(Event.starts_at > start - MAX_EVENT_DURATION)
@@ -274,7 +305,10 @@ class EventFilter:
         ).one()
         upcoming, past = int(upcoming), int(total) - int(upcoming)
         when = self.when or ("past" if upcoming == 0 and past else "upcoming")
-        if when == "upcoming":
+        if when == "all":
+            query = self.select_loaded()
+            count = upcoming + past
+        elif when == "upcoming":
             query = self.select_loaded().where(
                 is_upcoming, Event.starts_at > now - MAX_EVENT_DURATION
             )

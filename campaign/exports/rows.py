@@ -50,6 +50,9 @@ COLUMNS = (
     "updated",
     "description",
 )
+# Planning numbers: organizers' exports only (a public list shows public information).
+INTERNAL_COLUMNS = ("expected_audience", "attendance")
+PUBLIC_COLUMNS = tuple(c for c in COLUMNS if c not in INTERNAL_COLUMNS)
 COLUMN_WIDTHS = {
     "uid": 40,
     "title": 50,

@@ -4,6 +4,7 @@ pipeline (rows → writer) that the web and the command line both call."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import tempfile
@@ -20,6 +21,7 @@ from .rows import (
     CHUNK_SIZE,
     COLUMN_WIDTHS,
     COLUMNS,
+    PUBLIC_COLUMNS,
     Table,
     counted,
     event_batches,
@@ -63,6 +65,9 @@ EVENTS = Table(
     row=event_row,
     json=event_json,
 )
+
+# What anyone may download: the same rows without the planning numbers (issue 16).
+PUBLIC_EVENTS = dataclasses.replace(EVENTS, columns=PUBLIC_COLUMNS)
 
 FORMATS = ("csv", "xlsx", "json", "ics")
 MEDIA_TYPES = {
@@ -250,7 +255,9 @@ def export(
     if fmt == "ics":
         return write_ics(session, flt, config)
     batches = event_batches(session, flt, config.get("EXPORT_CHUNK_SIZE", CHUNK_SIZE))
-    return export_rows(fmt, EVENTS, batches, config, workbook_title(flt, campaign_name()), progress)
+    # Organizers' exports (the ones that may hold drafts) carry the planning numbers.
+    table = EVENTS if flt.include_drafts else PUBLIC_EVENTS
+    return export_rows(fmt, table, batches, config, workbook_title(flt, campaign_name()), progress)
 
 
 def export_rows(

@@ -36,6 +36,12 @@ ACCESS: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("POST", "/users"): (LOGIN, 403, 400, LOGIN),
     ("GET", "/users/<id:user_id>"): (LOGIN, 403, 200, LOGIN),
     ("POST", "/users/<id:user_id>"): (LOGIN, 403, 302, LOGIN),
+    ("POST", "/users/<id:user_id>/link"): (LOGIN, 403, 302, LOGIN),
+    # Invitation and password-reset links: without a known token, a 404 page for everyone.
+    ("GET", "/invitation"): (404, 404, 404, 404),
+    ("POST", "/invitation"): (404, 404, 404, 404),
+    ("GET", "/password-reset"): (404, 404, 404, 404),
+    ("POST", "/password-reset"): (404, 404, 404, 404),
     ("GET", "/"): (200, 200, 200, 200),
     ("GET", "/events"): (200, 200, 200, 200),
     ("GET", "/events/calendar"): (200, 200, 200, 200),
