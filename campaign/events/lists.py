@@ -50,7 +50,11 @@ def events_page(fixed: dict | None = None) -> dict:
             "pages": 0,
             "listing": None,
         }
-    listing = flt.page_of(get_session(), current_app.config["EVENTS_PER_PAGE"])
+    listing = flt.page_of(
+        get_session(),
+        current_app.config["EVENTS_PER_PAGE"],
+        count_limit=current_app.config["EVENTS_COUNT_LIMIT"],
+    )
     return {
         "error": None,
         "flt": flt,
