@@ -125,7 +125,9 @@ class Event(Base):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("expected_audience >= 0", name="expected_audience_non_negative"),
         CheckConstraint("attendance >= 0", name="attendance_non_negative"),
-        Index("ix_events_starts_at_id", "starts_at", "id"),
+        # Start order, covering what lists check on every row they walk (end, status): a
+        # page far down a list, or a month, is read from the index alone.
+        Index("ix_events_starts_at_id_ends_at_status", "starts_at", "id", "ends_at", "status"),
         Index("ix_events_ends_at", "ends_at"),
         # Counts a city (its venues) and format filter without reading other formats.
         Index("ix_events_venue_id_format", "venue_id", "format"),

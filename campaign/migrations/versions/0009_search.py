@@ -3,7 +3,8 @@
 SQLite gets an FTS5 trigram table over events.search_text kept by triggers, PostgreSQL a
 pg_trgm GIN index (campaign/events/search.py); both are filled from the existing rows.
 The venue index becomes (venue_id, format), which counts a city and format filter without
-reading the events of other formats.
+reading the events of other formats; the start-order index also covers the end and the
+status, which lists and the month view check on every row they walk.
 
 Revision ID: 0009
 Revises: 0008
@@ -29,9 +30,17 @@ def upgrade() -> None:
             op.execute(statement)
     op.drop_index("ix_events_venue_id", table_name="events")
     op.create_index("ix_events_venue_id_format", "events", ["venue_id", "format"])
+    op.drop_index("ix_events_starts_at_id", table_name="events")
+    op.create_index(
+        "ix_events_starts_at_id_ends_at_status",
+        "events",
+        ["starts_at", "id", "ends_at", "status"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_events_starts_at_id_ends_at_status", table_name="events")
+    op.create_index("ix_events_starts_at_id", "events", ["starts_at", "id"])
     op.drop_index("ix_events_venue_id_format", table_name="events")
     op.create_index("ix_events_venue_id", "events", ["venue_id"])
     if op.get_bind().dialect.name == "sqlite":
