@@ -322,15 +322,20 @@ class EventFilter:
         events (``fallback``).
 
         Counting stops early: each side is counted up to ``count_limit`` events (or to the
-        end of this page, if further), both in one statement that starts from the most
-        selective index (:meth:`select_ids_indexed`); beyond that the page says "more
-        than". So a page costs about the same at 1,000 events as at 100,000:
+        end of this page, if further); beyond that the page says "more than". So a page
+        costs about the same at 1,000 events as at 100,000. Three statements whatever the
+        data:
 
-        - a side with no more than the limit is short: its ids (found through the
-          indexes) are sorted and paged;
-        - a longer side is paged by walking the start index (at least one event in
-          ``N / count_limit`` matches there, so the walk is short), ids first and the
-          page's 25 rows then (OFFSET skips index entries, not whole joined rows).
+        1. how many events match at all, and how many lie on each side of now at all
+           (each stops at the limit: a short walk of one index);
+        2. each side's matches, counted from the smaller end: through the filter's own
+           indexes (:meth:`select_ids_indexed`) when the matches are few or the side is
+           long, along the time indexes when that side of now is short; a long side
+           need not be counted when all the matches are known to be on it;
+        3. the page: a short side's ids (found as they were counted) sorted and paged; a
+           long side paged by walking the start index, which finds one match in at most
+           ``N / count_limit`` events; ids first (OFFSET skips index entries), then the
+           page's rows with their venue, themes and partners.
         """
         now = now or datetime.now(UTC)
         is_upcoming = Event.ends_at > now
