@@ -224,3 +224,17 @@ def test_search_index_follows_every_write(app, db, backend, create_event, create
                 f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}, rank) VALUES ('integrity-check', 1)"
             )
         )
+
+
+def test_postgres_finds_words_through_the_trigram_index(db, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite joins its FTS5 table instead (test_search_index_follows_every_write)")
+    add_events(db, 30, seed=5)
+    # The condition q adds (the other ones have indexes of their own).
+    (condition,) = parse(db, {"q": ["Поплаве"]}, drafts=True).conditions()
+    query = select(Event.id).where(condition)
+    sql = query.compile(db.get_bind(), compile_kwargs={"literal_binds": True})
+    db.execute(text("SET LOCAL enable_seqscan = off"))  # a tiny table: show that it can
+    plan = "\n".join(db.scalars(text(f"EXPLAIN {sql}")))
+    assert search.PG_INDEX in plan
+    db.rollback()
