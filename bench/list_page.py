@@ -4,7 +4,8 @@
 
 Seeds two scratch SQLite databases with the deterministic demo data (seed-demo), then
 requests the list page in-process through the Flask test client and reports the median
-time per request for several filters, and large/small ratios measured in this one run.
+time per request for several filters (requests to the two databases interleaved), and
+large/small ratios measured in this one run.
 """
 
 from __future__ import annotations
@@ -48,16 +49,20 @@ def build(directory: Path, events: int):
     return app
 
 
-def measure(app, url: str, repeat: int) -> float:
-    client = app.test_client()
-    assert client.get(url).status_code == 200, url  # warm caches
-    times = []
+def measure(apps, url: str, repeat: int) -> list[float]:
+    """Median time of ``url`` on each app, requests interleaved (small, large, small, …) so
+    that a change in the machine's load during the run weighs on both alike."""
+    clients = [app.test_client() for app in apps]
+    for client in clients:
+        assert client.get(url).status_code == 200, url  # warm caches
+    times: list[list[float]] = [[] for _ in clients]
     for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append(time.perf_counter() - started)
-        assert response.status_code == 200
-    return statistics.median(times)
+        for client, spent in zip(clients, times, strict=True):
+            started = time.perf_counter()
+            response = client.get(url)
+            spent.append(time.perf_counter() - started)
+            assert response.status_code == 200
+    return [statistics.median(spent) for spent in times]
 
 
 def main() -> None:
@@ -75,7 +80,7 @@ def main() -> None:
         print(f"\n{'URL':45} {args.small:>9,} {args.large:>9,}   ratio")
         ratios = []
         for url in URLS:
-            a, b = measure(small, url, args.repeat), measure(large, url, args.repeat)
+            a, b = measure((small, large), url, args.repeat)
             ratios.append(b / a)
             print(f"{url:45} {a * 1000:7.1f}ms {b * 1000:7.1f}ms  {b / a:5.2f}×", flush=True)
         print(f"\n/events ratio ({args.large:,} vs {args.small:,} events): {ratios[0]:.2f}×")

@@ -21,6 +21,9 @@ ORGANIZER_EMAIL = "campaign@ipap2.example.org"
 # Absolute base URL used in feeds and exports when there is no request (CLI).
 SITE_URL = "http://127.0.0.1:5000"
 EVENTS_PER_PAGE = 25
+# HTML event lists count matches up to this many, then say "more than" (a count that
+# stops early costs the same at 1,000 events as at 100,000).
+EVENTS_COUNT_LIMIT = 1000
 # Events read per batch by exports: memory holds one batch; each batch is 3 SQL statements.
 EXPORT_CHUNK_SIZE = 500
 # Bytes a worker's feed caches (rendered VEVENTs, blocks, whole bodies) may hold; a feed

@@ -125,8 +125,12 @@ class Event(Base):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("expected_audience >= 0", name="expected_audience_non_negative"),
         CheckConstraint("attendance >= 0", name="attendance_non_negative"),
-        Index("ix_events_starts_at_id", "starts_at", "id"),
+        # Start order, covering what lists check on every row they walk (end, status): a
+        # page far down a list, or a month, is read from the index alone.
+        Index("ix_events_starts_at_id_ends_at_status", "starts_at", "id", "ends_at", "status"),
         Index("ix_events_ends_at", "ends_at"),
+        # Counts a city (its venues) and format filter without reading other formats.
+        Index("ix_events_venue_id_format", "venue_id", "format"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -137,9 +141,7 @@ class Event(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Belgrade")
-    venue_id: Mapped[int | None] = mapped_column(
-        ForeignKey("venues.id", ondelete="RESTRICT"), index=True
-    )
+    venue_id: Mapped[int | None] = mapped_column(ForeignKey("venues.id", ondelete="RESTRICT"))
     online_url: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     # English texts for the English interface; empty means "show the Serbian one".

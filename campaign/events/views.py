@@ -25,7 +25,14 @@ from .clashes import clashes_of, find_clashes
 from .filters import FilterError, event_list_loading, window_check
 from .forms import EventForm, partner_filter_request
 from .holidays import holiday_warning, holidays_between, holidays_during
-from .lists import events_page, filter_choices, request_filter, visible_filter
+from .lists import (
+    MonthDays,
+    events_page,
+    filter_choices,
+    month_days,
+    request_filter,
+    visible_filter,
+)
 from .models import MAX_EVENT_DURATION, Event, EventChange, EventStatus, PartnerRole
 
 bp = Blueprint("events", __name__)
@@ -194,32 +201,23 @@ def month():
         date_from=max(first, flt.date_from or first),
         date_to=min(last, flt.date_to or last),
     )
-    # Two steps: the month's (id, start, end) rows, light however busy the month; then the
-    # few events each day shows, fully loaded. A busy day links to the rest in the list.
+    # Per day in SQL: how many events, and the ids of the few each day shows; then those
+    # events, fully loaded. A busy day links to the rest in the list.
     session = get_session()
-    rows = []
+    days = MonthDays(counts={}, shown={}, total=0)
     if in_month.date_from <= in_month.date_to:
-        rows = session.execute(
-            in_month.select().with_only_columns(Event.id, Event.starts_at, Event.ends_at)
-        ).all()
+        days = month_days(session, in_month, first, last, EVENTS_PER_DAY)
     list_args = [(k, v) for k, v in flt.args if k not in ("from", "to")]
     list_args += [("from", in_month.date_from.isoformat()), ("to", in_month.date_to.isoformat())]
-    ids_by_day: dict[date, list[int]] = {}
-    for event_id, starts_at, ends_at in rows:
-        day = max(starts_at.astimezone(zone).date(), first)
-        end_day = min((ends_at - timedelta(microseconds=1)).astimezone(zone).date(), last)
-        while day <= end_day:
-            ids_by_day.setdefault(day, []).append(event_id)
-            day += timedelta(days=1)
-    shown = {i for ids in ids_by_day.values() for i in ids[:EVENTS_PER_DAY]}
+    shown = {i for ids in days.shown.values() for i in ids}
     loaded = {
         e.id: e
         for e in session.scalars(
             select(Event).where(Event.id.in_(shown)).options(*event_list_loading())
         )
     }
-    by_day = {day: [loaded[i] for i in ids[:EVENTS_PER_DAY]] for day, ids in ids_by_day.items()}
-    day_counts = {day: len(ids) for day, ids in ids_by_day.items()}
+    by_day = {day: [loaded[i] for i in ids] for day, ids in days.shown.items()}
+    day_counts = days.counts
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
     return render_template(
         "events/month.html",
@@ -235,7 +233,7 @@ def month():
         # No link to a month outside the window of years (it would be a 400).
         prev_month=_in_window((first - timedelta(days=1)).replace(day=1)),
         next_month=_in_window(last + timedelta(days=1)),
-        count=len(rows),
+        count=days.total,
         list_url=url_for("events.list_events") + "?" + urlencode(list_args),
         day_args=lambda day: (
             [(k, v) for k, v in list_args if k not in ("from", "to")]

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from campaign.events.search import include_name
 from campaign.models import Base
 
 config = context.config
@@ -16,6 +17,7 @@ def run_migrations_online() -> None:
         # SQLite cannot ALTER most things; batch mode rebuilds tables instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -7,6 +7,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select, text
 
 from campaign.db import make_engine
+from campaign.events import search
+from campaign.events.search import include_name
 from campaign.migrate import current_revision, upgrade
 from campaign.models import Base, Theme
 
@@ -26,7 +28,9 @@ IPAP2_THEMES = {
 def test_migrations_match_models(database_url):
     engine = make_engine(database_url)
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": include_name}
+        )
         diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == []
@@ -34,7 +38,7 @@ def test_migrations_match_models(database_url):
 
 def test_migrations_reach_head_and_seed_themes_once(database_url):
     engine = make_engine(database_url)
-    assert current_revision(engine) == "0011"
+    assert current_revision(engine) == "0012"
     upgrade(engine)  # a second run changes nothing
     with engine.connect() as conn:
         slugs = set(conn.scalars(select(Theme.slug)))
@@ -67,4 +71,29 @@ def test_sqlite_pragmas(tmp_path):
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 7000
         # lower() folds Serbian letters too, so search is case-insensitive for them.
         assert conn.execute(text("SELECT lower('ČĆŠŽĐ ЂЖ')")).scalar() == "čćšžđ ђж"
+    engine.dispose()
+
+
+def test_search_index_exists_at_head(database_url):
+    """The index behind q (campaign/events/search.py) is made by the migrations; a later
+    migration that rebuilds `events` on SQLite must make its triggers again."""
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            triggers = set(
+                conn.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+            )
+            assert set(search.SQLITE_TRIGGERS) <= triggers
+            conn.execute(
+                text(
+                    f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}, rank) "
+                    "VALUES ('integrity-check', 1)"
+                )
+            )
+        else:
+            definition = conn.scalar(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"),
+                {"name": search.PG_INDEX},
+            )
+            assert "gin_trgm_ops" in definition
     engine.dispose()
