@@ -13,12 +13,14 @@ from sqlalchemy import select, update
 
 from ..catalog.models import Partner, Theme, Venue
 from ..events.models import Event, EventPartner
+from ..series.models import Series
 from .models import FeedState
 
+# A series' name is in the CATEGORIES (and a series feed's name) of its occurrences.
 FEED_TABLES = frozenset(
-    {"events", "event_themes", "event_partners", "themes", "partners", "venues"}
+    {"events", "event_themes", "event_partners", "themes", "partners", "venues", "series"}
 )
-FEED_CLASSES = (Event, EventPartner, Theme, Partner, Venue)
+FEED_CLASSES = (Event, EventPartner, Theme, Partner, Venue, Series)
 
 _BUMPED = "feed_generation_bumped"
 _PREVIOUS = "feed_changed_at_before"

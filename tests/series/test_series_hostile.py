@@ -1,0 +1,39 @@
+"""What a demanding or hostile client found in the series pages (issue 14, attack round):
+each test failed before its fix."""
+
+from sqlalchemy import select
+
+from campaign.calendar.models import FeedState
+from tests.series.test_series_edit import _events, _form
+from tests.series.test_series_edit import series_id as series_id  # noqa: F401 (fixture)
+from tests.series.test_series_pages import make_series as make_series  # noqa: F401 (fixture)
+
+# -- subscribers of the feed -----------------------------------------------------------
+
+
+def test_renaming_a_series_alone_is_a_new_version_of_its_feed(client, auth, db, series_id):  # noqa: F811
+    """Every date already has the new title (edited one by one), so "all" changes only the
+    series' own name, which every VEVENT shows in CATEGORIES: the feed changes, so its
+    ETag and its time of last change must move, or subscribers keep the old name (304)."""
+    events = _events(db, series_id)
+    auth.login()
+    for event in events:
+        data = _form(client, series_id, event.id)
+        data.update(scope="this", title="Novi naziv")
+        url = f"/series/{series_id}/events/{event.id}/edit"
+        assert client.post(url, data=data).status_code == 302
+    # The campaign's feed: its name does not change with the series' (the series feed's
+    # does, and that alone moved its ETag).
+    before = client.get("/calendar.ics")
+    assert "Okrugli sto" in before.get_data(as_text=True).replace("\r\n ", "")
+    db.rollback()
+    changed_before = db.scalar(select(FeedState.changed_at))
+    data = _form(client, series_id, events[0].id)
+    data.update(scope="all", title="Novi naziv")
+    assert client.post(f"/series/{series_id}/events/{events[0].id}/edit", data=data).status_code
+    db.rollback()
+    assert db.scalar(select(FeedState.changed_at)) > changed_before
+    after = client.get("/calendar.ics", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert "Okrugli sto" not in after.get_data(as_text=True).replace("\r\n ", "")
