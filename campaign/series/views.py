@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from ..auth.access import sees_drafts
 from ..calendar import feeds
 from ..calendar.views import PRIVATE_CACHE, PUBLIC_CACHE, serve
+from ..core import validation as rules
 from ..core.errors import ConflictError, NotAllowed, ValidationError
 from ..db import get_session
 from ..events import operations as event_ops
@@ -112,6 +113,9 @@ def _build(form, kind: SeriesKind, stops_of, stops_field: str, template: str):
 
 
 def _tour_stops(form: TourForm, lookup):
+    # The form reads no more rows than a series may have dates; more were sent.
+    if form.rows.sent > rules.MAX_OCCURRENCES:
+        raise ValidationError({"stops": rules.occurrence_count(form.rows.sent)})
     rows = form.read_rows()
     if any(entry.form.errors for entry in form.rows):
         return None, ""

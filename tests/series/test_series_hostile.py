@@ -1,12 +1,41 @@
 """What a demanding or hostile client found in the series pages (issue 14, attack round):
 each test failed before its fix."""
 
+from datetime import date, timedelta
+
 from sqlalchemy import select
 
 from campaign.calendar.models import FeedState
+from tests.series.test_series import _counts, _tour
 from tests.series.test_series_edit import _events, _form
 from tests.series.test_series_edit import series_id as series_id  # noqa: F401 (fixture)
 from tests.series.test_series_pages import make_series as make_series  # noqa: F401 (fixture)
+
+# -- the tour builder ------------------------------------------------------------------
+
+
+def test_a_tour_of_more_rows_than_allowed_is_refused_not_cut(client, auth, db):
+    """Posting 100 rows used to make a series of the first 60 and drop the rest without a
+    word (WTForms' FieldList stops reading at max_entries)."""
+    auth.login()
+    first = date(2027, 1, 4)
+    rows = [((first + timedelta(days=i)).isoformat(), "10:00", "12:00", "") for i in range(100)]
+    for action in ("preview", "create"):
+        response = client.post("/series/new/tour", data=_tour(db, rows, action=action))
+        text = response.get_data(as_text=True)
+        assert response.status_code == 400, action
+        assert "at most 60 dates" in text
+    assert _counts(db) == (0, 0)
+
+
+def test_a_tour_of_exactly_the_largest_size_is_made(client, auth, db):
+    auth.login()
+    first = date(2027, 1, 4)
+    rows = [((first + timedelta(days=i)).isoformat(), "10:00", "12:00", "") for i in range(60)]
+    response = client.post("/series/new/tour", data=_tour(db, rows, action="create"))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert _counts(db) == (1, 60)
+
 
 # -- subscribers of the feed -----------------------------------------------------------
 
