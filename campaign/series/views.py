@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..auth.access import sees_drafts
 from ..calendar import feeds
@@ -16,7 +16,7 @@ from ..core.errors import ConflictError, NotAllowed, ValidationError
 from ..db import get_session
 from ..events import operations as event_ops
 from ..events import views as event_views
-from ..events.filters import FilterError
+from ..events.filters import FilterError, series_is_public
 from ..events.lists import request_filter
 from ..events.models import Event, EventStatus, PartnerRole
 from ..exports.views import export_response
@@ -153,9 +153,15 @@ def new_recurrence():
     )
 
 
-def _series(series_id: int) -> Series:
-    series = get_session().get(Series, series_id)
+def _series(series_id: int, *, drafts: bool = True) -> Series:
+    """The series, or 404; without ``drafts`` also 404 while none of its dates is public
+    (a series of drafts is not public yet: not its page, name, feed or exports, whatever
+    the filter asks for)."""
+    session = get_session()
+    series = session.get(Series, series_id)
     if series is None:
+        abort(404)
+    if not drafts and not series_is_public(session, series_id):
         abort(404)
     return series
 
@@ -163,19 +169,12 @@ def _series(series_id: int) -> Series:
 @bp.get("/series/<id:series_id>")
 def show(series_id: int):
     session = get_session()
-    series = _series(series_id)
+    series = _series(series_id, drafts=sees_drafts())
     try:
         flt = request_filter(fixed={"series": [str(series_id)]})
     except FilterError as exc:
         return render_template("series/show.html", series=series, error=exc, events=[]), 400
     events = session.scalars(flt.select_loaded(unbounded=True)).all()
-    if not events and not sees_drafts():
-        # A series of drafts only is not public yet.
-        visible = session.scalar(
-            select(func.count()).select_from(Event).where(Event.series_id == series_id)
-        )
-        if visible and not flt.statuses:
-            abort(404)
     totals = {
         "events": len(events),
         "expected": sum(e.expected_audience or 0 for e in events if not e.is_cancelled),
@@ -205,8 +204,7 @@ def feed(series_id: int):
     from ..calendar.views import _token_user
 
     private = _token_user() is not None
-    if get_session().scalar(select(Series.id).where(Series.id == series_id)) is None:
-        abort(404)
+    _series(series_id, drafts=private)
     flt = request_filter(fixed={"series": [str(series_id)]}, drafts=private)
     return serve(
         feeds.feed_of(get_session(), flt, current_app.config),
@@ -218,7 +216,7 @@ def feed(series_id: int):
 def export(series_id: int, fmt: str):
     """The series' events as a file: the same exports as /events.<fmt>, every filter
     parameter, limited to this series."""
-    _series(series_id)
+    _series(series_id, drafts=sees_drafts())
     return export_response(fmt, request_filter(fixed={"series": [str(series_id)]}))
 
 

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from campaign.calendar.models import FeedState
+from campaign.models import Event
 from tests.series.test_series import _counts, _tour
 from tests.series.test_series_edit import _events, _form
 from tests.series.test_series_edit import series_id as series_id  # noqa: F401 (fixture)
@@ -66,3 +67,39 @@ def test_renaming_a_series_alone_is_a_new_version_of_its_feed(client, auth, db, 
     assert after.status_code == 200
     assert after.headers["ETag"] != before.headers["ETag"]
     assert "Okrugli sto" not in after.get_data(as_text=True).replace("\r\n ", "")
+
+
+# -- drafts and the public -------------------------------------------------------------
+
+
+def test_a_series_of_drafts_does_not_show_its_name_to_the_public(client, auth, make_series):  # noqa: F811
+    series_id = make_series(2, status="draft", title="Tajna serija")
+    for query in ("?status=confirmed", "?status=cancelled", "?status=draft", "?theme=nope", ""):
+        response = client.get(f"/series/{series_id}{query}")
+        assert response.status_code == 404, query
+        assert "Tajna" not in response.get_data(as_text=True), query
+    for suffix in ("/calendar.ics", ".json", ".csv"):
+        response = client.get(f"/series/{series_id}{suffix}")
+        assert response.status_code == 404, suffix
+        assert "Tajna" not in response.get_data(as_text=True), suffix
+    # The series filter of the lists and feeds names the series in titles and feed names.
+    for path in ("/events", "/calendar.ics", "/events.json"):
+        response = client.get(f"{path}?series={series_id}")
+        assert response.status_code == 400, path
+        assert "Tajna" not in response.get_data(as_text=True), path
+    auth.login()
+    assert client.get(f"/series/{series_id}?status=draft").status_code == 200
+    assert client.get(f"/series/{series_id}.json").status_code == 200
+    assert "Tajna" in client.get(f"/events?series={series_id}").get_data(as_text=True)
+
+
+def test_a_public_series_filtered_to_nothing_is_an_empty_page(client, db, make_series):  # noqa: F811
+    """Anyone may filter a public series; a filter that matches none of its dates is an
+    empty list, not "no such page"."""
+    series_id = make_series(2, title="Javna serija")
+    db.rollback()
+    assert db.scalar(select(Event.id).where(Event.series_id == series_id)) is not None
+    for query in ("?q=nothing-like-this", "?from=2030-01-01", "?status=cancelled"):
+        response = client.get(f"/series/{series_id}{query}")
+        assert response.status_code == 200, query
+        assert "Javna serija" in response.get_data(as_text=True)
