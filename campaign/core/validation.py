@@ -107,6 +107,13 @@ def _visible(value: str) -> bool:
     return bool(value.translate({ord(c): None for c in ZERO_WIDTH}).strip())
 
 
+def end_after_start(start, end) -> str | None:
+    """An end (a time of day, or an instant) strictly after the start."""
+    if end <= start:
+        return gettext("The end must be after the start.")
+    return None
+
+
 def date_in_window(day: date) -> str | None:
     """A date (or a datetime, read as written) inside the campaign's window of years."""
     if FIRST_YEAR <= day.year <= LAST_YEAR:

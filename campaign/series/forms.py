@@ -134,7 +134,10 @@ class TourForm(SeriesForm):
             ):
                 if value is None and not field.errors:
                     field.errors = list(field.errors) + [str(message)]
-            if None not in (day, start, end):
+            if start is not None and start == end and not row.end.errors:
+                # An end before the start is the next morning; the same time is a slip.
+                row.end.errors = list(row.end.errors) + [rules.end_after_start(start, end)]
+            elif None not in (day, start, end):
                 read.append((day, start, end, row.venue.data or ""))
         return read
 

@@ -124,8 +124,7 @@ class Recurrence:
             errors["nth"] = gettext("Choose the first to fifth, or the last, weekday of the month.")
         if any(not 0 <= d <= 6 for d in self.weekdays):
             errors["weekdays"] = gettext("Choose days of the week from Monday to Sunday.")
-        if self.end <= self.start:
-            errors["end"] = gettext("The end must be after the start.")
+        rules.add(errors, "end", rules.end_after_start(self.start, self.end))
         if errors:
             raise ValidationError(errors)
         ruleset = rruleset()

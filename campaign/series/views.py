@@ -49,13 +49,16 @@ def _shared(form, lookup, *, status: str = "", timezone: str = "") -> ops.Shared
     )
 
 
+# A rule's times are start_time and end_time on the recurrence builder.
+RULE_FIELDS = {"start": "start_time", "end": "end_time"}
+
+
 def _attach(form, exc: ValidationError, stops_field) -> None:
     for name, message in exc.errors.items():
         if name == "stops":
             name = stops_field
-        field = getattr(form, event_views.ERROR_FIELDS.get(name, name), None) or getattr(
-            form, stops_field
-        )
+        name = RULE_FIELDS.get(name, event_views.ERROR_FIELDS.get(name, name))
+        field = getattr(form, name, None) or getattr(form, stops_field)
         field.errors = list(field.errors) + [message]
 
 

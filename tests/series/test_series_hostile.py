@@ -1,13 +1,14 @@
 """What a demanding or hostile client found in the series pages (issue 14, attack round):
 each test failed before its fix."""
 
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from campaign.calendar.models import FeedState
 from campaign.models import Event
-from tests.series.test_series import _counts, _tour
+from tests.series.test_series import _counts, _recurrence, _tour
 from tests.series.test_series_edit import _events, _form
 from tests.series.test_series_edit import series_id as series_id  # noqa: F401 (fixture)
 from tests.series.test_series_pages import make_series as make_series  # noqa: F401 (fixture)
@@ -103,3 +104,30 @@ def test_a_public_series_filtered_to_nothing_is_an_empty_page(client, db, make_s
         response = client.get(f"/series/{series_id}{query}")
         assert response.status_code == 200, query
         assert "Javna serija" in response.get_data(as_text=True)
+
+
+# -- messages where they belong --------------------------------------------------------
+
+
+def test_a_rule_ending_before_it_starts_is_named_on_the_end_time(client, auth, db):
+    """The message was shown on the first date, not on the field that is wrong."""
+    auth.login()
+    data = _recurrence(db, count="3", action="preview", start_time="20:00", end_time="18:00")
+    response = client.post("/series/new/recurrence", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert re.search(r'id="end_time-error">The end must be after the start\.<', page), page
+    assert 'id="first_day-error"' not in page
+    assert _counts(db) == (0, 0)
+
+
+def test_a_tour_stop_ending_when_it_starts_is_refused(client, auth, db):
+    """An end before the start is the next morning, but the same time for both is a slip
+    of the hand, not a 24-hour event."""
+    auth.login()
+    rows = [("2027-01-12", "18:00", "20:00", ""), ("2027-01-13", "10:00", "10:00", "")]
+    response = client.post("/series/new/tour", data=_tour(db, rows, action="create"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert re.search(r'id="rows-1-end-error">The end must be after the start\.<', page), page
+    assert _counts(db) == (0, 0)
