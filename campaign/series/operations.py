@@ -124,6 +124,11 @@ class Recurrence:
             errors["nth"] = gettext("Choose the first to fifth, or the last, weekday of the month.")
         if any(not 0 <= d <= 6 for d in self.weekdays):
             errors["weekdays"] = gettext("Choose days of the week from Monday to Sunday.")
+        elif self.frequency == "monthly" and self.nth is None and self.weekdays:
+            errors["weekdays"] = gettext(
+                "A monthly series on a day of the week needs which one in the month (first "
+                "to fifth, or last); or choose no day for the same date each month."
+            )
         rules.add(errors, "end", rules.end_after_start(self.start, self.end))
         if errors:
             raise ValidationError(errors)
@@ -379,7 +384,8 @@ def update_shared(
             diff = event_ops.change_event(session, actor, event, data, versions[event.id])
             if diff:
                 changed.append((event, diff))
-        if scope == "all":
+        if len(chosen) == len(events):
+            # Every date (whatever the scope was called): the series' own fields follow.
             series.title = shared.title.strip()
             series.title_en = shared.title_en.strip()
             series.description = rules.normalise_newlines(shared.description)

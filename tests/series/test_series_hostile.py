@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from campaign.calendar.models import FeedState
-from campaign.models import Event
+from campaign.models import Event, Series
 from tests.series.test_series import _counts, _recurrence, _tour
 from tests.series.test_series_edit import _events, _form
 from tests.series.test_series_edit import series_id as series_id  # noqa: F401 (fixture)
@@ -130,4 +130,34 @@ def test_a_tour_stop_ending_when_it_starts_is_refused(client, auth, db):
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert re.search(r'id="rows-1-end-error">The end must be after the start\.<', page), page
+    assert _counts(db) == (0, 0)
+
+
+def test_this_and_following_from_the_first_date_renames_the_series(client, auth, db, series_id):  # noqa: F811
+    """From the first date, "this and the following" is every date: the series (its page,
+    and the CATEGORIES of its dates in the feeds) must not keep the old name."""
+    events = _events(db, series_id)
+    auth.login()
+    data = _form(client, series_id, events[0].id)
+    data["scope"] = "following"
+    url = f"/series/{series_id}/events/{events[0].id}/edit"
+    assert client.post(url, data=data).status_code == 302
+    db.rollback()
+    assert db.get(Series, series_id).title == "Okrugli sto: novi naslov"
+    feed = client.get(f"/series/{series_id}/calendar.ics").get_data(as_text=True)
+    assert "Okrugli sto: novi naslov" in feed.replace("\r\n ", "")
+    assert "CATEGORIES:Okrugli sto\r\n" not in feed
+
+
+def test_a_monthly_rule_with_days_of_the_week_needs_which_one(client, auth, db):
+    """Monthly on "the same day of the month" with Friday ticked used to ignore the Friday
+    without a word (the 3rd of each month, whatever the day)."""
+    auth.login()
+    data = _recurrence(db, count="3", action="preview", frequency="monthly", weekdays=["4"])
+    response = client.post("/series/new/recurrence", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    fieldset = page[page.index("checkboxes weekdays") :]
+    fieldset = fieldset[: fieldset.index("</fieldset>")]
+    assert "needs which one in the month" in fieldset, page
     assert _counts(db) == (0, 0)
