@@ -342,6 +342,16 @@ def repeat_interval(n: int) -> str | None:
     return None
 
 
+MAX_SKIPPED = 366  # a year of days: more is no plan, only work for the server
+
+
+def skipped_count(n: int) -> str | None:
+    """How many dates a rule may skip."""
+    if n > MAX_SKIPPED:
+        return gettext("Skip at most %(max)s dates.", max=MAX_SKIPPED)
+    return None
+
+
 def repeat_count(n: int) -> str | None:
     if not 1 <= n <= MAX_OCCURRENCES:
         return gettext("Give a number of dates from 1 to %(max)s.", max=MAX_OCCURRENCES)

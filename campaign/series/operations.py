@@ -112,6 +112,7 @@ class Recurrence:
         every day of eighty years costs nothing to refuse."""
         errors: dict[str, str] = {}
         rules.add(errors, "interval", rules.repeat_interval(self.interval))
+        rules.add(errors, "skipped", rules.skipped_count(len(set(self.skipped))))
         if self.count is not None:
             rules.add(errors, "count", rules.repeat_count(self.count))
         if (self.count is None) == (self.until is None):
@@ -135,11 +136,14 @@ class Recurrence:
         ruleset = rruleset()
         ruleset.rrule(self._rule())
         days = []
+        cut = False
         for moment in ruleset:
             days.append(moment.date())
             if len(days) > rules.MAX_OCCURRENCES + len(self.skipped):
+                cut = True  # too many whatever is skipped: the count rule says so
                 break
-        unknown = [d for d in self.skipped if d not in days]
+        given = set(days)  # sets: both lists can be hundreds long
+        unknown = [] if cut else sorted(d for d in set(self.skipped) if d not in given)
         if unknown:
             raise ValidationError(
                 {

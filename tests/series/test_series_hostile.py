@@ -161,3 +161,38 @@ def test_a_monthly_rule_with_days_of_the_week_needs_which_one(client, auth, db):
     fieldset = fieldset[: fieldset.index("</fieldset>")]
     assert "needs which one in the month" in fieldset, page
     assert _counts(db) == (0, 0)
+
+
+def test_too_many_skipped_dates_are_refused(client, auth, db):
+    """Thousands of skipped dates were each looked up in a list of thousands of dates: a
+    request could keep a worker busy for seconds. A year of days is the limit."""
+    auth.login()
+    first = date(2027, 1, 4)
+    skipped = " ".join((first + timedelta(days=i)).isoformat() for i in range(367))
+    data = _recurrence(
+        db,
+        action="preview",
+        first_day=first.isoformat(),
+        weekdays=[str(d) for d in range(7)],
+        until="2030-12-31",
+        skipped=skipped,
+    )
+    response = client.post("/series/new/recurrence", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert re.search(r'id="skipped-error">Skip at most 366 dates\.<', page), page
+    assert _counts(db) == (0, 0)
+
+
+def test_a_skipped_date_beyond_too_many_dates_names_the_real_problem(client, auth, db):
+    """A rule of hundreds of dates is expanded only as far as the limit: a skipped date
+    further on is one of its dates, and the message is about the number of dates."""
+    auth.login()
+    data = _recurrence(
+        db, action="preview", first_day="2027-01-04", until="2030-12-31", skipped="2029-01-01"
+    )
+    response = client.post("/series/new/recurrence", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "at most 60 dates" in page
+    assert "is not one of the series" not in page
