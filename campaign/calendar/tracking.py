@@ -24,6 +24,7 @@ from ..events.models import Event, EventPartner, event_themes
 from ..series.models import Series
 from .models import EventRendering, FeedState
 
+# A series' name is in the CATEGORIES (and a series feed's name) of its occurrences.
 FEED_TABLES = frozenset(
     {"events", "event_themes", "event_partners", "themes", "partners", "venues", "series"}
 )

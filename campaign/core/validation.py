@@ -107,6 +107,13 @@ def _visible(value: str) -> bool:
     return bool(value.translate({ord(c): None for c in ZERO_WIDTH}).strip())
 
 
+def end_after_start(start, end) -> str | None:
+    """An end (a time of day, or an instant) strictly after the start."""
+    if end <= start:
+        return gettext("The end must be after the start.")
+    return None
+
+
 def date_in_window(day: date) -> str | None:
     """A date (or a datetime, read as written) inside the campaign's window of years."""
     if FIRST_YEAR <= day.year <= LAST_YEAR:
@@ -339,6 +346,16 @@ def occurrence_count(n: int) -> str | None:
 def repeat_interval(n: int) -> str | None:
     if not 1 <= n <= MAX_INTERVAL:
         return gettext("Repeat every 1 to %(max)s periods.", max=MAX_INTERVAL)
+    return None
+
+
+MAX_SKIPPED = 366  # a year of days: more is no plan, only work for the server
+
+
+def skipped_count(n: int) -> str | None:
+    """How many dates a rule may skip."""
+    if n > MAX_SKIPPED:
+        return gettext("Skip at most %(max)s dates.", max=MAX_SKIPPED)
     return None
 
 

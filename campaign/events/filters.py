@@ -193,7 +193,7 @@ class EventFilter:
                 ),
             )
 
-        series = _lookup_series(session, values("series"))
+        series = _lookup_series(session, values("series"), include_drafts)
 
         kept = tuple((name, v) for name in FILTER_PARAMS for v in raw(name))
 
@@ -575,7 +575,20 @@ def parse_page(pages: list[str]) -> int:
     return int(pages[0])
 
 
-def _lookup_series(session: Session, raw: list[str]):
+def series_is_public(session: Session, series_id: int) -> bool:
+    """Whether any date of the series is public: a series of drafts only is not public
+    yet, so who does not see drafts does not see its name either."""
+    return (
+        session.scalar(
+            select(Event.id)
+            .where(Event.series_id == series_id, Event.status.in_(PUBLIC_STATUSES))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _lookup_series(session: Session, raw: list[str], include_drafts: bool):
     """The series named by ``series=<id>`` (one at most), or None."""
     from ..series.models import Series
 
@@ -587,6 +600,8 @@ def _lookup_series(session: Session, raw: list[str]):
     series = None
     if value.isascii() and value.isdigit() and len(value) < 10:
         series = session.get(Series, int(value))
+    if series is not None and not include_drafts and not series_is_public(session, series.id):
+        series = None
     if series is None:
         raise FilterError("series", gettext("there is no series '%(value)s'", value=value))
     return series

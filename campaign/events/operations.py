@@ -86,8 +86,9 @@ def validate_event(data: EventData) -> None:
     # Compared as instants: two datetimes sharing one ZoneInfo compare by wall clock, and
     # 02:30-03:30 on the spring changeover day is no time at all.
     if "starts_at" not in errors and "ends_at" not in errors:
-        if _instant(data.ends_at) <= _instant(data.starts_at):
-            errors["ends_at"] = gettext("The end must be after the start.")
+        order = rules.end_after_start(_instant(data.starts_at), _instant(data.ends_at))
+        if order:
+            errors["ends_at"] = order
         elif data.ends_at - data.starts_at > MAX_EVENT_DURATION:
             errors["ends_at"] = gettext(
                 "An event can last at most %(n)s days.", n=MAX_EVENT_DURATION.days

@@ -19,6 +19,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.utils import unset_value
 from wtforms.validators import Optional
 
 from ..core import validation as rules
@@ -79,8 +80,19 @@ class TourRow(Form):
         return not any((self[name].data or "").strip() for name in ("day", "start", "end"))
 
 
+class _Rows(FieldList):
+    """A FieldList that remembers how many rows were sent: it reads at most max_entries
+    of them, and a longer table must be refused, not cut short without a word."""
+
+    sent = 0
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.sent = len(set(self._extract_indices(self.name, formdata))) if formdata else 0
+        super().process(formdata, data, extra_filters)
+
+
 class TourForm(SeriesForm):
-    rows = FieldList(FormField(TourRow), min_entries=TOUR_ROWS, max_entries=rules.MAX_OCCURRENCES)
+    rows = _Rows(FormField(TourRow), min_entries=TOUR_ROWS, max_entries=rules.MAX_OCCURRENCES)
 
     def set_choices(self, themes, partners, venues) -> None:
         super().set_choices(themes, partners, venues)
@@ -120,7 +132,10 @@ class TourForm(SeriesForm):
             ):
                 if value is None and not field.errors:
                     field.errors = list(field.errors) + [str(message)]
-            if None not in (day, start, end):
+            if start is not None and start == end and not row.end.errors:
+                # An end before the start is the next morning; the same time is a slip.
+                row.end.errors = list(row.end.errors) + [rules.end_after_start(start, end)]
+            elif None not in (day, start, end):
                 read.append((day, start, end, row.venue.data or ""))
         return read
 

@@ -112,6 +112,7 @@ class Recurrence:
         every day of eighty years costs nothing to refuse."""
         errors: dict[str, str] = {}
         rules.add(errors, "interval", rules.repeat_interval(self.interval))
+        rules.add(errors, "skipped", rules.skipped_count(len(set(self.skipped))))
         if self.count is not None:
             rules.add(errors, "count", rules.repeat_count(self.count))
         if (self.count is None) == (self.until is None):
@@ -124,18 +125,25 @@ class Recurrence:
             errors["nth"] = gettext("Choose the first to fifth, or the last, weekday of the month.")
         if any(not 0 <= d <= 6 for d in self.weekdays):
             errors["weekdays"] = gettext("Choose days of the week from Monday to Sunday.")
-        if self.end <= self.start:
-            errors["end"] = gettext("The end must be after the start.")
+        elif self.frequency == "monthly" and self.nth is None and self.weekdays:
+            errors["weekdays"] = gettext(
+                "A monthly series on a day of the week needs which one in the month (first "
+                "to fifth, or last); or choose no day for the same date each month."
+            )
+        rules.add(errors, "end", rules.end_after_start(self.start, self.end))
         if errors:
             raise ValidationError(errors)
         ruleset = rruleset()
         ruleset.rrule(self._rule())
         days = []
+        cut = False
         for moment in ruleset:
             days.append(moment.date())
             if len(days) > rules.MAX_OCCURRENCES + len(self.skipped):
+                cut = True  # too many whatever is skipped: the count rule says so
                 break
-        unknown = [d for d in self.skipped if d not in days]
+        given = set(days)  # sets: both lists can be hundreds long
+        unknown = [] if cut else sorted(d for d in set(self.skipped) if d not in given)
         if unknown:
             raise ValidationError(
                 {
@@ -407,7 +415,8 @@ def update_shared(
             diff = event_ops.change_event(session, actor, event, data, versions[event.id])
             if diff:
                 changed.append((event, diff))
-        if scope == "all":
+        if len(chosen) == len(events):
+            # Every date (whatever the scope was called): the series' own fields follow.
             series.title = shared.title.strip()
             series.title_en = shared.title_en.strip()
             series.description = rules.normalise_newlines(shared.description)

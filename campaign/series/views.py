@@ -6,16 +6,17 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..auth.access import sees_drafts
 from ..calendar import feeds
 from ..calendar.views import PRIVATE_CACHE, PUBLIC_CACHE, serve
+from ..core import validation as rules
 from ..core.errors import ConflictError, NotAllowed, ValidationError
 from ..db import get_session
 from ..events import operations as event_ops
 from ..events import views as event_views
-from ..events.filters import FilterError
+from ..events.filters import FilterError, series_is_public
 from ..events.forms import partner_filter_request
 from ..events.lists import request_filter
 from ..events.models import Event, EventStatus, PartnerRole
@@ -50,16 +51,19 @@ def _shared(form, lookup, *, status: str = "", timezone: str = "") -> ops.Shared
     )
 
 
+# A rule's times are start_time and end_time on the recurrence builder.
+RULE_FIELDS = {"start": "start_time", "end": "end_time"}
+
+
 def _attach(form, exc: ValidationError, stops_field) -> None:
     """The operations' messages on their fields, unless the form's own check already
     said what is wrong with that field."""
     for name, message in exc.errors.items():
         if name == "stops":
             name = stops_field
-        field = getattr(form, event_views.ERROR_FIELDS.get(name, name), None) or getattr(
-            form, stops_field
-        )
-        if not field.errors or name == stops_field:
+        name = RULE_FIELDS.get(name, event_views.ERROR_FIELDS.get(name, name))
+        field = getattr(form, name, None) or getattr(form, stops_field)
+        if not field.errors or field is getattr(form, stops_field):
             field.errors = list(field.errors) + [message]
 
 
@@ -138,6 +142,9 @@ def _build(form, kind: SeriesKind, stops_of, stops_field: str, template: str):
 
 
 def _tour_stops(form: TourForm, lookup):
+    # The form reads no more rows than a series may have dates; more were sent.
+    if form.rows.sent > rules.MAX_OCCURRENCES:
+        raise ValidationError({"stops": rules.occurrence_count(form.rows.sent)})
     rows = form.read_rows()
     if any(entry.form.errors for entry in form.rows):
         return None, ""
@@ -175,9 +182,15 @@ def new_recurrence():
     )
 
 
-def _series(series_id: int) -> Series:
-    series = get_session().get(Series, series_id)
+def _series(series_id: int, *, drafts: bool = True) -> Series:
+    """The series, or 404; without ``drafts`` also 404 while none of its dates is public
+    (a series of drafts is not public yet: not its page, name, feed or exports, whatever
+    the filter asks for)."""
+    session = get_session()
+    series = session.get(Series, series_id)
     if series is None:
+        abort(404)
+    if not drafts and not series_is_public(session, series_id):
         abort(404)
     return series
 
@@ -185,19 +198,12 @@ def _series(series_id: int) -> Series:
 @bp.get("/series/<id:series_id>")
 def show(series_id: int):
     session = get_session()
-    series = _series(series_id)
+    series = _series(series_id, drafts=sees_drafts())
     try:
         flt = request_filter(fixed={"series": [str(series_id)]})
     except FilterError as exc:
         return render_template("series/show.html", series=series, error=exc, events=[]), 400
     events = session.scalars(flt.select_loaded(unbounded=True)).all()
-    if not events and not sees_drafts():
-        # A series of drafts only is not public yet.
-        visible = session.scalar(
-            select(func.count()).select_from(Event).where(Event.series_id == series_id)
-        )
-        if visible and not flt.statuses:
-            abort(404)
     totals = {
         "events": len(events),
         "expected": sum(e.expected_audience or 0 for e in events if not e.is_cancelled),
@@ -227,8 +233,7 @@ def feed(series_id: int):
     from ..calendar.views import _token_user
 
     private = _token_user() is not None
-    if get_session().scalar(select(Series.id).where(Series.id == series_id)) is None:
-        abort(404)
+    _series(series_id, drafts=private)
     flt = request_filter(fixed={"series": [str(series_id)]}, drafts=private)
     return serve(
         feeds.feed_of(get_session(), flt, current_app.config),
@@ -240,7 +245,7 @@ def feed(series_id: int):
 def export(series_id: int, fmt: str):
     """The series' events as a file: the same exports as /events.<fmt>, every filter
     parameter, limited to this series."""
-    _series(series_id)
+    _series(series_id, drafts=sees_drafts())
     return export_response(fmt, request_filter(fixed={"series": [str(series_id)]}))
 
 
