@@ -13,12 +13,23 @@ from sqlalchemy import select, update
 
 from ..catalog.models import Partner, Theme, Venue
 from ..events.models import Event, EventPartner
+from ..media.models import MediaItem
 from .models import FeedState
 
+# Media items are in organizers' private feeds (calendar.planned_media).
 FEED_TABLES = frozenset(
-    {"events", "event_themes", "event_partners", "themes", "partners", "venues"}
+    {
+        "events",
+        "event_themes",
+        "event_partners",
+        "themes",
+        "partners",
+        "venues",
+        "media_items",
+        "media_item_themes",
+    }
 )
-FEED_CLASSES = (Event, EventPartner, Theme, Partner, Venue)
+FEED_CLASSES = (Event, EventPartner, Theme, Partner, Venue, MediaItem)
 
 _BUMPED = "feed_generation_bumped"
 _PREVIOUS = "feed_changed_at_before"

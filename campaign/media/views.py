@@ -365,10 +365,12 @@ def coverage(*, event=None, theme=None, partner=None) -> list[MediaItem]:
 PLANNED_PER_DAY = 4
 
 
-def planned_by_day(first, last) -> dict:
+def planned_by_day(first, last, flt=None) -> dict:
     """Organizers' month view: the planned appearances of the days ``first`` to ``last``
-    (campaign zone), a few per day, in one statement. Nobody else sees planned items."""
-    if not sees_drafts():
+    (campaign zone) that go with the month's filter ``flt`` (MediaFilter.planned_with, as
+    in the private feed), a few per day, in one statement. Nobody else sees planned items."""
+    media = MediaFilter.planned_with(flt) if sees_drafts() else None
+    if media is None:
         return {}
     zone = campaign_zone()
     start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
@@ -378,7 +380,7 @@ def planned_by_day(first, last) -> dict:
         .scalars(
             select(MediaItem)
             .where(
-                MediaItem.status == MediaStatus.planned.value,
+                *media.conditions(),
                 MediaItem.published_at >= start,
                 MediaItem.published_at < end,
             )
