@@ -290,14 +290,14 @@ def restore(file: Path) -> None:
 @with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_media(file: Path) -> None:
-    """Import media items from a press-clipping CSV (date, outlet, kind, headline, link,
-    reach, themes); reports each row; a malformed file writes nothing."""
+    """Import media items from a press-clipping CSV or XLSX file (date, outlet, kind,
+    headline, link, reach, themes); reports each row; a malformed file writes nothing."""
     from flask_babel import gettext
 
-    from .media.importer import MalformedFile, import_rows, read_csv
+    from .media.importer import MalformedFile, import_rows, read_file
 
     try:
-        rows = read_csv(file.read_bytes())
+        rows = read_file(file.read_bytes())
     except MalformedFile as exc:
         raise click.ClickException(
             gettext("%(file)s: %(problem)s Nothing was imported.", file=file, problem=exc)

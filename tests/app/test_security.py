@@ -99,6 +99,9 @@ ACCESS: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("POST", "/media/<id:item_id>/edit"): (LOGIN, 400, 400, LOGIN),
     ("POST", "/media/<id:item_id>/delete"): (LOGIN, 400, 400, LOGIN),
     ("POST", "/media/<id:item_id>/withdraw"): (LOGIN, 400, 400, LOGIN),
+    # The press-clipping upload: a POST without a file is the form's 400.
+    ("GET", "/media/import"): (LOGIN, 200, 200, LOGIN),
+    ("POST", "/media/import"): (LOGIN, 400, 400, LOGIN),
     ("GET", "/reports/reach"): (LOGIN, 200, 200, LOGIN),
     ("GET", "/reports/reach.xlsx"): (LOGIN, 200, 200, LOGIN),
     ("GET", "/reports/reach.pdf"): (LOGIN, 200, 200, LOGIN),
@@ -312,6 +315,7 @@ MEDIA_URLS = [
     "/media?theme={theme}",
     "/media/{planned}",
     "/media/{planned}/edit",
+    "/media/import",
     "/media.csv",
     "/media.json",
     "/media.xlsx",
