@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from ..auth.models import User
@@ -132,8 +132,37 @@ def _snapshot(data: MediaData) -> dict[str, str]:
     }
 
 
-def search_text(headline: str, spokesperson: str, outlet: str) -> str:
-    return fold("\n".join([headline, spokesperson, outlet]))
+def search_text(headline: str, spokesperson: str, outlet: str, outlet_en: str = "") -> str:
+    """What ``q`` searches: headline, spokesperson and the outlet's names."""
+    return fold("\n".join([headline, spokesperson, outlet, outlet_en]))
+
+
+def outlet_renamed(session: Session, outlet: Partner) -> int:
+    """The outlet's items find it by its new name: their search text is made again, in
+    one statement. Part of the caller's transaction (catalog.operations.save_partner);
+    returns the number of items."""
+    session.flush()
+    rows = session.execute(
+        select(MediaItem.id, MediaItem.headline, MediaItem.spokesperson).where(
+            MediaItem.outlet_id == outlet.id
+        )
+    ).all()
+    if not rows:
+        return 0
+    table = MediaItem.__table__
+    session.execute(
+        update(table).where(table.c.id == bindparam("b_id")).values(search_text=bindparam("b_q")),
+        [
+            {"b_id": i, "b_q": search_text(h, s, outlet.name, outlet.name_en or "")}
+            for i, h, s in rows
+        ],
+    )
+    # Loaded copies (this session keeps objects across commits) are old.
+    ids = {row.id for row in rows}
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, MediaItem) and obj.id in ids:
+            session.expire(obj, ["search_text"])
+    return len(rows)
 
 
 def _outlet_slug(session: Session, name: str) -> str:
@@ -182,7 +211,9 @@ def _apply(item: MediaItem, data: MediaData) -> None:
     item.notes = data.notes
     item.themes = list({t.id: t for t in data.themes}.values())
     item.events = list({e.id: e for e in data.events}.values())
-    item.search_text = search_text(item.headline, item.spokesperson, data.outlet.name)
+    item.search_text = search_text(
+        item.headline, item.spokesperson, data.outlet.name, data.outlet.name_en or ""
+    )
 
 
 def _normalise(data: MediaData) -> None:
