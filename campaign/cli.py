@@ -98,8 +98,15 @@ def create_user(email: str, role: str, name: str, password: str | None) -> None:
 @click.option(
     "--seed", type=int, default=2019, show_default=True, help="Random seed; same seed, same data."
 )
-def seed_demo(count: int, seed: int) -> None:
-    """Deterministic demo data: partners, venues and COUNT events (only into an empty campaign)."""
+@click.option(
+    "--media",
+    type=click.IntRange(0, 2_000_000),
+    default=None,
+    help="Media items to add (default: half as many as events).",
+)
+def seed_demo(count: int, seed: int, media: int | None) -> None:
+    """Deterministic demo data: partners, venues, COUNT events and media items (only into
+    an empty campaign)."""
     from .demo import seed_demo_data
 
     session = get_session()
@@ -107,9 +114,10 @@ def seed_demo(count: int, seed: int) -> None:
         click.echo("The campaign already has events; seed-demo only fills an empty one.")
         return
     with click.progressbar(length=count, label="Creating events", show_pos=True) as bar:
-        made = seed_demo_data(session, count, seed, progress=bar.update)
+        made = seed_demo_data(session, count, seed, progress=bar.update, media=media)
     click.echo(
-        f"Created {made['partners']} partners, {made['venues']} venues and {made['events']} events."
+        f"Created {made['partners']} partners, {made['venues']} venues, {made['events']} events "
+        f"and {made['media']} media items."
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..auth.models import User
@@ -28,7 +28,15 @@ from ..core.transactions import commit as commit_or_conflict
 from ..core.transactions import refuse as _refuse
 from ..events.models import Event
 from ..translit import to_latin
-from .models import MediaItem, MediaItemChange, MediaKind, MediaStatus, MediaTone
+from .models import (
+    MediaItem,
+    MediaItemChange,
+    MediaKind,
+    MediaStatus,
+    MediaTone,
+    media_item_events,
+    media_item_themes,
+)
 
 MAX_HEADLINE = 300
 MAX_SPOKESPERSON = 200
@@ -311,6 +319,77 @@ def delete_media(
         item_id,
         headline,
     )
+
+
+def import_media_items(session: Session, rows, batch_size: int = 2000) -> int:
+    """Insert many prepared items at once (demo data, benchmarks); each row a dict with
+    the MediaItem columns plus ``theme_ids`` and ``event_ids``. Rows must carry distinct
+    links (the new ids are looked up by link), ``created`` and ``updated``; each item gets
+    its "created" history entry and its search text. One transaction per batch."""
+    outlets = {
+        pid: (name, name_en or "")
+        for pid, name, name_en in session.execute(select(Partner.id, Partner.name, Partner.name_en))
+    }
+    items, themes_, events_, changes = (
+        MediaItem.__table__,
+        media_item_themes,
+        media_item_events,
+        MediaItemChange.__table__,
+    )
+    total = 0
+    batch: list[dict] = []
+
+    def flush() -> None:
+        nonlocal total
+        if not batch:
+            return
+        session.execute(
+            insert(items),
+            [
+                {k: v for k, v in row.items() if k not in ("theme_ids", "event_ids")}
+                for row in batch
+            ],
+        )
+        id_of = dict(
+            session.execute(
+                select(MediaItem.link, MediaItem.id).where(
+                    MediaItem.link.in_([row["link"] for row in batch])
+                )
+            ).all()
+        )
+        ids = [id_of[row["link"]] for row in batch]
+        pairs = list(zip(ids, batch, strict=True))
+        theme_rows = [{"media_item_id": i, "theme_id": t} for i, r in pairs for t in r["theme_ids"]]
+        event_rows = [{"media_item_id": i, "event_id": e} for i, r in pairs for e in r["event_ids"]]
+        if theme_rows:
+            session.execute(insert(themes_), theme_rows)
+        if event_rows:
+            session.execute(insert(events_), event_rows)
+        session.execute(
+            insert(changes),
+            [
+                {"media_item_id": i, "user_id": r.get("owner_id"), "at": r["created"],
+                 "action": "created", "changes": {}}
+                for i, r in pairs
+            ],
+        )  # fmt: skip
+        session.commit()
+        total += len(batch)
+        batch.clear()
+
+    for row in rows:
+        row.setdefault("version", 1)
+        row.setdefault("notes", "")
+        row.setdefault("spokesperson", "")
+        row["search_text"] = search_text(
+            row["headline"], row["spokesperson"], *outlets[row["outlet_id"]]
+        )
+        batch.append(row)
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    log.info("media.imported count=%s", total)
+    return total
 
 
 def _check_version(session: Session, row, expected_version: int) -> None:
