@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ..auth.models import User
@@ -388,6 +388,9 @@ def import_media_items(session: Session, rows, batch_size: int = 2000) -> int:
         if len(batch) >= batch_size:
             flush()
     flush()
+    # Fresh statistics, so the planner uses the reach report's covering index.
+    session.execute(text("ANALYZE"))
+    session.commit()
     log.info("media.imported count=%s", total)
     return total
 
