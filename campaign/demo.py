@@ -375,6 +375,11 @@ def demo_media_rows(rng: random.Random, count: int, outlets, themes, events):
         theme = by_id[theme_ids[0]]
         topic = TITLES.get(theme.slug, [theme.name])[0]
         headline = rng.choice(HEADLINES[kind]).format(topic=topic, city=city or "Beograd")
+        if event is None:
+            # Programmes air at their own hour.
+            for programme, at in (("Jutarnjem", time(7, 40)), ("Dnevnik 2", time(19, 30))):
+                if programme in headline:
+                    published_at = datetime.combine(day, at, tzinfo=BELGRADE).astimezone(UTC)
         status = MediaStatus.planned.value if planned else MediaStatus.published.value
         low, high = REACH[kind]
         reach = rng.randrange(low, high, 500) if rng.random() < 0.9 else None

@@ -237,3 +237,20 @@ def test_media_pages_have_no_serious_accessibility_violations(
         assert not bad, f"axe-core on {path}:\n" + json.dumps(report, indent=2, ensure_ascii=False)
     finally:
         page.close()
+
+
+def test_media_tables_fit_a_phone(browser, live_server):
+    """At 390 px the media list and a theme's coverage are cards: no sideways scroll."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 390, "height": 844}, is_mobile=True
+    )
+    page = context.new_page()
+    try:
+        for path in ("/media", "/themes/kfor", "/partners/rts"):
+            page.goto(path)
+            overflow = page.evaluate("() => document.documentElement.scrollWidth") - 390
+            assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"
+            row = page.locator("table.media tbody tr").first
+            assert row.evaluate("r => getComputedStyle(r).display") == "block", path
+    finally:
+        context.close()
