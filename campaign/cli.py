@@ -161,8 +161,15 @@ def reset_link(email: str) -> None:
 @click.option(
     "--seed", type=int, default=2019, show_default=True, help="Random seed; same seed, same data."
 )
-def seed_demo(count: int, seed: int) -> None:
-    """Deterministic demo data: partners, venues and COUNT events (only into an empty campaign)."""
+@click.option(
+    "--media",
+    type=click.IntRange(0, 2_000_000),
+    default=None,
+    help="Media items to add (default: half as many as events).",
+)
+def seed_demo(count: int, seed: int, media: int | None) -> None:
+    """Deterministic demo data: partners, venues, COUNT events and media items (only into
+    an empty campaign)."""
     from .demo import seed_demo_data
 
     session = get_session()
@@ -170,9 +177,10 @@ def seed_demo(count: int, seed: int) -> None:
         click.echo("The campaign already has events; seed-demo only fills an empty one.")
         return
     with click.progressbar(length=count, label="Creating events", show_pos=True) as bar:
-        made = seed_demo_data(session, count, seed, progress=bar.update)
+        made = seed_demo_data(session, count, seed, progress=bar.update, media=media)
     click.echo(
-        f"Created {made['partners']} partners, {made['venues']} venues and {made['events']} events."
+        f"Created {made['partners']} partners, {made['venues']} venues, {made['events']} events "
+        f"and {made['media']} media items."
     )
 
 
@@ -371,14 +379,14 @@ def restore(file: Path) -> None:
 @with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_media(file: Path) -> None:
-    """Import media items from a press-clipping CSV (date, outlet, kind, headline, link,
-    reach, themes); reports each row; a malformed file writes nothing."""
+    """Import media items from a press-clipping CSV or XLSX file (date, outlet, kind,
+    headline, link, reach, themes); reports each row; a malformed file writes nothing."""
     from flask_babel import gettext
 
-    from .media.importer import MalformedFile, import_rows, read_csv
+    from .media.importer import MalformedFile, import_rows, read_file
 
     try:
-        rows = read_csv(file.read_bytes())
+        rows = read_file(file.read_bytes())
     except MalformedFile as exc:
         raise click.ClickException(
             gettext("%(file)s: %(problem)s Nothing was imported.", file=file, problem=exc)

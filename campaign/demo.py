@@ -1,4 +1,5 @@
-"""Deterministic demo data: the same seed always gives the same partners, venues and events."""
+"""Deterministic demo data: the same seed always gives the same partners, venues, events
+and media items."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .catalog import operations as catalog_ops
-from .catalog.models import Partner, Theme, Venue
+from .catalog.models import Partner, PartnerKind, Theme, Venue
 from .events import operations as event_ops
-from .events.models import EventFormat, EventStatus, PartnerRole
+from .events.models import Event, EventFormat, EventStatus, PartnerRole, event_themes
+from .media import operations as media_ops
+from .media.models import MediaStatus, MediaTone
 
 PARTNERS = [
     # slug, name, kind, city, website
@@ -76,6 +79,82 @@ PARTNERS = [
     ),
     ("osce-serbia", "OSCE Mission to Serbia", "international", "Beograd", ""),
 ]
+
+# Serbian outlets of every kind, besides the media partners above (which take part in
+# events): slug, name, city, website, the kinds of items they publish (the first most often).
+OUTLETS = [
+    ("n1", "N1 Srbija", "Beograd", "https://n1info.rs", ("tv", "online", "social")),
+    ("radio-beograd", "Radio Beograd 1", "Beograd", "https://www.rts.rs/radio-beograd", ("radio",)),
+    ("radio-021", "Radio 021", "Novi Sad", "https://www.021.rs", ("radio", "online")),
+    ("politika", "Politika", "Beograd", "https://www.politika.rs", ("print", "online")),
+    ("vecernje-novosti", "Večernje novosti", "Beograd", "https://www.novosti.rs", ("print",)),
+    ("nin", "Nedeljnik NIN", "Beograd", "https://www.nin.rs", ("print",)),
+    ("tanjug", "Tanjug", "Beograd", "https://www.tanjug.rs", ("agency",)),
+    ("beta", "Novinska agencija Beta", "Beograd", "https://beta.rs", ("agency",)),
+    ("fonet", "FoNet", "Beograd", "https://fonet.rs", ("agency",)),
+    ("nova-rs", "Nova.rs", "Beograd", "https://nova.rs", ("online", "social")),
+]
+# The kinds of items of the media partners that are also in PARTNERS.
+PARTNER_OUTLET_KINDS = {
+    "rts": ("tv", "tv", "radio", "online", "social"),
+    "rtv": ("tv", "radio", "online"),
+    "danas": ("print", "online"),
+    "juzne-vesti": ("online", "social"),
+}
+SPOKESPEOPLE = [
+    "Ana Jovanović",
+    "Marko Petrović",
+    "Jelena Đorđević",
+    "Nikola Stojanović",
+    "Milica Ilić",
+    "Dragan Šećerović",
+    "Ivana Žarković",
+    "Stefan Čolić",
+    "Tijana Nikolić",
+    "Miloš Ćirić",
+]
+# Headlines by kind; {topic} is a theme's subject, {city} where an event was held.
+HEADLINES = {
+    "tv": [
+        "Gostovanje u Jutarnjem programu: {topic}",
+        "Dnevnik 2 — prilog: {topic}",
+        "Intervju u emisiji „Oko”: {topic}",
+        "Reportaža — {city}: {topic}",
+    ],
+    "radio": [
+        "Razgovor u emisiji „Beograd danas”: {topic}",
+        "Radio-intervju: {topic}",
+        "Kontakt-program sa slušaocima: {topic}",
+    ],
+    "print": [
+        "Autorski tekst: {topic}",
+        "Intervju: {topic}",
+        "Feljton: {topic}",
+    ],
+    "online": [
+        "{city}: održan skup „{topic}”",
+        "Analiza: {topic}",
+        "Pitanja i odgovori: {topic}",
+    ],
+    "agency": [
+        "{city}: održan skup o temi „{topic}”",
+        "Najava: {topic}",
+    ],
+    "social": [
+        "Video sa skupa ({city}): {topic}",
+        "Živo sa tribine: {topic}",
+    ],
+}
+REACH = {
+    "tv": (80_000, 900_000),
+    "radio": (15_000, 150_000),
+    "print": (10_000, 120_000),
+    "online": (5_000, 250_000),
+    "agency": (1_000, 25_000),
+    "social": (2_000, 60_000),
+}
+# Planned appearances: booked for the campaign's last weeks (and for events still drafts).
+PLANNED_FROM = date(2021, 11, 15)
 
 VENUES = [
     # name, city, address, lat, lon, capacity
@@ -285,11 +364,142 @@ def demo_rows(rng: random.Random, count: int, themes, partners, venues):
         }
 
 
-def seed_demo_data(session: Session, count: int, seed: int, progress=None) -> dict[str, int]:
+def ensure_outlets(session: Session) -> list[tuple[Partner, tuple[str, ...]]]:
+    """The media partners with the kinds of items each publishes; the outlets of OUTLETS
+    are added when missing (so a second run changes nothing)."""
+    existing = {p.slug: p for p in session.scalars(select(Partner))}
+    for slug, name, city, website, _kinds in OUTLETS:
+        if slug not in existing:
+            catalog_ops.save_partner(
+                session, None, None, slug=slug, name=name, kind=PartnerKind.media.value,
+                city=city, website=website, contact_name="", contact_email="",
+                contact_phone="", notes="",
+            )  # fmt: skip
+    kinds = {**PARTNER_OUTLET_KINDS, **{o[0]: o[4] for o in OUTLETS}}
+    outlets = session.scalars(
+        select(Partner).where(Partner.kind == PartnerKind.media.value).order_by(Partner.slug)
+    ).all()
+    return [(p, kinds.get(p.slug, ("online",))) for p in outlets]
+
+
+def _domain(outlet: Partner) -> str:
+    site = outlet.website or f"https://www.{outlet.slug}.rs"
+    return site.rstrip("/")
+
+
+def demo_media_rows(rng: random.Random, count: int, outlets, themes, events):
+    """Media item rows for ``media_ops.import_media_items``; pure function of the
+    generator's state. ``events``: (id, start, status, theme id, city) of the demo events.
+
+    Most items cover an event (published within three days of it, on its theme); the rest
+    are interviews and op-eds on a theme. Items of the campaign's last weeks, and those
+    about events that are still drafts, are planned appearances."""
+    by_id = {t.id: t for t in themes}
+    span = (LAST - FIRST).days
+    public = [e for e in events if e[2] != EventStatus.draft.value]
+    drafts = [e for e in events if e[2] == EventStatus.draft.value]
+    for i in range(count):
+        outlet, kinds = rng.choice(outlets)
+        kind = rng.choice(kinds)
+        roll = rng.random()
+        event = None
+        if events and roll < 0.6 and public:
+            event = rng.choice(public)
+        elif events and roll < 0.66 and drafts:
+            event = rng.choice(drafts)
+        if event is not None:
+            event_id, start, status, theme_id, city = event
+            theme_ids = [theme_id] if theme_id in by_id else [themes[0].id]
+            published_at = start + timedelta(hours=rng.choice((-20, 2, 4, 20, 26, 50, 70)))
+            planned = status == EventStatus.draft.value
+        else:
+            event_id, city = None, rng.choice(VENUES)[1]
+            theme_ids = [t.id for t in rng.sample(themes, k=rng.choice((1, 1, 2)))]
+            day = FIRST + timedelta(days=rng.randrange(span + 1))
+            published_at = datetime.combine(
+                day, time(rng.choice((7, 8, 9, 12, 17, 19, 21)), rng.choice((0, 15, 30))),
+                tzinfo=BELGRADE,
+            ).astimezone(UTC)  # fmt: skip
+            planned = day >= PLANNED_FROM
+        theme = by_id[theme_ids[0]]
+        topic = TITLES.get(theme.slug, [theme.name])[0]
+        headline = rng.choice(HEADLINES[kind]).format(topic=topic, city=city or "Beograd")
+        if event is None:
+            # Programmes air at their own hour.
+            for programme, at in (("Jutarnjem", time(7, 40)), ("Dnevnik 2", time(19, 30))):
+                if programme in headline:
+                    published_at = datetime.combine(day, at, tzinfo=BELGRADE).astimezone(UTC)
+        status = MediaStatus.planned.value if planned else MediaStatus.published.value
+        low, high = REACH[kind]
+        reach = rng.randrange(low, high, 500) if rng.random() < 0.9 else None
+        tone = rng.choices(
+            (MediaTone.positive.value, MediaTone.neutral.value, MediaTone.negative.value, None),
+            weights=(40, 45, 8, 7),
+        )[0]
+        created = published_at - timedelta(days=rng.randint(1, 20), minutes=rng.randint(0, 600))
+        updated = published_at + timedelta(hours=rng.randint(1, 48)) if not planned else created
+        yield {
+            "headline": headline,
+            "outlet_id": outlet.id,
+            "kind": kind,
+            "status": status,
+            "published_at": published_at,
+            "timezone": BELGRADE.key,
+            "link": f"{_domain(outlet)}/vesti/ipap2-kampanja-{i + 1}",
+            "spokesperson": rng.choice(SPOKESPEOPLE) if kind not in ("agency",) else "",
+            "estimated_reach": reach,
+            "tone": None if planned else tone,
+            "created": created,
+            "updated": updated,
+            "theme_ids": theme_ids,
+            "event_ids": [event_id] if event_id is not None else [],
+        }
+
+
+def _demo_events(session: Session) -> list[tuple]:
+    """(id, start, status, first theme id, city) of every event, in id order."""
+    first_theme = (
+        select(event_themes.c.event_id, func.min(event_themes.c.theme_id).label("theme_id"))
+        .group_by(event_themes.c.event_id)
+        .subquery()
+    )
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(Event.id, Event.starts_at, Event.status, first_theme.c.theme_id, Venue.city)
+            .join(first_theme, first_theme.c.event_id == Event.id)
+            .outerjoin(Venue, Venue.id == Event.venue_id)
+            .order_by(Event.id)
+        )
+    ]
+
+
+def seed_demo_data(
+    session: Session, count: int, seed: int, progress=None, media: int | None = None
+) -> dict[str, int]:
+    """Partners, venues, ``count`` events and ``media`` media items (half as many as
+    events unless given) into an empty campaign; the same seed gives the same data."""
     partners, venues = ensure_catalog(session)
+    extra = {o[0] for o in OUTLETS}
+    # The events' partners are the campaign's partners; the outlets added below for media
+    # items take no part in events (so a seed gives the same events as before).
+    partners = [p for p in partners if p.slug not in extra]
     themes = list(_slug_names(session))
     rng = random.Random(seed)
     made = event_ops.import_events(
         session, demo_rows(rng, count, themes, partners, venues), progress=progress
     )
-    return {"partners": len(partners), "venues": len(venues), "events": made}
+    outlets = ensure_outlets(session)
+    media = count // 2 if media is None else media
+    items = media_ops.import_media_items(
+        session,
+        demo_media_rows(
+            random.Random(f"media-{seed}"), media, outlets, themes, _demo_events(session)
+        ),
+    )
+    return {
+        "partners": len(partners) + len(extra),
+        "venues": len(venues),
+        "events": made,
+        "media": items,
+    }

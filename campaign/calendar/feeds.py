@@ -327,10 +327,10 @@ def calendar_text(value: str) -> str:
 
 
 def feed_presentation(
-    flt: EventFilter, ctx: ical.RenderContext, campaign_name: str
+    flt: EventFilter, ctx: ical.RenderContext, campaign_name: str, media: bool = False
 ) -> Presentation:
     """The name and description of the feed of ``flt``; a filter with drafts is a private
-    feed and says so."""
+    feed and says so (and that planned media appearances are in it, ``media``)."""
     private = flt.include_drafts
     name = campaign_name
     described = flt.describe()
@@ -338,10 +338,12 @@ def feed_presentation(
         name += f" — {described}"
     if private:
         name = gettext("%(name)s (private feed with drafts)", name=name)
-    return Presentation(calendar_text(name), feed_description(ctx, campaign_name, private))
+    return Presentation(calendar_text(name), feed_description(ctx, campaign_name, private, media))
 
 
-def feed_description(ctx: ical.RenderContext, campaign_name: str, private: bool = False) -> str:
+def feed_description(
+    ctx: ical.RenderContext, campaign_name: str, private: bool = False, media: bool = False
+) -> str:
     text = gettext(
         "%(name)s: panels and round tables and seminars of Serbia's IPAP 2 public information "
         "campaign. Cancelled events stay in the calendar marked as cancelled. %(url)s",
@@ -352,6 +354,8 @@ def feed_description(ctx: ical.RenderContext, campaign_name: str, private: bool 
         text += " " + gettext(
             "Private feed for organizers: drafts are shown as tentative. Do not share it."
         )
+    if media:
+        text += " " + gettext("Planned media appearances are marked “Media”.")
     return calendar_text(text)
 
 
@@ -413,8 +417,12 @@ class Calendar:
         flt: EventFilter,
         ctx: ical.RenderContext,
         presentation: Presentation,
+        extra=None,
     ):
         self.session, self.flt, self.ctx = session, flt, ctx
+        # More VEVENTs after the events' (calendar.planned_media.PlannedMedia), or None.
+        self.extra = extra
+        self._extra_versions = b""
         self.head = ical.calendar_head(
             presentation.name, presentation.description, subscription=presentation.subscription
         )
@@ -441,7 +449,8 @@ class Calendar:
         # The database's URL and epoch: generation numbers of two databases (tests, a
         # restored backup) say nothing about each other.
         database = (str(self.session.get_bind().url), epoch)
-        key = (self.flt.cache_key, self.head, self.ctx, database, generation)
+        extra = self.extra.key if self.extra is not None else None
+        key = (self.flt.cache_key, self.head, self.ctx, database, generation, extra)
         etag = _current.get(key) if generation is not None else None
         if etag is None:
             self._read_versions()
@@ -629,7 +638,9 @@ class Calendar:
             self._generation, epoch = state or (None, None)
             self._epoch = (epoch,)
         self._render_key = _render_key(self.session, self.ctx, self._epoch[0])
-        self._rows_etag = _etag(self._render_key, self.head, self._rows)
+        if self.extra is not None:
+            self._extra_versions = self.extra.versions(self.session)
+        self._rows_etag = _etag(self._render_key, self.head + self._extra_versions, self._rows)
 
     def _assemble(self) -> tuple[list[_Piece], str]:
         """The feed's pieces for the rows and the ETag of their bytes.
@@ -689,11 +700,17 @@ class Calendar:
             _pieces.put((render_key, members), piece, 2 * len(piece.raw) + 200)
             blocks[i] = piece
             used.extend(members)
+        extra_versions = self._extra_versions
+        if self.extra is not None:
+            present, extra_versions = self.extra.render(self.session, self.ctx)
+            blocks.append(
+                _Piece(b"".join([r.vevent for r in present]), ical.timezone_spans(present))
+            )
         spans = ical.merge_spans(block.spans for block in blocks)
         plan = [_piece(self.head + ical.timezones_from_spans(spans)), *blocks]
         plan.append(_piece(ical.CALENDAR_TAIL))
-        changed = dropped or used != rows
-        etag = _etag(render_key, self.head, used) if changed else self._rows_etag
+        changed = dropped or used != rows or extra_versions != self._extra_versions
+        etag = _etag(render_key, self.head + extra_versions, used) if changed else self._rows_etag
         return plan, etag
 
     def _stored(
@@ -808,11 +825,13 @@ def _release(session: Session) -> None:
         held.clear()
 
 
-def feed_of(session: Session, flt: EventFilter, config) -> Calendar:
+def feed_of(session: Session, flt: EventFilter, config, extra=None) -> Calendar:
     """The feed of ``flt`` with an app's settings (``config``): what /calendar.ics sends
-    for that filter and what the ICS export writes."""
+    for that filter and what the ICS export writes. ``extra``: more VEVENTs after the
+    events (a private feed's planned media items, calendar.planned_media)."""
     ctx = ical.RenderContext.from_config(config)
-    return Calendar(session, flt, ctx, feed_presentation(flt, ctx, i18n.campaign_name()))
+    presentation = feed_presentation(flt, ctx, i18n.campaign_name(), media=extra is not None)
+    return Calendar(session, flt, ctx, presentation, extra)
 
 
 @functools.lru_cache(maxsize=64)

@@ -13,7 +13,7 @@ import calendar
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +22,7 @@ from flask_babel import gettext
 from ..core.validation import FIRST_YEAR, LAST_YEAR
 from ..events.models import Event, EventFormat, EventStatus
 from ..i18n import campaign_name, current_tag, localized, texts_fingerprint
+from ..media.models import MediaItem
 
 # Bump whenever the bytes of a VEVENT or VCALENDAR change shape: it is part of every
 # cache key and ETag, so cached bytes and clients' copies are replaced.
@@ -130,6 +131,9 @@ class RenderContext:
     def event_url(self, event_id: int) -> str:
         return f"{self.site_url.rstrip('/')}/events/{event_id}"
 
+    def media_url(self, item_id: int) -> str:
+        return f"{self.site_url.rstrip('/')}/media/{item_id}"
+
 
 @dataclass(frozen=True)
 class RenderedEvent:
@@ -213,15 +217,40 @@ def _zone_of(event: Event) -> ZoneInfo | None:
         return None
 
 
-def render_vevent(event: Event, ctx: RenderContext) -> RenderedEvent:
-    """The one VEVENT renderer. ``event`` must have venue, themes, partners and (when it
-    belongs to one) its series loaded."""
-    zone = _zone_of(event)
+def render_vevent(item: Event | MediaItem, ctx: RenderContext) -> RenderedEvent:
+    """The one VEVENT renderer, for an event or a planned media appearance (which only
+    organizers' private feeds carry, see calendar.planned_media). ``item`` must have what
+    it shows loaded: an event its venue, themes, partners and series; a media item its
+    outlet and themes."""
+    if isinstance(item, MediaItem):
+        return _write(_media_facts(item, ctx), ctx)
+    return _write(_event_facts(item, ctx), ctx)
+
+
+@dataclass
+class _Facts:
+    """What one VEVENT says, whatever it was made from."""
+
+    uid: str
+    created: datetime
+    updated: datetime
+    sequence: int
+    starts_at: datetime
+    ends_at: datetime
+    zone: ZoneInfo | None
+    summary: str
+    description: str
+    url: str
+    location: str
+    categories: list[str]
+    status: str
+    transparent: bool = False
+    geo: str | None = None
+    related: list[str] = field(default_factory=list)
+
+
+def _event_facts(event: Event, ctx: RenderContext) -> _Facts:
     url = ctx.event_url(event.id)
-    start, start_tz, first_year = _when("DTSTART", event.starts_at, zone)
-    end, end_tz, last_year = _when("DTEND", event.ends_at, zone)
-    # DTSTAMP is the last change, not the request time: the same data gives the same bytes.
-    stamp = _utc(event.updated)
     categories = [
         EventFormat(event.format).label,
         *(localized(t, "name") for t in event.themes_in_order),
@@ -233,30 +262,108 @@ def render_vevent(event: Event, ctx: RenderContext) -> RenderedEvent:
         series = event.series
         categories.append(localized(series, "title"))
         related.append(f"RELATED-TO;RELTYPE=PARENT:{escape_text(series.uid)}")
+    venue = event.venue
+    geo = None
+    if venue is not None and venue.latitude is not None and venue.longitude is not None:
+        geo = f"GEO:{venue.latitude:.6f};{venue.longitude:.6f}"
+    return _Facts(
+        uid=event.uid,
+        created=event.created,
+        updated=event.updated,
+        sequence=event.sequence,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        zone=_zone_of(event),
+        summary=localized(event, "title"),
+        description=description_text(event, url),
+        url=url,
+        location=location_text(event),
+        categories=categories,
+        status=_status(event),
+        # Cancelled events stop blocking time in clients that ignore STATUS.
+        transparent=event.is_cancelled,
+        geo=geo,
+        related=related,
+    )
+
+
+# How long a planned media appearance blocks in a calendar (items have one time only).
+MEDIA_DURATION = timedelta(minutes=30)
+
+
+def media_uid(item: MediaItem) -> str:
+    """A planned appearance's UID: its number and the instant it was created (SQLite may
+    give a deleted item's number to a new one), never its headline or time."""
+    created = item.created.astimezone(UTC)
+    return f"media-{item.id}-{_local(created)}{created.microsecond:06d}Z@ipap2-campaign"
+
+
+def _media_facts(item: MediaItem, ctx: RenderContext) -> _Facts:
+    """A planned media appearance: "Media" first in CATEGORIES and in SUMMARY, so every
+    client shows it apart from the events."""
+    url = ctx.media_url(item.id)
+    outlet = localized(item.outlet, "name")
+    facts = [
+        gettext("Planned media appearance (%(kind)s).", kind=item.kind_label),
+        gettext("Outlet: %(outlet)s", outlet=outlet),
+    ]
+    if item.spokesperson:
+        facts.append(gettext("Spokesperson: %(name)s", name=item.spokesperson))
+    themes = [localized(t, "name") for t in item.themes_in_order]
+    if themes:
+        facts.append(gettext("Themes: %(themes)s", themes=", ".join(themes)))
+    if item.link:
+        facts.append(gettext("Link: %(url)s", url=item.link))
+    facts.append(gettext("Details: %(url)s", url=url))
+    try:
+        zone = ZoneInfo(item.timezone)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        zone = None
+    return _Facts(
+        uid=media_uid(item),
+        created=item.created,
+        updated=item.updated,
+        # The row version rises on every change; SEQUENCE only has to rise too.
+        sequence=item.version - 1,
+        starts_at=item.published_at,
+        ends_at=item.published_at + MEDIA_DURATION,
+        zone=zone,
+        summary=gettext("Media: %(headline)s", headline=item.headline),
+        description="\n".join(facts),
+        url=url,
+        location=outlet,
+        categories=[gettext("Media"), item.kind_label, *themes],
+        status="CONFIRMED",
+    )
+
+
+def _write(facts: _Facts, ctx: RenderContext) -> RenderedEvent:
+    start, start_tz, first_year = _when("DTSTART", facts.starts_at, facts.zone)
+    end, end_tz, last_year = _when("DTEND", facts.ends_at, facts.zone)
+    # DTSTAMP is the last change, not the request time: the same data gives the same bytes.
+    stamp = _utc(facts.updated)
     lines = [
         "BEGIN:VEVENT",
-        f"UID:{escape_text(event.uid)}",
+        f"UID:{escape_text(facts.uid)}",
         f"DTSTAMP:{stamp}",
-        f"CREATED:{_utc(event.created)}",
+        f"CREATED:{_utc(facts.created)}",
         f"LAST-MODIFIED:{stamp}",
-        f"SEQUENCE:{event.sequence}",
+        f"SEQUENCE:{facts.sequence}",
         start,
         end,
-        f"SUMMARY:{escape_text(localized(event, 'title'))}",
-        f"DESCRIPTION:{escape_text(description_text(event, url))}",
-        f"URL;VALUE=URI:{url}",
-        f"LOCATION:{escape_text(location_text(event))}",
+        f"SUMMARY:{escape_text(facts.summary)}",
+        f"DESCRIPTION:{escape_text(facts.description)}",
+        f"URL;VALUE=URI:{facts.url}",
+        f"LOCATION:{escape_text(facts.location)}",
     ]
-    venue = event.venue
-    if venue is not None and venue.latitude is not None and venue.longitude is not None:
-        lines.append(f"GEO:{venue.latitude:.6f};{venue.longitude:.6f}")
+    if facts.geo:
+        lines.append(facts.geo)
     lines += [
-        "CATEGORIES:" + ",".join(escape_text(c) for c in categories),
-        f"STATUS:{_status(event)}",
-        # Cancelled events stop blocking time in clients that ignore STATUS.
-        "TRANSP:TRANSPARENT" if event.is_cancelled else "TRANSP:OPAQUE",
+        "CATEGORIES:" + ",".join(escape_text(c) for c in facts.categories),
+        f"STATUS:{facts.status}",
+        "TRANSP:TRANSPARENT" if facts.transparent else "TRANSP:OPAQUE",
         f"ORGANIZER;CN={param_value(ctx.organizer_name)}:mailto:{ctx.organizer_email}",
-        *related,
+        *facts.related,
         "END:VEVENT",
     ]
     return RenderedEvent(

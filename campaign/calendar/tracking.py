@@ -21,17 +21,24 @@ from sqlalchemy import event as sa_event
 
 from ..catalog.models import Partner, Theme, Venue
 from ..events.models import Event, EventPartner, event_themes
+from ..media.models import MediaItem
 from ..series.models import Series
 from .models import EventRendering, FeedState
 
-# A series' name is in the CATEGORIES (and a series feed's name) of its occurrences.
-FEED_TABLES = frozenset(
-    {"events", "event_themes", "event_partners", "themes", "partners", "venues", "series"}
+# A series' name is in the CATEGORIES (and a series feed's name) of its occurrences; media
+# items are in organizers' private feeds (calendar.planned_media).
+MEDIA_TABLES = frozenset({"media_items", "media_item_themes"})
+FEED_TABLES = (
+    frozenset(
+        {"events", "event_themes", "event_partners", "themes", "partners", "venues", "series"}
+    )
+    | MEDIA_TABLES
 )
-FEED_CLASSES = (Event, EventPartner, Theme, Partner, Venue, Series)
+FEED_CLASSES = (Event, EventPartner, Theme, Partner, Venue, Series, MediaItem)
 # What a VEVENT shows besides its own event row: a bulk statement on one of these tables
-# deletes every stored rendering (bulk statements on events raise the versions they touch).
-RENDERED_TABLES = FEED_TABLES - {"events"}
+# deletes every stored rendering (bulk statements on events raise the versions they touch;
+# media items are rendered afresh, never stored).
+RENDERED_TABLES = FEED_TABLES - {"events"} - MEDIA_TABLES
 
 _BUMPED = "feed_generation_bumped"
 _PREVIOUS = "feed_changed_at_before"

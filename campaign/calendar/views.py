@@ -18,7 +18,7 @@ from ..events.models import Event
 from ..i18n import campaign_name, localized
 from ..security import ignores_cookie, public_cors
 from ..web import campaign_zone
-from . import feeds, ical, links, tracking
+from . import feeds, ical, links, planned_media, tracking
 
 bp = Blueprint("feeds", __name__)
 
@@ -125,8 +125,11 @@ def _feed(fixed: dict | None = None, named_by_path: tuple | None = None):
         if missing:
             return missing
         raise
+    # Planned media appearances join organizers' private feeds only (for_filter gives
+    # None for a filter without drafts).
+    extra = planned_media.for_filter(flt) if private else None
     response = serve(
-        feeds.feed_of(get_session(), flt, current_app.config),
+        feeds.feed_of(get_session(), flt, current_app.config, extra),
         cache_control=PRIVATE_CACHE if private else PUBLIC_CACHE,
     )
     return response if private else public_cors(make_response(response))

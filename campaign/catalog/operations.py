@@ -13,6 +13,7 @@ from ..core.audit import log, who
 from ..core.errors import NotAllowed, ValidationError
 from ..events.models import Event, EventPartner, event_themes
 from ..events.operations import catalog_entry_changed
+from ..media.operations import outlet_renamed
 from .models import Partner, PartnerKind, Theme, Venue
 
 
@@ -188,6 +189,8 @@ def save_partner(
             else {"partner (English)": renamed_en["name_en"]},
             significant=False,
         )
+        # And of the search text of the media items it published (an outlet).
+        outlet_renamed(session, partner)
     _save(session, actor, partner, "partner")
     return partner
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from ..calendar import planned_media
 from ..calendar.feeds import feed_of
 from ..events.filters import EventFilter
 from ..i18n import campaign_name
@@ -226,8 +227,9 @@ def write_xlsx(
 
 
 def write_ics(session: Session, flt: EventFilter, config) -> Iterator[bytes]:
-    # The feed itself, so an ICS export and the feed of one filter are one thing.
-    body, _etag = feed_of(session, flt, config).body()
+    # The feed itself, so an ICS export and the feed of one filter are one thing: with
+    # drafts it is an organizer's private feed, planned media appearances included.
+    body, _etag = feed_of(session, flt, config, planned_media.for_filter(flt)).body()
     yield body
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
 from ..catalog.models import Partner, Theme
 from ..core.text import fold
 from ..events.filters import (
+    EventFilter,
     FilterError,
     check_date_range,
     lookup_slugs,
@@ -107,6 +108,27 @@ class MediaFilter:
             include_planned=include_planned,
             campaign_zone=campaign_zone,
             args=kept,
+        )
+
+    @classmethod
+    def planned_with(cls, flt: EventFilter | None) -> MediaFilter | None:
+        """The planned items that go with the events of ``flt`` in organizers' calendars
+        (private feeds, the month view): its themes, partners (as outlets), dates and
+        words apply; None when no item does (a filter without drafts, which anybody may
+        see, or one narrowed by what only events have: format, city, status, series)."""
+        if flt is None or not flt.include_drafts:
+            return None
+        if flt.formats or flt.cities or flt.statuses or flt.series is not None or flt.event_ids:
+            return None
+        return cls(
+            themes=flt.themes,
+            partners=flt.partners,
+            statuses=(MediaStatus.planned.value,),
+            date_from=flt.date_from,
+            date_to=flt.date_to,
+            words=flt.words,
+            include_planned=True,
+            campaign_zone=flt.campaign_zone,
         )
 
     # -- querying ------------------------------------------------------------------------

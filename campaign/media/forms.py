@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -107,3 +108,12 @@ class MediaForm(Form):
         """Published, read in the form's zone: the event form's reading of a wall-clock
         time (a time the clocks skip is refused, a repeated one means the first)."""
         return EventForm.instant(self, self.published_at)
+
+
+class MediaImportForm(Form):
+    """A press-clipping file to import (CSV or XLSX)."""
+
+    file = FileField(
+        _l("Press-clipping file (CSV or XLSX)"),
+        validators=[FileRequired(message=_l("Choose a CSV or XLSX file to import."))],
+    )

@@ -1,8 +1,9 @@
-"""Import from a press-clipping service: a CSV file with the columns date, outlet, kind,
-headline, link, reach, themes.
+"""Import from a press-clipping service: a CSV file or an XLSX workbook (its first sheet)
+with the columns date, outlet, kind, headline, link, reach, themes. ``read_file`` tells
+them apart by their first bytes (an XLSX is a ZIP archive), whatever the file is called.
 
-The whole file is read and checked for shape first (encoding, header, CSV syntax): a
-malformed file writes nothing. Then each row goes through the operations layer on its
+The whole file is read and checked for shape first (encoding, header, CSV syntax, a
+workbook that opens): a malformed file writes nothing. Then each row goes through the operations layer on its
 own (one transaction each) and is reported as created, updated (an item with the same
 link exists: the link identifies an item), unchanged, or refused with the reason; a
 refused row leaves the data as it was. Importing the same file twice changes nothing.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -45,6 +47,98 @@ class RowResult:
     item_id: int | None = None
 
 
+def read_file(data: bytes) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row) of a CSV or XLSX file; MalformedFile when it is neither, or not
+    of the expected columns."""
+    if data.startswith(b"PK\x03\x04"):
+        return read_xlsx(data)
+    return read_csv(data)
+
+
+def _check_header(header: list[str]) -> list[str]:
+    header = [h.strip().lower() for h in header]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise MalformedFile(
+            gettext(
+                "The header lacks the columns %(missing)s; it needs %(columns)s.",
+                missing=", ".join(missing),
+                columns=", ".join(COLUMNS),
+            )
+        )
+    return header
+
+
+def _cell_text(value, number_format: str) -> str:
+    """A workbook cell as the CSV would have it: a date cell as YYYY-MM-DD (or with
+    HH:MM when its format shows the time), a whole number without ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if any(c in (number_format or "").lower() for c in "hs"):
+            return value.strftime("%Y-%m-%d %H:%M")
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_xlsx(data: bytes) -> list[tuple[int, dict[str, str]]]:
+    """(row number, row) of every data row of the workbook's first sheet."""
+    from openpyxl import load_workbook
+
+    if len(data) > MAX_BYTES:
+        raise MalformedFile(gettext("The file is larger than %(n)s MB.", n=MAX_BYTES // 2**20))
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        raise MalformedFile(
+            gettext("The file is not an XLSX workbook that can be read (%(error)s).",
+                    error=type(exc).__name__)
+        ) from None  # fmt: skip
+    try:
+        sheet = book.worksheets[0] if book.worksheets else None
+        if sheet is None:
+            raise MalformedFile(gettext("The file is empty."))
+        lines = enumerate(sheet.iter_rows(min_row=1), start=1)
+        header = None
+        for _line, cells in lines:
+            values = [_cell_text(c.value, getattr(c, "number_format", "")) for c in cells]
+            if any(v.strip() for v in values):
+                header = values
+                break
+        if header is None:
+            raise MalformedFile(gettext("The file is empty."))
+        header = _check_header(header)
+        while header and not header[-1]:
+            header.pop()  # empty columns after the last title
+        rows = []
+        for line, cells in lines:
+            values = [_cell_text(c.value, getattr(c, "number_format", "")) for c in cells]
+            if not any(v.strip() for v in values):
+                continue
+            if any(v.strip() for v in values[len(header) :]):
+                raise MalformedFile(
+                    gettext(
+                        "Line %(line)s has %(n)s fields; the header has %(m)s.",
+                        line=line,
+                        n=len(values),
+                        m=len(header),
+                    )
+                )
+            values = (values + [""] * len(header))[: len(header)]
+            rows.append((line, dict(zip(header, values, strict=True))))
+            if len(rows) > MAX_ROWS:
+                raise MalformedFile(gettext("The file has more than %(n)s rows.", n=MAX_ROWS))
+    finally:
+        book.close()
+    return rows
+
+
 def read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
     """(line number, row) for every data row; MalformedFile when the file is not a CSV of
     the expected columns."""
@@ -65,16 +159,7 @@ def read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
         header = next(reader, None)
         if header is None:
             raise MalformedFile(gettext("The file is empty."))
-        header = [h.strip().lower() for h in header]
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise MalformedFile(
-                gettext(
-                    "The header lacks the columns %(missing)s; it needs %(columns)s.",
-                    missing=", ".join(missing),
-                    columns=", ".join(COLUMNS),
-                )
-            )
+        header = _check_header(header)
         rows = []
         for values in reader:
             if not any(v.strip() for v in values):

@@ -35,9 +35,10 @@ from ..exports.rows import CHUNK_SIZE, keyset_batches
 from ..exports.writers import MEDIA_TYPES, export_rows
 from ..i18n import campaign_name
 from ..web import campaign_zone
+from . import importer
 from . import operations as ops
 from .filters import MediaFilter, media_list_loading
-from .forms import MediaForm
+from .forms import MediaForm, MediaImportForm
 from .models import (
     MediaItem,
     MediaItemChange,
@@ -348,6 +349,38 @@ def withdraw(item_id: int):
     return redirect(url_for("media.show", item_id=item_id))
 
 
+# -- import from a press-clipping service ------------------------------------------------
+
+OUTCOMES = ("created", "updated", "unchanged", "refused")
+
+
+@bp.route("/media/import", methods=["GET", "POST"])
+@login_required
+def import_clippings():
+    """Upload a press-clipping CSV or XLSX: every row through media.importer (the same as
+    ``flask import-media``), then the report of each row. A malformed file writes nothing."""
+    # A clipping file may be larger than a form (MAX_CONTENT_LENGTH); read before the form.
+    request.max_content_length = importer.MAX_BYTES + 2**16
+    form = MediaImportForm()
+    results = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            rows = importer.read_file(upload.read())
+        except importer.MalformedFile as exc:
+            form.file.errors = [
+                *form.file.errors,
+                gettext("%(problem)s Nothing was imported.", problem=exc),
+            ]
+        else:
+            results = importer.import_rows(get_session(), current_user, rows, campaign_zone())
+    counts = {k: sum(1 for r in results or () if r.outcome == k) for k in OUTCOMES}
+    status = 400 if request.method == "POST" and results is None else 200
+    return render_template(
+        "media/import.html", form=form, results=results, counts=counts, columns=importer.COLUMNS
+    ), status
+
+
 # -- coverage on event, theme and partner pages ------------------------------------------
 
 
@@ -379,10 +412,12 @@ def coverage(*, event=None, theme=None, partner=None) -> list[MediaItem]:
 PLANNED_PER_DAY = 4
 
 
-def planned_by_day(first, last) -> dict:
+def planned_by_day(first, last, flt=None) -> dict:
     """Organizers' month view: the planned appearances of the days ``first`` to ``last``
-    (campaign zone), a few per day, in one statement. Nobody else sees planned items."""
-    if not sees_drafts():
+    (campaign zone) that go with the month's filter ``flt`` (MediaFilter.planned_with, as
+    in the private feed), a few per day, in one statement. Nobody else sees planned items."""
+    media = MediaFilter.planned_with(flt) if sees_drafts() else None
+    if media is None:
         return {}
     zone = campaign_zone()
     start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
@@ -392,7 +427,7 @@ def planned_by_day(first, last) -> dict:
         .scalars(
             select(MediaItem)
             .where(
-                MediaItem.status == MediaStatus.planned.value,
+                *media.conditions(),
                 MediaItem.published_at >= start,
                 MediaItem.published_at < end,
             )

@@ -144,17 +144,31 @@ def reach(session: Session, flt: EventFilter, media_flt: MediaFilter) -> Reach:
         if theme_id in grid:
             grid[theme_id][month].media, grid[theme_id][month].reach = n, int(people)
 
-    # Month and overall totals count each event and item once, whatever its themes.
+    # One scan of the events by month × venue gives the month totals and the cities; one
+    # of the media items by month × outlet × kind gives their month totals, cities,
+    # outlets and kinds. Totals count each event and item once, whatever its themes.
     month_totals = [Cell() for _ in months]
-    for month, n, came, expected in session.execute(
-        select(events.c.month, *event_sums).group_by(events.c.month)
+    by_venue: dict[int | None, Cell] = {}
+    for month, venue_id, n, came, expected in session.execute(
+        select(events.c.month, events.c.venue_id, *event_sums).group_by(
+            events.c.month, events.c.venue_id
+        )
     ):
-        cell = month_totals[month]
-        cell.events, cell.attendance, cell.expected = n, int(came), int(expected)
-    for month, n, people in session.execute(
-        select(media.c.month, *media_sums).group_by(media.c.month)
+        for cell in (month_totals[month], by_venue.setdefault(venue_id, Cell())):
+            cell.events += n
+            cell.attendance += int(came)
+            cell.expected += int(expected)
+    by_outlet: dict[int, Cell] = {}
+    kind_cells = {k.value: Cell() for k in MediaKind}
+    for month, outlet_id, kind, n, people in session.execute(
+        select(media.c.month, media.c.outlet_id, media.c.kind, *media_sums).group_by(
+            media.c.month, media.c.outlet_id, media.c.kind
+        )
     ):
-        month_totals[month].media, month_totals[month].reach = n, int(people)
+        for cell in (month_totals[month], by_outlet.setdefault(outlet_id, Cell()),
+                     kind_cells[kind]):  # fmt: skip
+            cell.media += n
+            cell.reach += int(people)
     totals = Cell(
         events=sum(c.events for c in month_totals),
         attendance=sum(c.attendance for c in month_totals),
@@ -173,37 +187,6 @@ def reach(session: Session, flt: EventFilter, media_flt: MediaFilter) -> Reach:
         for tid, cells in grid.items()
     }
 
-    # Cities: events by their venue's city, media items by their outlet's city.
-    by_city: dict[str, Row] = {}
-
-    def city_row(city: str | None) -> Row:
-        key = (city or "").strip()
-        return by_city.setdefault(key.casefold(), Row(label=key, key=key))
-
-    for city, n, came, expected in session.execute(
-        select(Venue.city, *event_sums)
-        .select_from(events)
-        .outerjoin(Venue, Venue.id == events.c.venue_id)
-        .group_by(Venue.city)
-    ):
-        cell = city_row(city).cell
-        cell.events, cell.attendance, cell.expected = (
-            cell.events + n,
-            cell.attendance + int(came),
-            cell.expected + int(expected),
-        )
-    for city, n, people in session.execute(
-        select(Partner.city, *media_sums)
-        .select_from(media)
-        .join(Partner, Partner.id == media.c.outlet_id)
-        .group_by(Partner.city)
-    ):
-        cell = city_row(city).cell
-        cell.media, cell.reach = cell.media + n, cell.reach + int(people)
-    cities = sorted(
-        by_city.values(), key=lambda r: (-(r.cell.events + r.cell.media), r.label.casefold())
-    )
-
     # Partners: events they took part in, items they published (as outlets).
     by_partner: dict[int, Cell] = {}
     for partner_id, n, came, expected in session.execute(
@@ -217,26 +200,44 @@ def reach(session: Session, flt: EventFilter, media_flt: MediaFilter) -> Reach:
         .group_by(EventPartner.partner_id)
     ):
         by_partner[partner_id] = Cell(events=n, attendance=int(came), expected=int(expected))
-    for partner_id, n, people in session.execute(
-        select(media.c.outlet_id, *media_sums).group_by(media.c.outlet_id)
+    for partner_id, cell in by_outlet.items():
+        mine = by_partner.setdefault(partner_id, Cell())
+        mine.media, mine.reach = cell.media, cell.reach
+    names, partner_city = {}, {}
+    for pid, name, city in session.execute(
+        select(Partner.id, Partner.name, Partner.city).where(Partner.id.in_(list(by_partner)))
     ):
-        cell = by_partner.setdefault(partner_id, Cell())
-        cell.media, cell.reach = n, int(people)
-    names = dict(
-        session.execute(
-            select(Partner.id, Partner.name).where(Partner.id.in_(list(by_partner)))
-        ).all()
-    )
+        names[pid], partner_city[pid] = name, city
     partners = sorted(
         (Row(label=names[pid], cell=cell, key=str(pid)) for pid, cell in by_partner.items()),
         key=lambda r: (-(r.cell.events + r.cell.media), r.label.casefold()),
     )
 
-    kind_cells = {k.value: Cell() for k in MediaKind}
-    for kind, n, people in session.execute(
-        select(media.c.kind, *media_sums).group_by(media.c.kind)
-    ):
-        kind_cells[kind].media, kind_cells[kind].reach = n, int(people)
+    # Cities: events by their venue's city, media items by their outlet's city.
+    by_city: dict[str, Row] = {}
+
+    def city_row(city: str | None) -> Row:
+        key = (city or "").strip()
+        return by_city.setdefault(key.casefold(), Row(label=key, key=key))
+
+    venue_city = dict(
+        session.execute(
+            select(Venue.id, Venue.city).where(Venue.id.in_([v for v in by_venue if v]))
+        ).all()
+    )
+    for venue_id, cell in by_venue.items():
+        mine = city_row(venue_city.get(venue_id)).cell
+        mine.events += cell.events
+        mine.attendance += cell.attendance
+        mine.expected += cell.expected
+    for outlet_id, cell in by_outlet.items():
+        mine = city_row(partner_city.get(outlet_id)).cell
+        mine.media += cell.media
+        mine.reach += cell.reach
+    cities = sorted(
+        by_city.values(), key=lambda r: (-(r.cell.events + r.cell.media), r.label.casefold())
+    )
+
     kinds = [Row(label=MediaKind(k).label, cell=c, key=k) for k, c in kind_cells.items()]
 
     return Reach(

@@ -115,6 +115,9 @@ ACCESS: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("POST", "/media/<id:item_id>/edit"): (LOGIN, 400, 400, LOGIN),
     ("POST", "/media/<id:item_id>/delete"): (LOGIN, 400, 400, LOGIN),
     ("POST", "/media/<id:item_id>/withdraw"): (LOGIN, 400, 400, LOGIN),
+    # The press-clipping upload: a POST without a file is the form's 400.
+    ("GET", "/media/import"): (LOGIN, 200, 200, LOGIN),
+    ("POST", "/media/import"): (LOGIN, 400, 400, LOGIN),
     ("GET", "/reports/reach"): (LOGIN, 200, 200, LOGIN),
     ("GET", "/reports/reach.xlsx"): (LOGIN, 200, 200, LOGIN),
     ("GET", "/reports/reach.pdf"): (LOGIN, 200, 200, LOGIN),
@@ -344,6 +347,39 @@ def test_drafts_never_leak(world, create_event, make_client):
         assert "tajni-naslov" not in body, f"the draft leaks through {url}"
         assert draft.uid not in body, f"the draft's UID leaks through {url}"
     assert anonymous.get(f"/events/{draft.id}").status_code == 404
+
+
+MEDIA_URLS = [
+    "/media",
+    "/media?q=zxqvplanned",
+    "/media?theme={theme}",
+    "/media/{planned}",
+    "/media/{planned}/edit",
+    "/media/import",
+    "/media.csv",
+    "/media.json",
+    "/media.xlsx",
+    "/reports/reach",
+]
+
+
+def test_planned_media_never_leak(world, create_media, make_client):
+    """A planned appearance (and any item's notes) stays with organizers: on every public
+    page, feed, export and API answer, and on the media pages themselves."""
+    planned = create_media(
+        headline="Gostovanje zxqvplanned tajno", status="planned", notes="beleška zxqvnote"
+    )
+    values = {**world, "draft": world["event_id"], "word": "zxqvplanned", "planned": planned}
+    anonymous = make_client()
+    for pattern in [*PUBLIC_URLS, *MEDIA_URLS]:
+        url = pattern.format(**values)
+        response = anonymous.get(url)
+        body = _text_of(response)
+        assert response.status_code < 500, url
+        assert "zxqvplanned tajno" not in body, f"the planned item leaks through {url}"
+        assert "zxqvnote" not in body, f"notes leak through {url}"
+        assert f"UID:media-{planned}-" not in body, url
+    assert anonymous.get(f"/media/{planned}").status_code == 404
 
 
 def test_organizers_see_the_draft(client, auth, create_event):

@@ -453,3 +453,18 @@ def test_planned_appearances_in_the_organizers_month_view(client, auth, create_m
     assert "Booked on Radio Beograd" not in client.get("/events/calendar?month=2020-04").get_data(
         as_text=True
     )
+
+
+def test_renaming_the_outlet_refreshes_what_q_finds(client, db, app, create_media):
+    from campaign.catalog import operations as catalog_ops
+
+    create_media(headline="Jutarnji program")
+    assert "Jutarnji program" in client.get("/media?q=televizija").get_data(as_text=True)
+    with app.app_context():
+        session = get_session()
+        rts = session.scalar(select(Partner).where(Partner.slug == "rts"))
+        catalog_ops.save_partner(session, None, rts, slug="rts", name="Javni servis", kind="media")
+    assert "Jutarnji program" in client.get("/media?q=javni+servis").get_data(as_text=True)
+    assert "Jutarnji program" not in client.get("/media?q=televizija").get_data(as_text=True)
+    # The JSON export's q agrees.
+    assert json.loads(client.get("/media.json?q=servis").get_data())["count"] == 1
