@@ -526,10 +526,17 @@ class Calendar:
             self._keep(fresh)
             _release(self.session)
         spans = ical.merge_spans([spans, self._stored_spans(context)])
+        # The extra VEVENTs (planned media in a private feed) after the events, as in
+        # :meth:`_assemble`: few, so rendered here in one piece.
+        extra = b""
+        if self.extra is not None:
+            present, _versions = self.extra.render(self.session, ctx)
+            extra = b"".join([r.vevent for r in present])
+            spans = ical.merge_spans([spans, ical.timezone_spans(present)])
         head = self.head + ical.timezones_from_spans(spans)
-        return self._chunks(head, encoding, context, self.session.get_bind())
+        return self._chunks(head, encoding, context, self.session.get_bind(), extra)
 
-    def _chunks(self, head: bytes, encoding: str | None, context: str, engine):
+    def _chunks(self, head: bytes, encoding: str | None, context: str, engine, extra=b""):
         rows, ctx = self._rows, self.ctx
 
         def vevents():
@@ -559,11 +566,14 @@ class Calendar:
         if encoding is None:
             yield head
             yield from vevents()
+            if extra:
+                yield extra
             yield ical.CALENDAR_TAIL
             return
         yield _GZIP_HEADER
         crc = size = 0
-        for raw in itertools.chain((head,), vevents(), (ical.CALENDAR_TAIL,)):
+        tail = (extra, ical.CALENDAR_TAIL) if extra else (ical.CALENDAR_TAIL,)
+        for raw in itertools.chain((head,), vevents(), tail):
             crc = zlib.crc32(raw, crc)
             size += len(raw)
             yield deflate(raw)

@@ -230,3 +230,23 @@ def test_cli_ics_export_with_drafts_is_the_private_feed(
     assert b"UID:media-" in feed.data
     public = runner.invoke(args=["export", "--format", "ics", "--public"])
     assert b"UID:media-" not in public.stdout_bytes
+
+
+def test_a_streamed_private_feed_carries_the_appearances_too(app, client, organizer, booked):
+    """A private feed larger than the cache budget is streamed: the same bytes, planned
+    appearances included, as when it is built whole."""
+    url = f"/calendar.ics?token={organizer.feed_token}&lang=en"
+    whole = fetch(client, url).get_data()
+    packed = fetch(client, url, headers={"Accept-Encoding": "gzip"}).get_data()
+    assert SECRET.encode() in whole
+    feeds.clear_caches()
+    feeds.configure(len(whole) // 2)
+    try:
+        for headers, expected in (({}, whole), ({"Accept-Encoding": "gzip"}, packed)):
+            response = client.get(url, headers=headers, buffered=False)
+            assert response.status_code == 200 and response.is_streamed
+            body = b"".join(response.response)
+            response.close()
+            assert body == expected
+    finally:
+        feeds.configure(feeds.DEFAULT_BUDGET)
