@@ -42,7 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _check_config(app)
     _apply_proxy_fix(app)
 
-    from . import db, error_pages, i18n, logs, security, web
+    from . import db, error_pages, history, i18n, logs, security, web
     from .api import views as api
     from .auth import views as auth
     from .calendar import views as calendar
@@ -68,6 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     calendar.init_app(app)
     # After web: its date filters are replaced by ones that speak the page's language.
     i18n.init_app(app)
+    history.init_app(app)
     app.register_blueprint(events.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(dashboard.bp)

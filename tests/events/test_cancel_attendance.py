@@ -155,7 +155,7 @@ def test_attendance_is_recorded_in_place_with_the_row_version(app, client, auth,
     assert 'id="awaiting-attendance"' not in page
     # The history says who recorded it.
     history = client.get(f"/events/{event.id}").get_data(as_text=True)
-    assert "attendance" in history
+    assert "<strong>Attendance recorded</strong>" in history
 
 
 @pytest.mark.parametrize("value", ["many", "-3", "", "99999999999"])

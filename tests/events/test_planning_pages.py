@@ -293,3 +293,31 @@ def test_pages_allow_a_strict_csp(client, auth, create_event):
         assert not re.search(r"<script(?![^>]*\ssrc=)", page), url
         assert not re.search(r"\son[a-z]+=", page), url
         assert not re.search(r'(src|href)="(https?:)?//[^"]*\.(css|js)"', page), url
+
+
+def test_change_history_speaks_the_page_language(client, auth, create_event):
+    """Actions, field names and coded values in the history are shown translated; the
+    stored keys stay as written."""
+    from campaign.db import get_session
+    from campaign.events import operations as event_ops
+    from campaign.events.filters import event_list_loading
+    from campaign.events.models import Event
+
+    event = create_event(title="Okrugli sto o EADRCC", status="draft")
+    with client.application.app_context():
+        session = get_session()
+        loaded = session.scalar(
+            select(Event).where(Event.id == event.id).options(*event_list_loading())
+        )
+        data = event_ops.event_data(loaded)
+        data.status = "confirmed"
+        assert event_ops.update_event(session, None, loaded, data, loaded.version)
+    auth.login()
+    english = client.get(f"/events/{event.id}?lang=en").get_data(as_text=True)
+    assert "<strong>Changed</strong>" in english
+    assert "Status: <del>Draft</del> → <ins>Confirmed</ins>" in english
+    latin = client.get(f"/events/{event.id}?lang=sr-Latn").get_data(as_text=True)
+    assert "<strong>Izmenjeno</strong>" in latin and "<strong>Napravljeno</strong>" in latin
+    assert "<strong>updated</strong>" not in latin and "<strong>created</strong>" not in latin
+    cyrillic = client.get(f"/events/{event.id}?lang=sr-Cyrl").get_data(as_text=True)
+    assert "<strong>Измењено</strong>" in cyrillic
