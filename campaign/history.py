@@ -4,10 +4,13 @@ values that are codes (status, format, kind, tone) by their labels."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from .events.models import EventFormat, EventStatus, PartnerRole
+from .i18n import format_instant
 from .media.models import MediaKind, MediaStatus, MediaTone
 
 ACTIONS = {
@@ -58,6 +61,9 @@ FIELDS = {
     "notes": _l("Notes"),
 }
 
+# Fields whose values are instants, stored as ISO 8601 in UTC.
+INSTANTS = {"start", "end", "published"}
+
 # Fields whose values are codes, and the enums that name them.
 CODES = {
     "status": (EventStatus, MediaStatus),
@@ -77,6 +83,11 @@ def field_label(field: str) -> str:
 
 def value_label(value, field: str) -> str:
     """A stored value as people read it; codes by their label, anything else as stored."""
+    if field in INSTANTS and value:
+        try:
+            return format_instant(datetime.fromisoformat(value))
+        except (TypeError, ValueError):
+            return str(value)
     for enum in CODES.get(field, ()):
         if value in enum.__members__:
             return enum(value).label

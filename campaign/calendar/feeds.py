@@ -528,7 +528,7 @@ class Calendar:
         spans = ical.merge_spans([spans, self._stored_spans(context)])
         # The extra VEVENTs (planned media in a private feed) after the events, as in
         # :meth:`_assemble`: few, so rendered here in one piece.
-        extra = b""
+        extra = None
         if self.extra is not None:
             present, _versions = self.extra.render(self.session, ctx)
             extra = b"".join([r.vevent for r in present])
@@ -536,7 +536,7 @@ class Calendar:
         head = self.head + ical.timezones_from_spans(spans)
         return self._chunks(head, encoding, context, self.session.get_bind(), extra)
 
-    def _chunks(self, head: bytes, encoding: str | None, context: str, engine, extra=b""):
+    def _chunks(self, head: bytes, encoding: str | None, context: str, engine, extra=None):
         rows, ctx = self._rows, self.ctx
 
         def vevents():
@@ -572,7 +572,8 @@ class Calendar:
             return
         yield _GZIP_HEADER
         crc = size = 0
-        tail = (extra, ical.CALENDAR_TAIL) if extra else (ical.CALENDAR_TAIL,)
+        # The extra piece, even empty, is a deflate stream of its own, as in the plan.
+        tail = (ical.CALENDAR_TAIL,) if extra is None else (extra, ical.CALENDAR_TAIL)
         for raw in itertools.chain((head,), vevents(), tail):
             crc = zlib.crc32(raw, crc)
             size += len(raw)

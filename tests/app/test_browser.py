@@ -254,7 +254,7 @@ def test_organizer_plans_moves_clashes_cancels_and_reads_the_dashboard(organizer
     page.get_by_label("End", exact=True).fill("2031-05-19T20:00")
     save(page)
     expect(page.get_by_text(f"“{title}” was saved.")).to_be_visible()
-    expect(page.locator("ol.history")).to_contain_text("start")
+    expect(page.locator("ol.history")).to_contain_text("Starts:")
     page.goto("/events/calendar?month=2031-05")
     expect(
         month_cell(page, 19).get_by_role("link", name=re.compile("floods and the EADRCC"))

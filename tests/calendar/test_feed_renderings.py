@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 
 from campaign import create_app
-from campaign.calendar import feeds, ical
+from campaign.calendar import feeds, ical, planned_media
 from campaign.db import get_session
 from campaign.events import operations as event_ops
 from campaign.events.filters import event_list_loading
@@ -41,7 +41,9 @@ def fresh_render(app, url: str, fixed: dict | None = None, private: bool = False
         session = get_session()
         flt = request_filter(fixed=fixed, drafts=private)
         ctx = ical.RenderContext.from_config(app.config)
-        presentation = feeds.feed_presentation(flt, ctx, campaign_name())
+        # A private feed carries the planned media items after its events.
+        media = planned_media.for_filter(flt) if private else None
+        presentation = feeds.feed_presentation(flt, ctx, campaign_name(), media=media is not None)
         head = ical.calendar_head(
             presentation.name, presentation.description, subscription=presentation.subscription
         )
@@ -51,6 +53,8 @@ def fresh_render(app, url: str, fixed: dict | None = None, private: bool = False
             .all()
         )
         rendered = [ical.render_vevent(e, ctx) for e in events]
+        if media is not None:
+            rendered += media.render(session, ctx)[0]
         body = b"".join(
             [head, ical.timezones_for(rendered), *(r.vevent for r in rendered), ical.CALENDAR_TAIL]
         )

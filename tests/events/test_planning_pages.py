@@ -311,11 +311,16 @@ def test_change_history_speaks_the_page_language(client, auth, create_event):
         )
         data = event_ops.event_data(loaded)
         data.status = "confirmed"
+        data.starts_at = data.starts_at.replace(hour=16, minute=0)
+        data.ends_at = data.starts_at.replace(hour=18, minute=0)
         assert event_ops.update_event(session, None, loaded, data, loaded.version)
     auth.login()
     english = client.get(f"/events/{event.id}?lang=en").get_data(as_text=True)
     assert "<strong>Changed</strong>" in english
     assert "Status: <del>Draft</del> → <ins>Confirmed</ins>" in english
+    # Times as people read them, in the campaign's zone, not stored UTC ISO strings.
+    assert "→ <ins>" in english and "+00:00" not in english.split("Change history")[1]
+    assert re.search(r"Starts: <del>[^<]*</del> → <ins>\d+ \w+ \d{4}, 17:00 CE[S]?T</ins>", english)
     latin = client.get(f"/events/{event.id}?lang=sr-Latn").get_data(as_text=True)
     assert "<strong>Izmenjeno</strong>" in latin and "<strong>Napravljeno</strong>" in latin
     assert "<strong>updated</strong>" not in latin and "<strong>created</strong>" not in latin
