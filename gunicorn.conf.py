@@ -31,6 +31,8 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 
 # Query parameters whose values never reach a log line (the same as the app's own log).
 SECRET_PARAMETERS = frozenset({"token", "password", "csrf_token"})
+# An API token's secret, under any parameter name (a client that put it in the address).
+API_TOKEN_PREFIX = "cpt_"
 _PAIR = re.compile(r"(?P<key>(?:^|(?<=[?&;]))[^=&;?#\s\"]+)=(?P<value>[^&;#\s\"]*)")
 
 
@@ -40,7 +42,9 @@ def redact(text: str) -> str:
     Keys are compared decoded (``tok%65n`` is ``token`` to the app too)."""
 
     def replace(match: re.Match) -> str:
-        if unquote_plus(match["key"]).strip().lower() in SECRET_PARAMETERS:
+        if unquote_plus(match["key"]).strip().lower() in SECRET_PARAMETERS or unquote_plus(
+            match["value"]
+        ).strip().startswith(API_TOKEN_PREFIX):
             return f"{match['key']}=redacted"
         return match[0]
 

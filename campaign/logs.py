@@ -13,11 +13,17 @@ from .security import unread_session
 
 # Query parameters whose values never reach a log line (the private feed's token).
 SECRET_PARAMETERS = frozenset({"token", "password", "csrf_token"})
+# An API token's secret starts with this (auth.models.API_TOKEN_PREFIX): under any
+# parameter name (a client that puts its token in the address by mistake) it is redacted.
+API_TOKEN_PREFIX = "cpt_"
 request_log = logging.getLogger("campaign.requests")
 
 
 def redacted_query(args) -> str:
-    pairs = [(k, "redacted" if k in SECRET_PARAMETERS else v) for k, v in args.items(multi=True)]
+    pairs = [
+        (k, "redacted" if k in SECRET_PARAMETERS or v.startswith(API_TOKEN_PREFIX) else v)
+        for k, v in args.items(multi=True)
+    ]
     return urlencode(pairs)
 
 
@@ -25,12 +31,14 @@ class _RedactTokens(logging.Filter):
     """Werkzeug's development server logs the raw request line; hide secret values."""
 
     pattern = re.compile(r"\b(" + "|".join(SECRET_PARAMETERS) + r")=[^&\s\"]*")
+    api_token = re.compile(r"=" + API_TOKEN_PREFIX + r"[^&\s\"]*")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
             record.msg = record.msg % record.args
             record.args = ()
         record.msg = self.pattern.sub(r"\1=redacted", str(record.msg))
+        record.msg = self.api_token.sub("=redacted", record.msg)
         return True
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 
-from flask import current_app
+from flask import current_app, request
 from werkzeug.http import HTTP_STATUS_CODES
 
 MEDIA_TYPE = "application/problem+json"
+# A message may quote what was sent, and JSON can send a lone surrogate ("\\ud800"), which
+# UTF-8 cannot carry: it goes back as the same JSON escape.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def problem_response(
@@ -31,10 +35,14 @@ def problem_response(
     if errors:
         body["errors"] = {name: str(message) for name, message in errors.items()}
     response = current_app.response_class(
-        json.dumps(body, ensure_ascii=False), status=status, content_type=MEDIA_TYPE
+        _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(body, ensure_ascii=False)),
+        status=status,
+        content_type=MEDIA_TYPE,
     )
-    # Errors for a public read are readable from other sites too (never with credentials).
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    # Errors for a public read are readable from other sites too (never with credentials);
+    # an answer to a request that sent a token is private like its successes.
+    if "Authorization" not in request.headers:
+        response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = "no-store"
     response.headers.update(headers or {})
     return response

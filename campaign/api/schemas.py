@@ -291,7 +291,7 @@ def _event_input_fields(required: bool) -> dict:
         ),
         "venue": WholeNumber(
             allow_none=True,
-            validate=validate.Range(min=1),
+            validate=validate.Range(min=1, max=rules.MAX_ID),
             metadata={"description": "The venue's `id` (see /api/v1/venues), or null."},
         ),
         "online_url": fields.String(validate=validate.Length(max=MAX_URL)),

@@ -22,19 +22,28 @@ from .problems import ApiProblem
 REALM = 'Bearer realm="campaign"'
 
 
+def _parsed(header: str) -> str | None:
+    """The secret of ``Bearer <secret>`` (the scheme in any case, any spaces around the
+    secret), or None when the header says something else."""
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return secret.strip()
+
+
 def _secret() -> str | None:
     header = request.headers.get("Authorization")
     if header is None:
         return None
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    secret = _parsed(header)
+    if secret is None:
         raise ApiProblem(
             401,
             gettext("send the token as %(header)s", header="Authorization: Bearer <token>"),
             parameter="Authorization",
             headers={"WWW-Authenticate": f'{REALM}, error="invalid_request"'},
         )
-    return secret.strip()
+    return secret
 
 
 def bearer_token() -> ApiToken | None:
@@ -85,8 +94,13 @@ def writer() -> ApiToken:
 
 def rate_key() -> str:
     """What the write limit counts by: the token (by a digest of its secret, never the
-    secret itself), or the address when there is none."""
+    secret itself), or the address when there is none. The secret is taken as the
+    token's lookup takes it, so another spelling of the header ("bearer", more spaces)
+    is the same count."""
     header = request.headers.get("Authorization", "")
     if header:
-        return "api-token:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+        secret = _parsed(header) or header
+        return (
+            "api-token:" + hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        )
     return "api-address:" + (request.remote_addr or "unknown")

@@ -64,7 +64,12 @@ def _body(schema) -> dict:
             gettext("send the body as JSON (%(header)s)", header="Content-Type: application/json"),
             parameter="Content-Type",
         )
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes
+        raise ApiProblem(
+            400, gettext("the body's JSON is nested too deeply"), parameter="body"
+        ) from None
     if not isinstance(payload, dict):
         raise ApiProblem(400, gettext("the body is not a JSON object"), parameter="body")
     try:
@@ -207,7 +212,7 @@ def _apply(data: ops.EventData, body: dict) -> None:
         data.themes = [found[s] for s in slugs if s in found]
     if "partners" in body:
         slugs = list(dict.fromkeys(p["slug"] for p in body["partners"]))
-        found = {p.slug: p for p in session.scalars(select(Partner).where(Partner.slug.in_(slugs)))}
+        found = _known(Partner, slugs)
         missing = [s for s in slugs if s not in found]
         if missing:
             errors["partners"] = gettext("Unknown partner '%(slug)s'.", slug=missing[0][:100])

@@ -101,6 +101,7 @@ def update_user(
     user.role, user.active, user.name = role, active, name.strip()[:200]
     if password is not None:
         user.password_hash = hash_password(password)
+        replace_open_links(session, user)
     session.commit()
     log.info(
         "user.updated actor=%s user=%s role=%s active=%s password_changed=%s",
@@ -109,6 +110,20 @@ def update_user(
         role,
         active,
         password is not None,
+    )
+
+
+def replace_open_links(session: Session, user: User, now=None) -> None:
+    """The account's unused invitation and reset links stop working (in the caller's
+    transaction): a newer link, or a password chosen any way, replaces them."""
+    session.execute(
+        update(AccountLink)
+        .where(
+            AccountLink.user_id == user.id,
+            AccountLink.used.is_(None),
+            AccountLink.replaced.is_(None),
+        )
+        .values(replaced=now or utcnow())
     )
 
 
@@ -131,6 +146,7 @@ def set_password(session: Session, actor: User | None, user: User, password: str
     if message:
         raise ValidationError({"password": message})
     user.password_hash = hash_password(password)
+    replace_open_links(session, user)
     end_sessions(user)
     session.commit()
     log.info("user.password_changed actor=%s user=%s", who(actor), user.email)
@@ -301,15 +317,7 @@ def _link_lifetime() -> timedelta:
 def _new_link(session: Session, actor: User | None, user: User) -> IssuedLink:
     """Adds a link for the account (not committed) and replaces its open ones."""
     now = utcnow()
-    session.execute(
-        update(AccountLink)
-        .where(
-            AccountLink.user_id == user.id,
-            AccountLink.used.is_(None),
-            AccountLink.replaced.is_(None),
-        )
-        .values(replaced=now)
-    )
+    replace_open_links(session, user, now)
     purpose = LinkPurpose.reset if has_password(user) else LinkPurpose.invitation
     token = secrets.token_urlsafe(32)
     link = AccountLink(
@@ -416,15 +424,7 @@ def use_link(session: Session, token: str, new: str, repeated: str) -> User:
             410,
             gettext("This link was already used. Log in, or ask an administrator for a new one."),
         )
-    session.execute(
-        update(AccountLink)
-        .where(
-            AccountLink.user_id == user.id,
-            AccountLink.used.is_(None),
-            AccountLink.replaced.is_(None),
-        )
-        .values(replaced=now)
-    )
+    replace_open_links(session, user, now)
     user.password_hash = hash_password(new)
     end_sessions(user)
     session.commit()

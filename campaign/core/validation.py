@@ -22,7 +22,9 @@ from zxcvbn import zxcvbn
 # Control characters (C0 but tab and line feed, DEL, C1) and the non-characters U+FFFE/FFFF.
 # XML 1.0 (XLSX) cannot carry C0 controls, iCalendar TEXT forbids them (RFC 5545 3.3.11)
 # and on a page they are invisible: refused rather than silently dropped.
-CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+# Lone surrogates (U+D800-U+DFFF, which JSON's "\\ud800" can carry) are no characters at
+# all: no database, page or file can store them.
+CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 LINE_BREAK_RE = re.compile("[\t\n]")
 # Bidirectional embeddings, overrides and isolates: U+202E shows "gpj.exe" as "exe.jpg"
 # and reorders whatever follows it on a page, in a calendar or a spreadsheet.

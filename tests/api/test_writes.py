@@ -367,3 +367,89 @@ def test_a_cancel_reason_is_checked_by_the_forms_rule(client, write_token, creat
     assert too_long.status_code == 422
     db.rollback()
     assert db.get(Event, event.id).status == "confirmed"
+
+
+# --- What a hostile client sends: the same token under another spelling of its header,
+# JSON nested past the parser's depth, numbers past the database's integers, lone
+# surrogates. Each is a clear refusal (never a 500, never a way around the limit).
+@pytest.mark.parametrize(
+    "spelling",
+    ["bearer {}", "BEARER {}", "Bearer  {}", "Bearer {} ", "bEaReR   {}"],
+)
+def test_another_spelling_of_the_header_is_the_same_token_for_the_limit(
+    app, client, write_token, spelling
+):
+    app.config["API_WRITE_LIMIT"] = "2 per minute"
+    for _ in range(2):
+        assert send(client, "POST", "/api/v1/events", write_token, {"title": ""}).status_code == 422
+    assert send(client, "POST", "/api/v1/events", write_token, body()).status_code == 429
+    again = client.http.post(
+        "/api/v1/events", json=body(), headers={"Authorization": spelling.format(write_token)}
+    )
+    assert again.status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        ("[" * 100_000 + "]" * 100_000, 400),
+        ('{"title": ' + "[" * 100_000 + "]" * 100_000 + "}", 400),
+    ],
+)
+def test_json_nested_too_deep_is_a_bad_request(client, write_token, db, raw, status):
+    before = count(db)
+    response = client.http.post(
+        "/api/v1/events",
+        data=raw,
+        headers={"Authorization": f"Bearer {write_token}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == status
+    assert response.content_type == "application/problem+json"
+    assert response.get_json()["parameter"] == "body"
+    assert count(db) == before
+
+
+@pytest.mark.parametrize("venue", [12345678901234567890, 2**63, 2**31])
+def test_a_venue_id_past_the_columns_range_is_unknown(client, write_token, db, venue):
+    before = count(db)
+    response = send(client, "POST", "/api/v1/events", write_token, body(venue=venue))
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert "venue" in response.get_json()["errors"]
+    assert count(db) == before
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ('"title": "Okrugli sto \\ud800"', "title"),
+        ('"description": "\\udfff"', "description"),
+        ('"themes": ["cyber-security", "\\ud83d"]', "themes"),
+        ('"partners": [{"slug": "\\ud800", "role": "host"}]', "partners"),
+        ('"timezone": "Europe/\\ud800"', "timezone"),
+        ('"start": "2030-05-06T18:00\\ud800"', "start"),
+    ],
+)
+def test_a_lone_surrogate_is_refused_by_name(client, write_token, db, raw, field):
+    before = count(db)
+    payload = (
+        '{"format": "round_table", "start": "2030-05-06T18:00", "end": "2030-05-06T20:00", '
+        '"title": "Okrugli sto", "themes": ["cyber-security"], ' + raw + "}"
+    )
+    response = client.http.post(
+        "/api/v1/events",
+        data=payload,
+        headers={"Authorization": f"Bearer {write_token}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert field in response.get_json()["errors"]
+    assert count(db) == before
+
+
+def test_a_problem_answered_to_a_token_carries_no_cors_header(client, write_token):
+    refused = send(client, "POST", "/api/v1/events", write_token, {"title": ""})
+    assert refused.status_code == 422
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    # A public read's refusal stays readable from other sites.
+    public = client.http.get("/api/v1/events?colour=red")
+    assert public.status_code == 400
+    assert public.headers["Access-Control-Allow-Origin"] == "*"

@@ -28,6 +28,8 @@ CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
         ("/events?q=token%3Dabc", "/events?q=token%3Dabc"),
         ("/events?mytoken=abc", "/events?mytoken=abc"),
         ("Mozilla/5.0", "Mozilla/5.0"),
+        ("GET /api/v1/events?access_token=cpt_abc-1&q=x HTTP/1.1", "GET /api/v1/events?access_token=redacted&q=x HTTP/1.1"),
+        ("/api/v1/events?q=%63pt_abc", "/api/v1/events?q=redacted"),
     ],
 )  # fmt: skip
 def test_redact(text, expected):

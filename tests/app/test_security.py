@@ -523,6 +523,10 @@ def test_no_passwords_or_tokens_in_logs(client, make_client, admin, caplog, db):
     secrets.append(new.feed_token)
     client.get(f"/events?token={admin.feed_token}&q=flood")
     client.get(f"/calendar.ics?token={new.feed_token}")
+    # An API token put in the address by mistake, under a name of the client's choosing.
+    api_token = "cpt_" + "k" * 43
+    secrets.append(api_token)
+    client.get(f"/api/v1/events?access_token={api_token}")
     client.post("/account")  # regenerates the token
     db.expire_all()
     secrets.append(db.get(User, admin.id).feed_token)

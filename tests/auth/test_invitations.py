@@ -197,6 +197,44 @@ def test_a_reset_link_ends_every_session_of_the_account(app, client, admin, orga
     assert Client(app).login(organizer.email, NEW_PASSWORD).status_code == 302
 
 
+def test_a_password_chosen_another_way_replaces_the_open_links(app, client, admin, db):
+    """An admin gives the invited account a password on its page: the invitation stops
+    working (else whoever holds it could still take the account over)."""
+    client.login(admin.email)
+    path = _invite(client)
+    nova = db.scalar(select(User).where(User.email == "nova@example.org"))
+    response = client.post(
+        f"/users/{nova.id}",
+        {"name": "Nova", "role": "organizer", "active": "y", "password": OTHER_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert Client(app).get(path).status_code == 410
+    browser, response = _choose(app, path)
+    assert response.status_code == 410 and not _logged_in(browser)
+    assert Client(app).login("nova@example.org", OTHER_PASSWORD).status_code == 302
+
+
+def test_changing_ones_own_password_replaces_an_open_reset_link(app, client, admin, organizer):
+    client.login(admin.email)
+    response = client.post(f"/users/{organizer.id}/link")
+    path = _path(_link_on_page(client.get(response.headers["Location"]).get_data(as_text=True)))
+    owner = Client(app)
+    owner.login(organizer.email)
+    changed = owner.post(
+        "/account/password",
+        {
+            "current_password": PASSWORD,
+            "new_password": OTHER_PASSWORD,
+            "repeat_password": OTHER_PASSWORD,
+        },
+    )
+    assert changed.status_code == 302
+    assert Client(app).get(path).status_code == 410
+    browser, response = _choose(app, path)
+    assert response.status_code == 410 and not _logged_in(browser)
+    assert Client(app).login(organizer.email, OTHER_PASSWORD).status_code == 302
+
+
 def test_links_are_for_admins_only(client, organizer, admin):
     client.login(organizer.email)
     assert client.post(f"/users/{admin.id}/link").status_code == 403
