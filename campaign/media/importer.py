@@ -33,6 +33,10 @@ from .models import MediaItem, MediaStatus
 COLUMNS = ("date", "outlet", "kind", "headline", "link", "reach", "themes")
 MAX_ROWS = 100_000
 MAX_BYTES = 20 * 1024 * 1024
+# What an XLSX may unpack to (its parts' sizes, as its ZIP directory declares them; the
+# zipfile module reads no further than that): a workbook of MAX_ROWS rows takes far less,
+# while a ZIP "bomb" of a few hundred kilobytes would unpack to gigabytes in memory.
+MAX_UNPACKED_BYTES = 8 * MAX_BYTES
 
 
 class MalformedFile(ValueError):
@@ -94,12 +98,19 @@ def read_xlsx(data: bytes) -> list[tuple[int, dict[str, str]]]:
     if len(data) > MAX_BYTES:
         raise MalformedFile(gettext("The file is larger than %(n)s MB.", n=MAX_BYTES // 2**20))
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked <= MAX_UNPACKED_BYTES:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
         raise MalformedFile(
             gettext("The file is not an XLSX workbook that can be read (%(error)s).",
                     error=type(exc).__name__)
         ) from None  # fmt: skip
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise MalformedFile(
+            gettext("The workbook unpacks to more than %(n)s MB.", n=MAX_UNPACKED_BYTES // 2**20)
+        )
     try:
         sheet = book.worksheets[0] if book.worksheets else None
         if sheet is None:
