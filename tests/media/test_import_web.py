@@ -184,7 +184,29 @@ def zip_bomb_xlsx(unpacked_mb: int) -> bytes:
     return out.getvalue()
 
 
+def far_cell_xlsx(row: int, column: int) -> bytes:
+    """A workbook of one good row and a blank cell far away, which makes openpyxl fill
+    every line and column up to it with empty cells."""
+    book = Workbook()
+    sheet = book.active
+    for line in (HEADER + GOOD).splitlines():
+        sheet.append(line.split(","))
+    sheet.cell(row=row, column=column, value=" ")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 MALFORMED = {
+    "workbook going on to line 300000": (
+        far_cell_xlsx(300_000, 1),
+        "The sheet goes on beyond line 200000; a file may have at most 100000 rows.",
+    ),
+    # Without limits 17 billion empty cells (hours); refused after 200,000 short lines.
+    "workbook reaching cell XFD1048576": (
+        far_cell_xlsx(1_048_576, 16_384),
+        "The sheet goes on beyond line 200000",
+    ),
     "workbook that unpacks to gigabytes (a ZIP bomb)": (
         zip_bomb_xlsx(170),
         "The workbook unpacks to more than 160 MB.",
