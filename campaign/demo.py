@@ -422,7 +422,7 @@ def demo_media_rows(rng: random.Random, count: int, outlets, themes, events):
             ).astimezone(UTC)  # fmt: skip
             planned = day >= PLANNED_FROM
         theme = by_id[theme_ids[0]]
-        topic = TITLES.get(theme.slug, [theme.name])[0]
+        topic = TITLES.get(theme.slug, [(theme.name, theme.name_en)])[0][0]
         headline = rng.choice(HEADLINES[kind]).format(topic=topic, city=city or "Beograd")
         if event is None:
             # Programmes air at their own hour.

@@ -47,7 +47,7 @@ _PROTECTED = re.compile(
     | %\([^)]*\)[sdif]                           # %(name)s placeholders
     | %[sd]
     | \{[^{}\s]*\}                               # {name} placeholders
-    | [a-z][a-z0-9+.-]*://\S+                    # URLs with a scheme
+    | [a-z][a-z0-9+.-]*://\S*                    # URLs with a scheme (or one alone)
     | www\.\S+
     | [\w.+-]+@[\w-]+(?:\.[\w-]+)+               # e-mail addresses
     | &[a-zA-Z]+;|&\#\d+;                        # HTML entities

@@ -33,6 +33,15 @@ from .models import MediaItem, MediaStatus
 COLUMNS = ("date", "outlet", "kind", "headline", "link", "reach", "themes")
 MAX_ROWS = 100_000
 MAX_BYTES = 20 * 1024 * 1024
+# What an XLSX may unpack to (its parts' sizes, as its ZIP directory declares them; the
+# zipfile module reads no further than that): a workbook of MAX_ROWS rows takes far less,
+# while a ZIP "bomb" of a few hundred kilobytes would unpack to gigabytes in memory.
+MAX_UNPACKED_BYTES = 8 * MAX_BYTES
+# How much of a workbook's first sheet is read: openpyxl fills the gaps up to a far cell
+# with empty cells, so one cell at XFD1048576 of a 5 KB file would cost 17 billion empty
+# cells. Blank lines are allowed between rows, up to this line number.
+MAX_COLUMNS = 32
+MAX_LINES = 2 * MAX_ROWS
 
 
 class MalformedFile(ValueError):
@@ -94,17 +103,24 @@ def read_xlsx(data: bytes) -> list[tuple[int, dict[str, str]]]:
     if len(data) > MAX_BYTES:
         raise MalformedFile(gettext("The file is larger than %(n)s MB.", n=MAX_BYTES // 2**20))
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked <= MAX_UNPACKED_BYTES:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
         raise MalformedFile(
             gettext("The file is not an XLSX workbook that can be read (%(error)s).",
                     error=type(exc).__name__)
         ) from None  # fmt: skip
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise MalformedFile(
+            gettext("The workbook unpacks to more than %(n)s MB.", n=MAX_UNPACKED_BYTES // 2**20)
+        )
     try:
         sheet = book.worksheets[0] if book.worksheets else None
         if sheet is None:
             raise MalformedFile(gettext("The file is empty."))
-        lines = enumerate(sheet.iter_rows(min_row=1), start=1)
+        lines = _sheet_lines(sheet)
         header = None
         for _line, cells in lines:
             values = [_cell_text(c.value, getattr(c, "number_format", "")) for c in cells]
@@ -137,6 +153,18 @@ def read_xlsx(data: bytes) -> list[tuple[int, dict[str, str]]]:
     finally:
         book.close()
     return rows
+
+
+def _sheet_lines(sheet):
+    """(line number, cells) of the sheet's first MAX_COLUMNS columns; MalformedFile at
+    the first line after MAX_LINES (before any more empty cells are made)."""
+    for line, cells in enumerate(sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS), start=1):
+        if line > MAX_LINES:
+            raise MalformedFile(
+                gettext("The sheet goes on beyond line %(n)s; a file may have at most %(max)s rows.",
+                        n=MAX_LINES, max=MAX_ROWS)
+            )  # fmt: skip
+        yield line, cells
 
 
 def read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:

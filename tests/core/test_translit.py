@@ -66,6 +66,13 @@ def test_urls_emails_placeholders_acronyms_and_foreign_words_stay(kept):
     assert to_cyrillic(f"Vidi {kept} ovde") == f"Види {kept} овде"
 
 
+def test_a_bare_scheme_stays_latin():
+    # "počinje sa https:// (…)": a scheme followed by a space is a URL's start too; it
+    # once became "хттпс://" in the Cyrillic catalogue's message for a bad link.
+    text = "adresa koja počinje sa https:// (ili http://)."
+    assert to_cyrillic(text) == "адреса која почиње са https:// (или http://)."
+
+
 def test_mixed_sentence():
     text = "Panel o saradnji sa KFOR u Nišu: prijave na info@kfor.example.org do 1. juna."
     assert to_cyrillic(text) == (

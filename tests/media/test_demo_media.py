@@ -54,3 +54,13 @@ def test_the_reach_report_is_full_after_seed_demo(runner, client, auth):
     page = client.get("/reports/reach?from=2019-11-01&to=2021-12-31").get_data(as_text=True)
     assert "N1 Srbija" in page or "Television" in page
     assert page.count("<svg") >= 3
+
+
+def test_seed_demo_headlines_name_the_topic_not_a_python_tuple(runner, db):
+    # The topic of a headline is the event title in Serbian, not the (Serbian, English)
+    # pair it is stored as: "Živo sa tribine: ('Nauka za mir …', 'Science for …')" once.
+    runner.invoke(args=["seed-demo", "--events", "200", "--seed", "3"])
+    headlines = db.scalars(select(MediaItem.headline)).all()
+    assert headlines
+    assert not [h for h in headlines if "('" in h or "')" in h]
+    assert any("Nauka za mir i bezbednost" in h for h in headlines)

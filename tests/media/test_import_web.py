@@ -4,6 +4,7 @@ refusal, a malformed file that writes nothing, and idempotence."""
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import datetime
 
 import pytest
@@ -163,7 +164,53 @@ def test_xlsx_dates_and_times_read_as_in_the_csv(client, auth, db):
     assert times["https://politika.rs/b"].isoformat() == "2020-03-12T11:00:00+00:00"
 
 
+def zip_bomb_xlsx(unpacked_mb: int) -> bytes:
+    """A workbook of a few hundred kilobytes whose sheet unpacks to ``unpacked_mb`` MB
+    (one headline of that many letters)."""
+    workbook = io.BytesIO(as_xlsx(HEADER + "2020-01-01,RTS,tv,BOMB,https://x.rs/b,1,eadrcc\n"))
+    out = io.BytesIO()
+    with zipfile.ZipFile(workbook) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if b"BOMB" not in data:
+                dst.writestr(info, data)
+                continue
+            head, tail = data.split(b"BOMB")
+            with dst.open(info.filename, "w", force_zip64=True) as part:
+                part.write(head)
+                for _ in range(unpacked_mb):
+                    part.write(b"a" * 2**20)
+                part.write(tail)
+    return out.getvalue()
+
+
+def far_cell_xlsx(row: int, column: int) -> bytes:
+    """A workbook of one good row and a blank cell far away, which makes openpyxl fill
+    every line and column up to it with empty cells."""
+    book = Workbook()
+    sheet = book.active
+    for line in (HEADER + GOOD).splitlines():
+        sheet.append(line.split(","))
+    sheet.cell(row=row, column=column, value=" ")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 MALFORMED = {
+    "workbook going on to line 300000": (
+        far_cell_xlsx(300_000, 1),
+        "The sheet goes on beyond line 200000; a file may have at most 100000 rows.",
+    ),
+    # Without limits 17 billion empty cells (hours); refused after 200,000 short lines.
+    "workbook reaching cell XFD1048576": (
+        far_cell_xlsx(1_048_576, 16_384),
+        "The sheet goes on beyond line 200000",
+    ),
+    "workbook that unpacks to gigabytes (a ZIP bomb)": (
+        zip_bomb_xlsx(170),
+        "The workbook unpacks to more than 160 MB.",
+    ),
     "no header columns": (b"date,outlet,headline\n2020-01-01,RTS,x\n", "lacks the columns"),
     "ragged row": ((HEADER + GOOD + "2020-01-01,RTS\n").encode(), "has 2 fields"),
     "empty": (b"", "The file is empty."),
