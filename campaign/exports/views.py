@@ -24,12 +24,23 @@ def export_events(fmt: str):
 def export_response(fmt: str, flt) -> Response:
     """The filter is validated, and the first batch read, before a byte is sent."""
     filename = export_filename(flt, fmt, datetime.now(campaign_zone()).date())
-    # The stream outlives the view's session (closed at teardown), so it reads through a
-    # session of its own. The first batch is read here, inside the view: if the database
-    # is down the client gets the 503 page.
+    return file_response(
+        fmt,
+        filename,
+        lambda session: export(fmt, session, flt, current_app.config),
+        private=flt.include_drafts,
+    )
+
+
+def file_response(fmt: str, filename: str, chunks_of, *, private: bool) -> Response:
+    """A streamed export file (events, media items): ``chunks_of(session)`` gives its bytes.
+
+    The stream outlives the view's session (closed at teardown), so it reads through a
+    session of its own. The first batch is read here, inside the view: if the database
+    is down the client gets the 503 page."""
     session = new_session()
     try:
-        chunks = export(fmt, session, flt, current_app.config)
+        chunks = chunks_of(session)
     except Exception:
         session.close()
         raise
@@ -43,12 +54,12 @@ def export_response(fmt: str, flt) -> Response:
     response = Response(stream_with_context(body()), content_type=MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    # Organizers' exports hold drafts: never keep them in a shared cache.
+    # Organizers' exports hold drafts and planned items: never keep them in a shared cache.
     response.headers["Cache-Control"] = (
-        "private, no-store" if flt.include_drafts else "public, max-age=0, must-revalidate"
+        "private, no-store" if private else "public, max-age=0, must-revalidate"
     )
     response.vary.add("Cookie")
-    if not flt.include_drafts:
+    if not private:
         # The same public bytes for any visitor without a login: other sites may read them.
         public_cors(response)
     return response

@@ -8,14 +8,12 @@ from datetime import datetime, timedelta
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext
@@ -27,12 +25,12 @@ from ..auth.access import sees_drafts
 from ..catalog.models import Partner, PartnerKind, Theme
 from ..core import validation as rules
 from ..core.errors import ConflictError, NotAllowed, ValidationError
-from ..db import get_session, new_session
+from ..db import get_session
 from ..events.filters import FilterError
 from ..events.models import Event
-from ..exports.filenames import content_disposition
 from ..exports.rows import CHUNK_SIZE, keyset_batches
-from ..exports.writers import MEDIA_TYPES, export_rows
+from ..exports.views import file_response
+from ..exports.writers import export_rows
 from ..i18n import campaign_name
 from ..web import campaign_zone
 from . import importer
@@ -127,8 +125,8 @@ def export_media(fmt: str):
     title = f"{campaign_name()} — {described}" if described else campaign_name()
     day = datetime.now(campaign_zone()).date().isoformat()
     filename = f"ipap2-media-{day}.{fmt}"
-    session = new_session()
-    try:
+
+    def chunks_of(session):
         stmt = flt.select().options(
             *media_list_loading(), selectinload(MediaItem.events)
         )  # newest first, as the list
@@ -139,25 +137,9 @@ def export_media(fmt: str):
             current_app.config.get("EXPORT_CHUNK_SIZE", CHUNK_SIZE),
             descending=True,
         )
-        chunks = export_rows(fmt, MEDIA, batches, current_app.config, title)
-    except Exception:
-        session.close()
-        raise
+        return export_rows(fmt, MEDIA, batches, current_app.config, title)
 
-    def body():
-        try:
-            yield from chunks
-        finally:
-            session.close()
-
-    response = Response(stream_with_context(body()), content_type=MEDIA_TYPES[fmt])
-    response.headers["Content-Disposition"] = content_disposition(filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = (
-        "private, no-store" if flt.include_planned else "public, max-age=0, must-revalidate"
-    )
-    response.vary.add("Cookie")
-    return response
+    return file_response(fmt, filename, chunks_of, private=flt.include_planned)
 
 
 # -- organizers --------------------------------------------------------------------------

@@ -468,3 +468,20 @@ def test_renaming_the_outlet_refreshes_what_q_finds(client, db, app, create_medi
     assert "Jutarnji program" not in client.get("/media?q=televizija").get_data(as_text=True)
     # The JSON export's q agrees.
     assert json.loads(client.get("/media.json?q=servis").get_data())["count"] == 1
+
+
+def test_media_exports_stream_like_event_exports(client, auth, create_media):
+    """The one export response: public files may be read by other sites (CORS), an
+    organizer's (planned items) are never cached or shared."""
+    create_media(headline="Objavljeno", status="published")
+    for fmt in ("csv", "xlsx", "json"):
+        public = client.get(f"/media.{fmt}")
+        assert public.status_code == 200
+        assert public.headers["Access-Control-Allow-Origin"] == "*"
+        assert public.headers["Cache-Control"] == "public, max-age=0, must-revalidate"
+        assert public.headers["X-Content-Type-Options"] == "nosniff"
+        assert "attachment" in public.headers["Content-Disposition"]
+    auth.login()
+    private = client.get("/media.csv")
+    assert private.headers["Cache-Control"] == "private, no-store"
+    assert "Access-Control-Allow-Origin" not in private.headers
