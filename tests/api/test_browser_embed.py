@@ -23,7 +23,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CAMPAIGN_CHROMIUM", "/usr/bin/chromium")
 QUERY = "from=2020-10-01&to=2020-10-31"
 
 
@@ -100,20 +99,6 @@ def partner_site(planner):
     running = Thread(ThreadingHTTPServer(("127.0.0.1", free_port()), Handler))
     yield f"http://127.0.0.1:{running.server.server_address[1]}/"
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def test_a_partner_site_frames_the_agenda_and_reads_the_api(browser, planner, partner_site):

@@ -12,9 +12,8 @@ import os
 import shutil
 
 import pytest
-from conftest import PASSWORD
-from test_browser import AXE, CHROMIUM, README_SHOTS, VIEWPORT, LiveServer, expect, shoot
-from test_browser import browser as browser  # noqa: F401 (the module's Chromium fixture)
+from conftest import CHROMIUM, PASSWORD
+from test_browser import AXE, README_SHOTS, VIEWPORT, LiveServer, expect, shoot
 
 from campaign import create_app
 from campaign.auth import operations as user_ops

@@ -16,7 +16,6 @@ from tests.app.test_browser import (  # noqa: F401  (fixtures)
     AXE,
     PASSWORD,
     VIEWPORT,
-    browser,
     expect,
     live_server,
     shoot,
@@ -62,7 +61,7 @@ def _log_in(page, email: str, password: str = PASSWORD) -> None:
 
 @pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["desktop", "phone"])
 def test_an_invited_person_chooses_a_password_and_is_logged_in(
-    browser,  # noqa: F811
+    browser,
     live_server,  # noqa: F811
     admin_account,
     viewport,
@@ -147,7 +146,7 @@ def test_login_page_explains_a_forgotten_password(browser, live_server):  # noqa
 
 @pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["desktop", "phone"])
 def test_dashboard_numbers_open_their_events(
-    browser,  # noqa: F811
+    browser,
     live_server,  # noqa: F811
     admin_account,
     viewport,

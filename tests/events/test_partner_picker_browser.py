@@ -16,7 +16,6 @@ from tests.app.test_browser import (  # noqa: F401  (fixtures)
     VIEWPORT,
     ConsoleWatch,
     _log_in,
-    browser,
     expect,
     live_server,
     save,

@@ -20,7 +20,7 @@ from campaign.auth import operations as user_ops
 from campaign.db import get_session
 from campaign.demo import seed_demo_data
 from campaign.media.models import MediaItem
-from tests.app.test_browser import CHROMIUM, ConsoleWatch, LiveServer
+from tests.app.test_browser import ConsoleWatch, LiveServer
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -54,20 +54,6 @@ def live_server(sqlite_template, tmp_path_factory):
         seed_demo_data(session, 240, 2019)
     with LiveServer(app) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium (.ci/run does)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def log_in(page):

@@ -13,7 +13,6 @@ from tests.app.test_browser import (  # noqa: F401  (fixtures)
     README_SHOTS,
     VIEWPORT,
     _log_in,
-    browser,
     expect,
     live_server,
 )
