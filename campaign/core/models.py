@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, DateTime, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, MetaData, String, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+if TYPE_CHECKING:
+    from ..auth.models import User
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -48,3 +52,19 @@ class Base(DeclarativeBase):
 def enum_check(column: str, values: type[enum.StrEnum]) -> CheckConstraint:
     allowed = ", ".join(f"'{v.value}'" for v in values)
     return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_valid")
+
+
+class ChangeRecord:
+    """The columns of one entry of a record's history (events, media items): who did
+    what, when, and which fields changed. Each history table adds its id, the column
+    naming its record and the relationship back to it."""
+
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(20))
+    # {"field": [old, new], ...} with values as shown to people.
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    @declared_attr
+    def user(cls) -> Mapped[User | None]:
+        return relationship("User", lazy="raise")

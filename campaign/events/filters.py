@@ -6,6 +6,7 @@ its parameters here, so a parameter means the same thing everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -130,23 +131,12 @@ class EventFilter:
                     ),
                 )
 
-        statuses = values("status")
-        allowed = [s.value for s in EventStatus] if include_drafts else list(PUBLIC_STATUSES)
-        for s in statuses:
-            if s not in EventStatus.__members__:
-                raise FilterError(
-                    "status",
-                    gettext(
-                        "unknown status '%(value)s'; use %(choices)s",
-                        value=s,
-                        choices=", ".join(allowed),
-                    ),
-                )
-            if s not in allowed:
-                raise FilterError(
-                    "status",
-                    gettext("'%(value)s' events are visible to organizers only", value=s),
-                )
+        statuses = parse_statuses(
+            values("status"),
+            EventStatus,
+            [s.value for s in EventStatus] if include_drafts else list(PUBLIC_STATUSES),
+            lambda s: gettext("'%(value)s' events are visible to organizers only", value=s),
+        )
 
         cities = values("city")
         if cities:
@@ -541,6 +531,27 @@ def raw_values(args, name: str) -> list[str]:
         if problem:
             raise FilterError(name, problem)
     return list(dict.fromkeys(got))
+
+
+def parse_statuses(
+    statuses: list[str], enum, allowed: list[str], hidden: Callable[[str], str]
+) -> list[str]:
+    """``statuses`` checked: each a member of ``enum`` and among the ``allowed`` values
+    (the public ones, for who does not see drafts); ``hidden(value)`` is the message for
+    a real status the visitor may not ask for."""
+    for s in statuses:
+        if s not in enum.__members__:
+            raise FilterError(
+                "status",
+                gettext(
+                    "unknown status '%(value)s'; use %(choices)s",
+                    value=s,
+                    choices=", ".join(allowed),
+                ),
+            )
+        if s not in allowed:
+            raise FilterError("status", hidden(s))
+    return statuses
 
 
 def check_date_range(date_from: date | None, date_to: date | None) -> None:

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
-    JSON,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
 from ..catalog.models import Partner, Theme, Venue
-from ..core.models import Base, UTCDateTime, enum_check, utcnow
+from ..core.models import Base, ChangeRecord, UTCDateTime, enum_check, utcnow
 from ..i18n import localized
 
 if TYPE_CHECKING:
@@ -259,7 +258,7 @@ class Event(Base):
         return f"<Event {self.id} {self.title!r}>"
 
 
-class EventChange(Base):
+class EventChange(ChangeRecord, Base):
     """One entry of an event's history: who did what, when, and which fields changed."""
 
     __tablename__ = "event_changes"
@@ -268,11 +267,5 @@ class EventChange(Base):
     event_id: Mapped[int | None] = mapped_column(
         ForeignKey("events.id", ondelete="CASCADE"), index=True
     )
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    action: Mapped[str] = mapped_column(String(20))
-    # {"field": [old, new], ...} with values as shown to people.
-    changes: Mapped[dict] = mapped_column(JSON, default=dict)
 
     event: Mapped[Event | None] = relationship(back_populates="changes", lazy="raise")
-    user: Mapped[User | None] = relationship(lazy="raise")

@@ -24,6 +24,7 @@ from ..events.filters import (
     lookup_slugs,
     parse_date,
     parse_page,
+    parse_statuses,
     parse_words,
     raw_values,
 )
@@ -74,22 +75,12 @@ class MediaFilter:
                         choices=", ".join(m.value for m in MediaKind),
                     ),
                 )
-        statuses = values("status")
-        allowed = [s.value for s in MediaStatus] if include_planned else list(PUBLIC_STATUSES)
-        for s in statuses:
-            if s not in MediaStatus.__members__:
-                raise FilterError(
-                    "status",
-                    gettext(
-                        "unknown status '%(value)s'; use %(choices)s",
-                        value=s,
-                        choices=", ".join(allowed),
-                    ),
-                )
-            if s not in allowed:
-                raise FilterError(
-                    "status", gettext("'%(value)s' items are visible to organizers only", value=s)
-                )
+        statuses = parse_statuses(
+            values("status"),
+            MediaStatus,
+            [s.value for s in MediaStatus] if include_planned else list(PUBLIC_STATUSES),
+            lambda s: gettext("'%(value)s' items are visible to organizers only", value=s),
+        )
         date_from = parse_date("from", values("from"))
         date_to = parse_date("to", values("to"))
         check_date_range(date_from, date_to)

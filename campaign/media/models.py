@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
-    JSON,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
 from ..catalog.models import Partner, Theme
-from ..core.models import Base, UTCDateTime, enum_check, utcnow
+from ..core.models import Base, ChangeRecord, UTCDateTime, enum_check, utcnow
 from ..events.models import Event
 from ..i18n import localized
 
@@ -179,7 +178,7 @@ class MediaItem(Base):
         return f"<MediaItem {self.id} {self.headline!r}>"
 
 
-class MediaItemChange(Base):
+class MediaItemChange(ChangeRecord, Base):
     """One entry of a media item's history: who did what, when, and which fields changed."""
 
     __tablename__ = "media_item_changes"
@@ -188,10 +187,5 @@ class MediaItemChange(Base):
     media_item_id: Mapped[int | None] = mapped_column(
         ForeignKey("media_items.id", ondelete="CASCADE"), index=True
     )
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    action: Mapped[str] = mapped_column(String(20))
-    changes: Mapped[dict] = mapped_column(JSON, default=dict)
 
     item: Mapped[MediaItem | None] = relationship(back_populates="changes", lazy="raise")
-    user: Mapped[User | None] = relationship(lazy="raise")
