@@ -29,7 +29,7 @@ GENERATED = "sr_Cyrl"
 CATALOGUE_KEEP = (
     *translit.DEFAULT_KEEP, "Google", "Calendar", "Outlook", "Apple", "Thunderbird", "Excel",
     "Ctrl", "Mac", "CSV", "JSON", "ICS", "XLSX", "IANA", "ics", "UID", "MB",
-    "ETag", "OpenAPI",
+    "ETag", "OpenAPI", "UTF", "NUL", "PDF", "UTC",
 )  # fmt: skip
 
 

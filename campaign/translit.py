@@ -53,6 +53,7 @@ _PROTECTED = re.compile(
     | &[a-zA-Z]+;|&\#\d+;                        # HTML entities
     | [A-Za-z_]+(?:/[A-Za-z_+-]+)+               # time-zone names and paths: Europe/Belgrade
     | [\w-]+(?:\.[\w-]+)*\.(?:com|org|net|rs|eu|int|ics)\b  # domains, file names
+    | \bU\+[0-9A-F]{4,6}\b                      # character codes: U+0000
     """,
     re.VERBOSE | re.IGNORECASE,
 )

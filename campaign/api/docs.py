@@ -22,6 +22,7 @@ SUMMARIES = {
     "change_event": _l("Change an event's fields"),
     "cancel_event": _l("Cancel a published event"),
     "delete_event": _l("Delete a draft"),
+    "openapi_document": _l("This document"),
 }
 METHODS = ("get", "post", "patch", "delete")
 

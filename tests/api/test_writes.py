@@ -453,3 +453,14 @@ def test_a_problem_answered_to_a_token_carries_no_cors_header(client, write_toke
     public = client.http.get("/api/v1/events?colour=red")
     assert public.status_code == 400
     assert public.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_every_operation_summary_on_the_docs_page_is_translated(client):
+    """The document's own entry was left in English on the Serbian page ("This document")."""
+    from campaign.api.docs import SUMMARIES
+
+    document = client.get("/api/openapi.json").get_json()
+    ids = {op["operationId"] for item in document["paths"].values() for op in item.values()}
+    assert ids <= set(SUMMARIES)
+    latin = client.get("/api/docs?lang=sr-Latn").get_data(as_text=True)
+    assert "— This document" not in latin and "— Ovaj dokument" in latin

@@ -307,3 +307,25 @@ def test_the_wheel_carries_compiled_catalogues(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for locale in ("sr_Latn", "sr_Cyrl"):
         assert f"campaign/translations/{locale}/LC_MESSAGES/messages.mo" in names
+
+
+@pytest.mark.parametrize("code", ["UTF-8", "NUL", "U+0000", "PDF", "UTC"])
+def test_codes_stay_latin_in_the_cyrillic_catalogue(code):
+    """Encodings, character codes and format names are read as written, not as Serbian."""
+    generated = catalogues.po_path(catalogues.TRANSLATIONS, "sr_Cyrl")
+    with generated.open("rb") as fh:
+        cyrillic = read_po(fh, locale="sr_Cyrl")
+    found = [m for m in cyrillic if m.id and code in str(m.id)]
+    assert found, code
+    for message in found:
+        assert code in str(message.string), (code, message.string)
+
+
+def test_date_patterns_are_in_one_script_in_cyrillic():
+    """The import's date hint was half Latin, half Cyrillic (YYYY-MM-DD ХХ:ММ)."""
+    generated = catalogues.po_path(catalogues.TRANSLATIONS, "sr_Cyrl")
+    with generated.open("rb") as fh:
+        cyrillic = read_po(fh, locale="sr_Cyrl")
+    for message in cyrillic:
+        string = str(message.string)
+        assert not ("YYYY" in string and re.search("[А-Яа-я]{2}:[А-Яа-я]{2}", string)), string

@@ -60,6 +60,7 @@ def test_tricky_words(latin, cyrillic):
         "CO2",
         "snake_case",
         "Outlook.com",
+        "U+0000",
     ],
 )
 def test_urls_emails_placeholders_acronyms_and_foreign_words_stay(kept):
