@@ -59,7 +59,10 @@ def test_last_use_is_recorded(client, auth, db):
     db.rollback()
     used = db.scalar(select(ApiToken)).last_used
     assert used is not None and utcnow() - used < timedelta(minutes=5)
-    assert "never" not in client.get("/account").get_data(as_text=True).split("API tokens")[1]
+    listed = client.get("/account").get_data(as_text=True).split("API tokens")[1]
+    assert "never" not in listed
+    # Times as the rest of the site shows them: the campaign's zone, not a bare UTC.
+    assert " UTC" not in listed and (" CET" in listed or " CEST" in listed)
 
 
 @pytest.mark.parametrize(
