@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 from .auth import operations as user_ops
 from .auth.models import User, UserRole
 from .catalog.models import Theme
+from .core import validation as rules
 from .core.errors import NotAllowed, ValidationError
 from .db import get_engine, get_session, read_only
 from .events.filters import EventFilter, FilterError
@@ -101,6 +102,16 @@ def _print_link(issued) -> None:
     click.echo("Pass it on to the person; it is not stored and will not be shown again.")
 
 
+def _account_by_email(email: str) -> User | None:
+    """The account of an address typed on the command line; an address with a control
+    character (NUL, which PostgreSQL cannot even compare) is a usage error before the look-up."""
+    problem = rules.text(email)
+    if problem is not None:
+        click.echo(f"Error: EMAIL: {problem}", err=True)
+        raise SystemExit(2)
+    return get_session().scalar(select(User).where(User.email == email.strip().lower()))
+
+
 @click.command("invite")
 @with_appcontext
 @click.argument("email")
@@ -115,7 +126,7 @@ def invite(email: str, role: str, name: str) -> None:
     """Add an account without a password and print its invitation link (or a new link for
     an account that has not chosen its password yet)."""
     session = get_session()
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    user = _account_by_email(email)
     try:
         if user is None:
             issued = user_ops.invite_user(session, None, email, role, name)
@@ -141,7 +152,7 @@ def invite(email: str, role: str, name: str) -> None:
 def reset_link(email: str) -> None:
     """Print a single-use password-reset link for an account; older links stop working."""
     session = get_session()
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    user = _account_by_email(email)
     if user is None:
         click.echo(f"Error: EMAIL: there is no account {email.strip()!r}.", err=True)
         raise SystemExit(2)

@@ -31,6 +31,7 @@ LINE_BREAK_RE = re.compile("[\t\n]")
 BIDI_CONTROL_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # Characters that take no room: a text of only these (and spaces) looks empty.
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+INVISIBLE_RE = re.compile(f"[{ZERO_WIDTH}]")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # No spaces and no control characters (they would reach log lines and mail headers raw).
 EMAIL_RE = re.compile(
@@ -168,6 +169,15 @@ def zone(name: str) -> str | None:
 
 
 def email(value: str) -> str | None:
+    # An invisible character cannot be typed at the log-in page, and a text-direction
+    # control shows the address in another order than the one it is stored in.
+    bad = BIDI_CONTROL_RE.search(value) or INVISIBLE_RE.search(value)
+    if bad is not None:
+        return gettext(
+            "Remove the invisible control character %(what)s at position %(pos)s.",
+            what=f"U+{ord(bad.group()):04X}",
+            pos=bad.start() + 1,
+        )
     if EMAIL_RE.fullmatch(value) and len(value) <= MAX_EMAIL_LENGTH:
         return None
     return gettext(

@@ -3,6 +3,7 @@ to events and themes, deterministic, and a second run changes nothing."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from campaign.media.models import MediaItem, MediaKind, media_item_events, media_item_themes
@@ -64,3 +65,11 @@ def test_seed_demo_headlines_name_the_topic_not_a_python_tuple(runner, db):
     assert headlines
     assert not [h for h in headlines if "('" in h or "')" in h]
     assert any("Nauka za mir i bezbednost" in h for h in headlines)
+
+
+@pytest.mark.parametrize("media", ["-1", "99999999999999999999", "many"])
+def test_seed_demo_refuses_an_odd_media_count(runner, db, media):
+    result = runner.invoke(args=["seed-demo", "--events", "5", "--media", media])
+    assert result.exit_code == 2 and "--media" in result.output
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Event)) == 0

@@ -249,3 +249,15 @@ def test_import_is_for_organizers(client):
     assert client.get("/media/import").status_code == 302
     response = upload(client, (HEADER + GOOD).encode(), "clips.csv")
     assert response.status_code in (302, 400)
+
+
+@pytest.mark.parametrize(
+    ("data", "name"), [(b"hello", "notes.txt"), (b"", "empty.txt"), (b"\x00\x00", "x.csv")]
+)
+def test_a_text_file_or_nul_bytes_write_nothing(client, auth, db, data, name):
+    auth.login()
+    before = counts(db)
+    response = upload(client, data, name)
+    assert response.status_code == 400
+    assert "Nothing was imported." in response.get_data(as_text=True)
+    assert counts(db) == before
