@@ -23,6 +23,7 @@ from campaign.auth import operations as user_ops
 from campaign.catalog import operations as catalog_ops
 from campaign.db import get_session, make_engine
 from campaign.events import operations as event_ops
+from campaign.events.filters import event_list_loading
 from campaign.media import operations as media_ops
 from campaign.migrate import upgrade
 from campaign.models import Event, Partner, Theme, User, Venue
@@ -292,6 +293,32 @@ def create_event(app):
             return event_ops.create_event(session, actor, event_ops.EventData(**values))
 
     return make
+
+
+@pytest.fixture
+def cancel_back_then(app):
+    """``cancel_back_then(event)``: the event cancelled back when it was upcoming (through
+    ``cancel_event`` with the clock set to a day before it started), so a past event can be
+    cancelled without breaking the rule that an event that is over is not cancelled.
+    Returns the event as stored."""
+
+    def cancel(target, reason=""):
+        with app.app_context():
+            session = get_session()
+            stored = session.scalar(
+                select(Event).where(Event.id == target.id).options(*event_list_loading())
+            )
+            event_ops.cancel_event(
+                session,
+                None,
+                stored,
+                stored.version,
+                reason,
+                now=stored.starts_at - timedelta(days=1),
+            )
+            return stored
+
+    return cancel
 
 
 @pytest.fixture

@@ -166,6 +166,12 @@ def _write_operation(rule, method, summary, body, success, if_match) -> dict:
                 "description": "The new event's address in the API.",
                 "schema": {"type": "string", "format": "uri"},
             }
+    if operation_id == "change_event":
+        responses["422"] = _problem(
+            "Fields that cannot be used; `errors` names each and says why. Also a change of "
+            "`status` the contract forbids: `draft` for a published event, `cancelled` for an "
+            "event that has ended."
+        )
     if operation_id in _NEXT_LINKS:
         responses[success]["links"] = {name: _LINKS[name] for name in _NEXT_LINKS[operation_id]}
     if rule.arguments:

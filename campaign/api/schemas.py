@@ -278,7 +278,15 @@ def _event_input_fields(required: bool) -> dict:
         "format": fields.String(validate=validate.OneOf([f.value for f in EventFormat]), **need()),
         "status": fields.String(
             validate=validate.OneOf([s.value for s in EventStatus]),
-            metadata={"description": "A new event is a `draft` unless told otherwise."},
+            metadata={
+                "description": "A new event is a `draft` unless told otherwise."
+                if required
+                else "A published event (`confirmed` or `cancelled`) never becomes a `draft` "
+                "again (cancel it: subscribed calendars learn of it), and an event that has "
+                "ended, or would end in the past with this change, cannot become `cancelled`: "
+                "both are 422 naming `status`. `cancelled` back to `confirmed` reinstates an "
+                "event."
+            },
         ),
         "start": instant(
             "ISO 8601; with a UTC offset it is that instant, without one the wall-clock "

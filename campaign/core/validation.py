@@ -333,6 +333,44 @@ def cancel_reason(value: str) -> str | None:
     return text(value, multiline=True)
 
 
+# -- an event's status ----------------------------------------------------------------
+
+PUBLISHED_STATUSES = ("confirmed", "cancelled")
+
+
+def status_change(before: str | None, after: str, *, over: bool) -> str | None:
+    """An event's status going from ``before`` (None for a new event) to ``after``; ``over``
+    says the event has ended. A published event (confirmed or cancelled) never becomes a
+    draft again: drafts can be deleted, and a published event leaves subscribed calendars
+    only through STATUS:CANCELLED. An event that is over cannot become cancelled: it took
+    place. Keeping a status is always fine (a cancelled past event keeps being edited),
+    and so is reinstating a cancelled event (cancelled to confirmed)."""
+    if before is None or before == after:
+        return None
+    if after == "draft" and before in PUBLISHED_STATUSES:
+        return gettext(
+            "A published event cannot become a draft again; cancel it so that subscribed "
+            "calendars learn of it."
+        )
+    if after == "cancelled" and over:
+        return event_over()
+    return None
+
+
+def event_over() -> str:
+    return gettext("This event is over; an event that took place cannot be cancelled.")
+
+
+def allowed_statuses(before: str | None, *, over: bool) -> list[str]:
+    """The statuses an event with status ``before`` may be given (the edit form offers
+    only these)."""
+    return [
+        s
+        for s in ("draft", "confirmed", "cancelled")
+        if status_change(before, s, over=over) is None
+    ]
+
+
 # -- series ------------------------------------------------------------------------------
 
 # A run of a campaign's events: a tour of a few dozen cities, or two years of monthly

@@ -62,7 +62,12 @@ class EventData:
     cancel_reason: str = ""
 
 
-def validate_event(data: EventData) -> None:
+def validate_event(
+    data: EventData, current: Event | None = None, *, now: datetime | None = None
+) -> None:
+    """Refuse ``data`` (ValidationError naming each field) when it breaks a rule; with
+    ``current``, the stored event it would replace, also when its status change does
+    (:func:`status_change`)."""
     errors: dict[str, str] = {}
     title = data.title.strip()
     if not title:
@@ -116,8 +121,28 @@ def validate_event(data: EventData) -> None:
     rules.add(errors, "description", rules.text(data.description, multiline=True))
     rules.add(errors, "online_url", rules.text(data.online_url))
     rules.add(errors, "cancel_reason", rules.cancel_reason(data.cancel_reason))
+    if current is not None:
+        rules.add(errors, "status", status_change(current, data, now=now))
     if errors:
         raise ValidationError(errors)
+
+
+def is_over(ends_at: datetime | None, now: datetime | None = None) -> bool:
+    """Whether an event ending at ``ends_at`` has ended (by ``now``, the current time)."""
+    return ends_at is not None and _instant(ends_at) <= (now or datetime.now(UTC))
+
+
+def status_change(current: Event, data: EventData, *, now: datetime | None = None) -> str | None:
+    """What is wrong with giving the stored event ``current`` the status of ``data``
+    (rules.status_change), or None. The event is over when it has ended, or would have
+    ended with the new times: neither may be cancelled."""
+    over = is_over(current.ends_at, now) or is_over(data.ends_at, now)
+    return rules.status_change(current.status, data.status, over=over)
+
+
+def allowed_statuses(event: Event, *, now: datetime | None = None) -> list[str]:
+    """The statuses the edit form offers for the stored ``event``."""
+    return rules.allowed_statuses(event.status, over=is_over(event.ends_at, now))
 
 
 def _snapshot(data: EventData) -> dict[str, str]:
@@ -442,6 +467,7 @@ def update_event(
     action: str = "updated",
     *,
     accept_clashes: bool = True,
+    now: datetime | None = None,
 ) -> bool:
     """Apply ``data``; returns False when nothing changed. Raises ConflictError when stale;
     with ``accept_clashes=False``, ClashesFound when the change brings a new clash or
@@ -453,7 +479,7 @@ def update_event(
 
         before_clashes = {c.other.id for c in clashes_of(session, event)}
         publishing = event.is_draft and data.status == EventStatus.confirmed.value
-    diff = change_event(session, actor, event, data, expected_version, action)
+    diff = change_event(session, actor, event, data, expected_version, action, now=now)
     if not diff:
         return False
     if not accept_clashes and data.status != EventStatus.cancelled.value:
@@ -470,11 +496,15 @@ def change_event(
     data: EventData,
     expected_version: int,
     action: str = "updated",
+    *,
+    now: datetime | None = None,
 ) -> dict:
     """Apply ``data`` in the caller's transaction (not committed); the changed fields, or
-    an empty dict when nothing changed (then nothing moves: no SEQUENCE, no DTSTAMP)."""
+    an empty dict when nothing changed (then nothing moves: no SEQUENCE, no DTSTAMP).
+    The status may change only as rules.status_change allows (``now``: the current time):
+    a published event never goes back to draft, an event that is over is not cancelled."""
     _normalise_newlines(data)
-    validate_event(data)
+    validate_event(data, event, now=now)
     _check_version(session, event, expected_version)
     before, after = _snapshot(event_data(event)), _snapshot(data)
     diff = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
@@ -518,13 +548,8 @@ def cancel_event(
     """Cancel a published event that has not ended yet, with an optional ``reason``
     (shown on its page and in the feeds)."""
     _check_version(session, event, expected_version)
-    if _instant(event.ends_at) <= (now or datetime.now(UTC)):
-        _refuse(
-            session,
-            NotAllowed(
-                gettext("This event is over; an event that took place cannot be cancelled.")
-            ),
-        )
+    if is_over(event.ends_at, now):
+        _refuse(session, NotAllowed(rules.event_over()))
     if event.is_draft:
         _refuse(
             session,
@@ -535,7 +560,7 @@ def cancel_event(
     data = event_data(event)
     data.status = EventStatus.cancelled.value
     data.cancel_reason = rules.normalise_newlines(reason or "")
-    update_event(session, actor, event, data, expected_version, action="cancelled")
+    update_event(session, actor, event, data, expected_version, action="cancelled", now=now)
 
 
 def record_attendance(

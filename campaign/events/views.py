@@ -345,16 +345,17 @@ def _form_to_data(form: EventForm, lookup: dict) -> ops.EventData:
     )
 
 
-def read_form(form: EventForm, lookup: dict) -> ops.EventData | None:
+def read_form(form: EventForm, lookup: dict, event: Event | None = None) -> ops.EventData | None:
     """The submitted form checked in one round: the form's own checks and the operations'
-    rules (end after start, at least one theme, ...) together, so every mistake is shown
-    at once; the data only when there is none."""
+    rules (end after start, at least one theme, for an edited ``event`` the change of its
+    status, ...) together, so every mistake is shown at once; the data only when there is
+    none."""
     valid = form.validate_on_submit()
     if form.csrf_token.errors:
         abort(400, form.csrf_token.errors[0])
     data = _form_to_data(form, lookup)
     try:
-        ops.validate_event(data)
+        ops.validate_event(data, event)
     except ValidationError as exc:
         for name in ("starts_at", "ends_at"):
             if getattr(data, name) is None and form[name].data is not None:
@@ -448,6 +449,8 @@ def _refiltered(form: EventForm, event: Event | None):
         abort(400, form.csrf_token.errors[0])
     for f in form:
         f.errors = []
+    if event is not None:
+        _offer_statuses(form, event)
     return render_template("events/form.html", form=form, event=event, holidays=form_holidays(form))
 
 
@@ -480,7 +483,7 @@ def edit(event_id: int):
     elif partner_filter_request(request.form):
         return _refiltered(form, event=event)
     else:
-        data = read_form(form, lookup)
+        data = read_form(form, lookup, event)
         if data is not None:
             session = get_session()
             data.cancel_reason = event.cancel_reason  # the form does not edit it
@@ -506,6 +509,7 @@ def edit(event_id: int):
                 form = EventForm(formdata=None)
                 _prepare_form(form)
                 _fill_form(form, event)
+                _offer_statuses(form, event)
                 return render_template("events/form.html", form=form, event=event), 409
             else:
                 flash(
@@ -518,6 +522,7 @@ def edit(event_id: int):
                 return redirect(url_for("events.show", event_id=event.id))
     status = (409 if pending else 400) if request.method == "POST" else 200
     clashes = clashes_of(get_session(), event) if request.method == "GET" else []
+    _offer_statuses(form, event)
     return render_template(
         "events/form.html",
         form=form,
@@ -526,6 +531,14 @@ def edit(event_id: int):
         pending_clashes=pending,
         holidays=form_holidays(form),
     ), status
+
+
+def _offer_statuses(form: EventForm, event: Event) -> None:
+    """The status list offers only the statuses the event may be given (a published event
+    is never a draft again; an event that is over is not cancelled). Set after the form
+    was read, so a value sent anyway gets the rule's own message."""
+    allowed = ops.allowed_statuses(event)
+    form.status.choices = [(s.value, s.lazy_label) for s in EventStatus if s.value in allowed]
 
 
 def _clash_choice(form: EventForm, data: ops.EventData, event: Event | None = None) -> bool:
