@@ -8,8 +8,9 @@ upper-case digraph is ``LJ`` inside an upper-case word and ``Lj`` otherwise.
 
 Text that is not Serbian prose is left as written: URLs, e-mail addresses, HTML tags,
 ``%(name)s`` and ``{name}`` placeholders, words with letters Serbian Latin does not use
-(q, w, x, y: foreign names such as ``Playwright``), and configured names and acronyms
-(``EADRCC``, ``KFOR``). Existing libraries (cyrtranslit) transliterate URLs and get the
+(q, w, x, y: foreign names such as ``Playwright``), what ``<code>`` elements hold, and
+configured names and acronyms (``EADRCC``, ``KFOR``; with a case ending, ``EADRCC-a``
+keeps the acronym and writes the ending in Cyrillic). Existing libraries (cyrtranslit) transliterate URLs and get the
 upper-case digraphs wrong (``NJEGOŠ`` → ``НЈЕГОШ``), hence this module.
 """
 
@@ -43,7 +44,8 @@ DEFAULT_KEEP = ("EADRCC", "KFOR", "SPS", "PfP")
 
 _PROTECTED = re.compile(
     r"""
-      <[^<>]*>                                   # HTML tags
+      <code>[^<]*</code>                         # code elements, with what they hold
+    | <[^<>]*>                                   # HTML tags
     | %\([^)]*\)[sdif]                           # %(name)s placeholders
     | %[sd]
     | \{[^{}\s]*\}                               # {name} placeholders
@@ -97,6 +99,11 @@ def _split_words(text: str, keep: set[str]) -> list[tuple[bool, str]]:
                 out.append((True, piece[pos : m.start()]))
                 out.append((False, word))
                 pos = m.end()
+            elif (head := re.split(r"[-'’]", word, maxsplit=1)[0]) in keep:
+                # A kept acronym with a Serbian case ending: API-ja → API-ја.
+                out.append((True, piece[pos : m.start()]))
+                out.append((False, head))
+                pos = m.start() + len(head)
         out.append((True, piece[pos:]))
     return [p for p in out if p[1]]
 
