@@ -56,6 +56,7 @@ _PROTECTED = re.compile(
     | [A-Za-z_]+(?:/[A-Za-z_+-]+)+               # time-zone names and paths: Europe/Belgrade
     | [\w-]+(?:\.[\w-]+)*\.(?:com|org|net|rs|eu|int|ics)\b  # domains, file names
     | \bU\+[0-9A-F]{4,6}\b                      # character codes: U+0000
+    | (?<![\w.])\.[a-z][a-z0-9]{1,4}\b           # file extensions alone: .csv, .xlsx
     """,
     re.VERBOSE | re.IGNORECASE,
 )

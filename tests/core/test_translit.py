@@ -61,6 +61,8 @@ def test_tricky_words(latin, cyrillic):
         "snake_case",
         "Outlook.com",
         "U+0000",
+        ".csv",
+        ".xlsx",
     ],
 )
 def test_urls_emails_placeholders_acronyms_and_foreign_words_stay(kept):
