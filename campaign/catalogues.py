@@ -32,7 +32,7 @@ CATALOGUE_KEEP = (
     *translit.DEFAULT_KEEP, "Google", "Calendar", "Outlook", "Apple", "Thunderbird", "Excel",
     "Ctrl", "Mac", "CSV", "JSON", "ICS", "XLSX", "IANA", "ics", "UID", "MB",
     "ETag", "OpenAPI", "UTF", "NUL", "PDF", "UTC",
-    "API", "Atom", "iCalendar", "slug", "rrggbb", "null", "Bearer", "HTTP", "URL",
+    "API", "Atom", "iCalendar", "slug", "rrggbb", "null", "Bearer", "HTTP", "URL", "ISO",
 )  # fmt: skip
 
 

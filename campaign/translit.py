@@ -45,6 +45,7 @@ DEFAULT_KEEP = ("EADRCC", "KFOR", "SPS", "PfP")
 _PROTECTED = re.compile(
     r"""
       <code>[^<]*</code>                         # code elements, with what they hold
+    | `[^`\n]*`                                  # `code` in back-quotes (the API's texts)
     | <[^<>]*>                                   # HTML tags
     | %\([^)]*\)[sdif]                           # %(name)s placeholders
     | %[sd]

@@ -324,7 +324,8 @@ def test_codes_stay_latin_in_the_cyrillic_catalogue(code):
 # Names of formats, protocols, fields and values that a program reads as written.
 TECHNICAL_WORDS = [
     "slug", "API", "Atom", "iCalendar", "rrggbb", "null", "limit", "CSV", "XLSX", "JSON",
-    ".ics", ".csv", ".xlsx", "ETag", "IANA", "UTF-8", "Excel", "Europe/Belgrade",
+    ".ics", ".csv", ".xlsx", "ETag", "IANA", "UTF-8", "Excel", "Europe/Belgrade", "ISO",
+    "SEQUENCE", "UID", "`If-Match`", "`Authorization`", "`GET /api/v1/events/{event_id}`",
 ]  # fmt: skip
 
 

@@ -78,6 +78,7 @@ def test_urls_emails_placeholders_acronyms_and_foreign_words_stay(kept):
             "kao <code>limit</code> ili <code>cursor</code>",
             "као <code>limit</code> или <code>cursor</code>",
         ),
+        ("nosi je adresa `next` strane", "носи је адреса `next` стране"),
     ],
 )
 def test_a_kept_word_with_a_case_ending_and_code_elements(latin, cyrillic):
