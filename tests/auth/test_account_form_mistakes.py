@@ -4,6 +4,7 @@ operations layer are the form's own checks too, so they show with the password's
 from __future__ import annotations
 
 import html
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -114,3 +115,36 @@ def test_link_page_mistakes_are_summed_up_at_the_top(app, client, create_user, p
     links = _summary(response)
     assert "new_password" in links
     assert links["new_password"].startswith("New password: ")
+
+
+@pytest.mark.parametrize("lang", ["en", "sr-Latn"])
+def test_the_token_section_links_to_the_api_documentation(client, organizer, lang):
+    """The link was shown as escaped HTML text ("<a href=...>") in every language."""
+    client.login(organizer.email)
+    page = client.get(f"/account?lang={lang}").get_data(as_text=True)
+    assert "&lt;a href" not in page
+    assert {
+        "en": 'See the <a href="/api/docs">API documentation</a>.',
+        "sr-Latn": 'Pogledajte <a href="/api/docs">dokumentaciju API-ja</a>.',
+    }[lang] in page
+
+
+def test_account_forms_leave_checking_to_the_server(app, client, admin, organizer):
+    """The browser's own check stops at the first empty field with a bubble in the
+    browser's language; the server lists every mistake at once, in the page's."""
+    with app.app_context():
+        issued = ops.invite_user(get_session(), None, "nova@example.org", "organizer", "Nova")
+        link = urlsplit(ops.link_address(issued))
+    invitation = client.get(f"{link.path}?{link.query}")
+    client.login(admin.email)
+    pages = {
+        "/users": client.get("/users"),
+        "/users/<id>": client.get(f"/users/{organizer.id}"),
+        "/account/password": client.get("/account/password"),
+        "/account": client.get("/account"),
+        "/invitation": invitation,
+    }
+    for name, response in pages.items():
+        forms = re.findall(r'<form[^>]*class="narrow"[^>]*>', response.get_data(as_text=True))
+        assert len(forms) == 1, name
+        assert "novalidate" in forms[0], name
