@@ -397,7 +397,7 @@ def import_media(file: Path) -> None:
     from .media.importer import MalformedFile, import_rows, read_file
 
     try:
-        rows = read_file(file.read_bytes())
+        rows = read_file(file.read_bytes(), file.name)
     except MalformedFile as exc:
         raise click.ClickException(
             gettext("%(file)s: %(problem)s Nothing was imported.", file=file, problem=exc)

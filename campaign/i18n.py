@@ -231,10 +231,17 @@ def _day(value: datetime) -> str:
 def format_when(event) -> str:
     """``Tue 3 Mar 2020, 18:00–20:00 CET`` / ``уторак, 3. март 2020. 18:00–20:00 CET``,
     in the event's own zone."""
-    start, end = event.local_start, event.local_end
+    return format_span(event.local_start, event.local_end)
+
+
+def format_span(start: datetime, end: datetime) -> str:
+    """Two local times of one zone as a range. Each end carries its own abbreviation when
+    the clock changes in between (``01:30 CEST – 03:30 CET`` on the autumn night)."""
     sep = ", " if is_english() else " "
     if start.date() == end.date():
-        return f"{_day(start)}{sep}{start:%H:%M}–{end:%H:%M} {start:%Z}"
+        if start.tzname() == end.tzname():
+            return f"{_day(start)}{sep}{start:%H:%M}–{end:%H:%M} {start:%Z}"
+        return f"{_day(start)}{sep}{start:%H:%M} {start:%Z} – {end:%H:%M} {end:%Z}"
     return f"{_day(start)}{sep}{start:%H:%M} {start:%Z} – {_day(end)}{sep}{end:%H:%M} {end:%Z}"
 
 
@@ -402,6 +409,7 @@ def init_app(app: Flask) -> None:
 
     env = app.jinja_env
     env.filters["when"] = format_when
+    env.globals["time_span"] = format_span
     env.filters["datetime"] = format_instant
     env.filters["month_year"] = month_year
     env.filters["month_abbr"] = month_abbr

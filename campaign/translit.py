@@ -8,8 +8,9 @@ upper-case digraph is ``LJ`` inside an upper-case word and ``Lj`` otherwise.
 
 Text that is not Serbian prose is left as written: URLs, e-mail addresses, HTML tags,
 ``%(name)s`` and ``{name}`` placeholders, words with letters Serbian Latin does not use
-(q, w, x, y: foreign names such as ``Playwright``), and configured names and acronyms
-(``EADRCC``, ``KFOR``). Existing libraries (cyrtranslit) transliterate URLs and get the
+(q, w, x, y: foreign names such as ``Playwright``), what ``<code>`` elements hold, and
+configured names and acronyms (``EADRCC``, ``KFOR``; with a case ending, ``EADRCC-a``
+keeps the acronym and writes the ending in Cyrillic). Existing libraries (cyrtranslit) transliterate URLs and get the
 upper-case digraphs wrong (``NJEGOŠ`` → ``НЈЕГОШ``), hence this module.
 """
 
@@ -43,7 +44,9 @@ DEFAULT_KEEP = ("EADRCC", "KFOR", "SPS", "PfP")
 
 _PROTECTED = re.compile(
     r"""
-      <[^<>]*>                                   # HTML tags
+      <code>[^<]*</code>                         # code elements, with what they hold
+    | `[^`\n]*`                                  # `code` in back-quotes (the API's texts)
+    | <[^<>]*>                                   # HTML tags
     | %\([^)]*\)[sdif]                           # %(name)s placeholders
     | %[sd]
     | \{[^{}\s]*\}                               # {name} placeholders
@@ -54,6 +57,7 @@ _PROTECTED = re.compile(
     | [A-Za-z_]+(?:/[A-Za-z_+-]+)+               # time-zone names and paths: Europe/Belgrade
     | [\w-]+(?:\.[\w-]+)*\.(?:com|org|net|rs|eu|int|ics)\b  # domains, file names
     | \bU\+[0-9A-F]{4,6}\b                      # character codes: U+0000
+    | (?<![\w.])\.[a-z][a-z0-9]{1,4}\b           # file extensions alone: .csv, .xlsx
     """,
     re.VERBOSE | re.IGNORECASE,
 )
@@ -97,6 +101,11 @@ def _split_words(text: str, keep: set[str]) -> list[tuple[bool, str]]:
                 out.append((True, piece[pos : m.start()]))
                 out.append((False, word))
                 pos = m.end()
+            elif (head := re.split(r"[-'’]", word, maxsplit=1)[0]) in keep:
+                # A kept acronym with a Serbian case ending: API-ja → API-ја.
+                out.append((True, piece[pos : m.start()]))
+                out.append((False, head))
+                pos = m.start() + len(head)
         out.append((True, piece[pos:]))
     return [p for p in out if p[1]]
 

@@ -1,14 +1,17 @@
 """/api/docs: the OpenAPI document as a readable page, rendered on the server from the
 same dict as /api/openapi.json (no second description, no script, nothing from a CDN, so
-the app's CSP holds). Headings and summaries are translated; field descriptions come from
-the code's schemas, in English."""
+the app's CSP holds). Headings, summaries and the descriptions of parameters, fields and
+answers are in the page's language (``descriptions.translated``); the document itself,
+/api/openapi.json, stays English."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from . import openapi
+from .descriptions import as_html, translated
 
 bp = Blueprint("api_docs", __name__)
 
@@ -25,6 +28,12 @@ SUMMARIES = {
     "openapi_document": _l("This document"),
 }
 METHODS = ("get", "post", "patch", "delete")
+# Where a parameter goes (OpenAPI's ``in``).
+PLACES = {"query": _l("query"), "header": _l("header"), "path": _l("path")}
+
+
+def _description(spec: dict):
+    return as_html(translated(spec.get("description", "")))
 
 
 def _ref_name(schema: dict) -> str | None:
@@ -39,7 +48,7 @@ def _type(schema: dict) -> str:
     if isinstance(kind, list):
         kind = " | ".join(kind)
     if kind == "array":
-        return f"array of {_type(schema.get('items', {}))}"
+        return gettext("array of %(items)s", items=_type(schema.get("items", {})))
     if "enum" in schema:
         return " | ".join(str(v) for v in schema["enum"] if v is not None)
     return kind + (f" ({schema['format']})" if "format" in schema else "")
@@ -53,7 +62,7 @@ def _fields(document: dict, name: str) -> list[dict]:
             "name": field,
             "type": _type(spec),
             "required": field in required,
-            "description": spec.get("description", ""),
+            "description": _description(spec),
         }
         for field, spec in schema.get("properties", {}).items()
     ]
@@ -81,17 +90,17 @@ def operations(document: dict) -> list[dict]:
                     "parameters": [
                         {
                             "name": p["name"],
-                            "in": p["in"],
+                            "in": PLACES.get(p["in"], p["in"]),
                             "type": _type(p.get("schema", {})),
                             "required": p.get("required", False),
-                            "description": p.get("description", ""),
+                            "description": _description(p),
                         }
                         for p in op.get("parameters", [])
                     ],
                     "body": _fields(document, body_name) if body_name else [],
                     "body_name": body_name,
                     "responses": [
-                        (code, response.get("description", ""))
+                        (code, _description(response))
                         for code, response in sorted(op["responses"].items())
                     ],
                 }

@@ -13,6 +13,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from ..core.validation import MAX_ID
 from . import schemas
+from .descriptions import N_, described
 
 TITLE = "IPAP 2 campaign planner API"
 VERSION = "1.0.0"
@@ -47,7 +48,7 @@ def _ok(schema: str, description: str, *, paged: bool) -> dict:
 
 
 _NOT_MODIFIED = {
-    "description": "The copy named by If-None-Match is current.",
+    "description": N_("The copy named by If-None-Match is current."),
     "headers": {"ETag": _ETAG},
 }
 _IF_NONE_MATCH = {
@@ -56,8 +57,9 @@ _IF_NONE_MATCH = {
     "required": False,
     "schema": {"type": "string"},
 }
-_UNAUTHORIZED = _problem("The Authorization header carries no valid token.")
+_UNAUTHORIZED = _problem(N_("The Authorization header carries no valid token."))
 
+# The summaries are the docs page's SUMMARIES (the same messages, translated there).
 # What each API route answers: (summary, response schema, query schema, paged, tagged).
 OPERATIONS = {
     "api.events": (
@@ -93,18 +95,20 @@ _IF_MATCH = {
     "in": "header",
     "name": "If-Match",
     "required": True,
-    "description": "The ETag of GET /api/v1/events/{event_id}: the version being changed. "
-    "Without it 428, when it is no longer current 412.",
+    "description": N_(
+        "The ETag of GET /api/v1/events/{event_id}: the version being changed. "
+        "Without it 428, when it is no longer current 412."
+    ),
     "schema": {"type": "string"},
 }
 _WRITE_ERRORS = {
-    "400": _problem("The body is not a JSON object."),
-    "401": _problem("No token, or one that is unknown, revoked or expired."),
-    "403": _problem("The token may only read."),
-    "409": _problem("The event's state does not allow this (e.g. deleting a published event)."),
-    "415": _problem("The body is not sent as application/json."),
-    "422": _problem("Fields that cannot be used; `errors` names each and says why."),
-    "429": _problem("Too many writes with this token; try again later."),
+    "400": _problem(N_("The body is not a JSON object.")),
+    "401": _problem(N_("No token, or one that is unknown, revoked or expired.")),
+    "403": _problem(N_("The token may only read.")),
+    "409": _problem(N_("The event's state does not allow this (e.g. deleting a published event).")),
+    "415": _problem(N_("The body is not sent as application/json.")),
+    "422": _problem(N_("Fields that cannot be used; `errors` names each and says why.")),
+    "429": _problem(N_("Too many writes with this token; try again later.")),
 }
 # How a client goes from one answer to the next request (OpenAPI links): create → read →
 # change → cancel, each with the id and the ETag of the answer before.
@@ -157,9 +161,9 @@ def _write_operation(rule, method, summary, body, success, if_match) -> dict:
         parameters.append(deepcopy(_IF_MATCH))
     responses = deepcopy(_WRITE_ERRORS)
     if success == "204":
-        responses[success] = {"description": summary + ": done."}
+        responses[success] = {"description": described(N_("%(summary)s: done."), summary=summary)}
     else:
-        responses[success] = _ok("Event", "The event as it is now.", paged=False)
+        responses[success] = _ok("Event", N_("The event as it is now."), paged=False)
         del responses[success]["headers"]["Access-Control-Allow-Origin"]
         if success == "201":
             responses[success]["headers"]["Location"] = {
@@ -175,10 +179,10 @@ def _write_operation(rule, method, summary, body, success, if_match) -> dict:
     if operation_id in _NEXT_LINKS:
         responses[success]["links"] = {name: _LINKS[name] for name in _NEXT_LINKS[operation_id]}
     if rule.arguments:
-        responses["404"] = _problem("No such event.")
+        responses["404"] = _problem(N_("No such event."))
     if if_match:
-        responses["412"] = _problem("If-Match is not the event's current ETag.")
-        responses["428"] = _problem("If-Match is missing.")
+        responses["412"] = _problem(N_("If-Match is not the event's current ETag."))
+        responses["428"] = _problem(N_("If-Match is missing."))
     operation = {
         "summary": summary,
         "operationId": operation_id,
@@ -275,10 +279,12 @@ def build(app, bp) -> dict:
                 }
             ),
             "304": _NOT_MODIFIED,
-            "400": _problem("A parameter has a value that cannot be used; `parameter` names it."),
+            "400": _problem(
+                N_("A parameter has a value that cannot be used; `parameter` names it.")
+            ),
         }
         if rule.arguments:
-            responses["404"] = _problem("No such item (or a draft, without a token).")
+            responses["404"] = _problem(N_("No such item (or a draft, without a token)."))
         operation = {
             "summary": summary,
             "operationId": rule.endpoint.removeprefix("api."),

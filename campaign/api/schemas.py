@@ -14,6 +14,7 @@ from ..catalog.models import PartnerKind
 from ..core import validation as rules
 from ..events.filters import MAX_QUERY_LENGTH, MAX_VALUES
 from ..events.models import EventFormat, EventStatus, PartnerRole
+from .descriptions import N_, described
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
@@ -47,23 +48,27 @@ class EventSchema(Schema):
     """One event, exactly as the JSON export writes it."""
 
     id = fields.Integer(required=True)
-    uid = _text(metadata={"description": "Stable identifier; the feed's UID."})
-    url = _text(metadata={"format": "uri", "description": "The event's page."})
+    uid = _text(metadata={"description": N_("Stable identifier; the feed's UID.")})
+    url = _text(metadata={"format": "uri", "description": N_("The event's page.")})
     title = _text()
     format = _text(validate=validate.OneOf([f.value for f in EventFormat]))
     status = _text(validate=validate.OneOf([s.value for s in EventStatus]))
-    start = _instant("Start in the event's own zone, with its UTC offset.")
-    end = _instant("End in the event's own zone, with its UTC offset.")
-    timezone = _text(metadata={"description": "IANA zone name."})
+    start = _instant(N_("Start in the event's own zone, with its UTC offset."))
+    end = _instant(N_("End in the event's own zone, with its UTC offset."))
+    timezone = _text(metadata={"description": N_("IANA zone name.")})
     venue = fields.Nested(VenueRefSchema, required=True, allow_none=True)
     online_url = fields.String(required=True, allow_none=True)
-    themes = fields.List(fields.String(), required=True, metadata={"description": "Theme slugs."})
+    themes = fields.List(
+        fields.String(), required=True, metadata={"description": N_("Theme slugs.")}
+    )
     partners = fields.List(fields.Nested(EventPartnerSchema), required=True)
     sequence = fields.Integer(
         required=True,
-        metadata={"description": "The feed's SEQUENCE: +1 per change of time, place or status."},
+        metadata={
+            "description": N_("The feed's SEQUENCE: +1 per change of time, place or status.")
+        },
     )
-    updated = _instant("Last change, in the event's zone.")
+    updated = _instant(N_("Last change, in the event's zone."))
     description = _text()
 
 
@@ -76,7 +81,7 @@ class ThemeSchema(Schema):
     key_messages = _text()
     colour = _text()
     url = _text(metadata={"format": "uri"})
-    events = _text(metadata={"format": "uri", "description": "This theme's events in the API."})
+    events = _text(metadata={"format": "uri", "description": N_("This theme's events in the API.")})
 
 
 class PartnerSchema(Schema):
@@ -88,7 +93,9 @@ class PartnerSchema(Schema):
     city = _text()
     website = _text()
     url = _text(metadata={"format": "uri"})
-    events = _text(metadata={"format": "uri", "description": "This partner's events in the API."})
+    events = _text(
+        metadata={"format": "uri", "description": N_("This partner's events in the API.")}
+    )
 
 
 class VenueSchema(Schema):
@@ -101,7 +108,7 @@ class VenueSchema(Schema):
     capacity = fields.Integer(required=True, allow_none=True)
 
 
-def _page_of(item_schema, key: str, what: str):
+def _page_of(item_schema, key: str, next_page: str):
     return type(
         f"{item_schema.__name__.removesuffix('Schema')}PageSchema",
         (Schema,),
@@ -112,18 +119,33 @@ def _page_of(item_schema, key: str, what: str):
                 allow_none=True,
                 metadata={
                     "format": "uri",
-                    "description": f"The next page of {what} (also in the Link header), "
-                    "or null on the last page.",
+                    "description": next_page,
                 },
             ),
         },
     )
 
 
-EventPageSchema = _page_of(EventSchema, "events", "events")
-ThemePageSchema = _page_of(ThemeSchema, "themes", "themes")
-PartnerPageSchema = _page_of(PartnerSchema, "partners", "partners")
-VenuePageSchema = _page_of(VenueSchema, "venues", "venues")
+EventPageSchema = _page_of(
+    EventSchema,
+    "events",
+    N_("The next page of events (also in the Link header), or null on the last page."),
+)
+ThemePageSchema = _page_of(
+    ThemeSchema,
+    "themes",
+    N_("The next page of themes (also in the Link header), or null on the last page."),
+)
+PartnerPageSchema = _page_of(
+    PartnerSchema,
+    "partners",
+    N_("The next page of partners (also in the Link header), or null on the last page."),
+)
+VenuePageSchema = _page_of(
+    VenueSchema,
+    "venues",
+    N_("The next page of venues (also in the Link header), or null on the last page."),
+)
 
 
 class ProblemSchema(Schema):
@@ -135,14 +157,16 @@ class ProblemSchema(Schema):
     detail = _text()
     parameter = fields.String(
         metadata={
-            "description": "The query parameter, header or body field that was refused "
-            "(the first, when several were)."
+            "description": N_(
+                "The query parameter, header or body field that was refused "
+                "(the first, when several were)."
+            )
         }
     )
     errors = fields.Dict(
         keys=fields.String(),
         values=fields.String(),
-        metadata={"description": "For a refused request body: each field at fault and why."},
+        metadata={"description": N_("For a refused request body: each field at fault and why.")},
     )
 
 
@@ -160,56 +184,62 @@ def _many(description: str, **kwargs):
 class PageQuerySchema(Schema):
     cursor = fields.String(
         validate=validate.Length(min=1, max=200),
-        metadata={"description": "Opaque: the `next` URL of the previous page carries it."},
+        metadata={"description": N_("Opaque: the `next` URL of the previous page carries it.")},
     )
     limit = fields.Integer(
         validate=validate.Range(min=1, max=MAX_LIMIT),
-        metadata={"description": f"Items per page (default {DEFAULT_LIMIT})."},
+        metadata={"description": described(N_("Items per page (default %(n)s)."), n=DEFAULT_LIMIT)},
     )
 
 
 class EventQuerySchema(PageQuerySchema):
     """The EventFilter's parameters (``events.filters.FILTER_PARAMS``), as every list has them."""
 
-    theme = _many("Theme slugs (any of).")
-    partner = _many("Partner slugs (any of).")
+    theme = _many(N_("Theme slugs (any of)."))
+    partner = _many(N_("Partner slugs (any of)."))
     format = fields.List(
         fields.String(validate=validate.OneOf([f.value for f in EventFormat])),
         validate=validate.Length(max=MAX_VALUES),
-        metadata={"description": "Event formats (any of)."},
+        metadata={"description": N_("Event formats (any of).")},
     )
-    city = _many("Venue cities, case-insensitive (any of).")
+    city = _many(N_("Venue cities, case-insensitive (any of)."))
     status = fields.List(
         fields.String(validate=validate.OneOf([s.value for s in EventStatus])),
         validate=validate.Length(max=MAX_VALUES),
-        metadata={"description": "Statuses; `draft` only with an organizer's token."},
+        metadata={"description": N_("Statuses; `draft` only with an organizer's token.")},
     )
     from_ = fields.String(
         data_key="from",
         validate=validate.Regexp(DATE_PATTERN),
         metadata={
             "format": "date",
-            "description": f"First day (YYYY-MM-DD, campaign zone), {rules.FIRST_YEAR}–{rules.LAST_YEAR}.",
+            "description": described(
+                N_("First day (YYYY-MM-DD, campaign zone), %(first)s–%(last)s."),
+                first=rules.FIRST_YEAR,
+                last=rules.LAST_YEAR,
+            ),
         },
     )
     to = fields.String(
         validate=validate.Regexp(DATE_PATTERN),
-        metadata={"format": "date", "description": "Last day, inclusive."},
+        metadata={"format": "date", "description": N_("Last day, inclusive.")},
     )
     dates = fields.String(
         validate=validate.OneOf(["start"]),
         metadata={
-            "description": "`start`: from and to match the day an event starts "
-            "(default: any part of the event in the range)."
+            "description": N_(
+                "`start`: from and to match the day an event starts "
+                "(default: any part of the event in the range)."
+            )
         },
     )
     q = fields.String(
         validate=validate.Length(min=1, max=MAX_QUERY_LENGTH),
-        metadata={"description": "Words that must all appear."},
+        metadata={"description": N_("Words that must all appear.")},
     )
     series = fields.String(
         validate=validate.Regexp(r"^[0-9]{1,9}$"),
-        metadata={"description": "The number of a touring or recurring series."},
+        metadata={"description": N_("The number of a touring or recurring series.")},
     )
 
 
@@ -279,28 +309,32 @@ def _event_input_fields(required: bool) -> dict:
         "status": fields.String(
             validate=validate.OneOf([s.value for s in EventStatus]),
             metadata={
-                "description": "A new event is a `draft` unless told otherwise."
+                "description": N_("A new event is a `draft` unless told otherwise.")
                 if required
-                else "A published event (`confirmed` or `cancelled`) never becomes a `draft` "
-                "again (cancel it: subscribed calendars learn of it), and an event that has "
-                "ended, or would end in the past with this change, cannot become `cancelled`: "
-                "both are 422 naming `status`. `cancelled` back to `confirmed` reinstates an "
-                "event."
+                else N_(
+                    "A published event (`confirmed` or `cancelled`) never becomes a `draft` "
+                    "again (cancel it: subscribed calendars learn of it), and an event that "
+                    "has ended, or would end in the past with this change, cannot become "
+                    "`cancelled`: both are 422 naming `status`. `cancelled` back to "
+                    "`confirmed` reinstates an event."
+                )
             },
         ),
         "start": instant(
-            "ISO 8601; with a UTC offset it is that instant, without one the wall-clock "
-            "time in `timezone`."
+            N_(
+                "ISO 8601; with a UTC offset it is that instant, without one the wall-clock "
+                "time in `timezone`."
+            )
         ),
-        "end": instant("As `start`; after it, and at most a few weeks later."),
+        "end": instant(N_("As `start`; after it, and at most a few weeks later.")),
         "timezone": fields.String(
             validate=validate.Length(min=1, max=64),
-            metadata={"description": "IANA zone name (default: the campaign's zone)."},
+            metadata={"description": N_("IANA zone name (default: the campaign's zone).")},
         ),
         "venue": WholeNumber(
             allow_none=True,
             validate=validate.Range(min=1, max=rules.MAX_ID),
-            metadata={"description": "The venue's `id` (see /api/v1/venues), or null."},
+            metadata={"description": N_("The venue's `id` (see /api/v1/venues), or null.")},
         ),
         "online_url": fields.String(validate=validate.Length(max=MAX_URL)),
         "description": fields.String(validate=validate.Length(max=MAX_TEXT)),
@@ -309,13 +343,13 @@ def _event_input_fields(required: bool) -> dict:
         "themes": fields.List(
             fields.String(validate=validate.Length(min=1, max=100)),
             validate=validate.Length(min=1, max=MAX_SLUGS),
-            metadata={"description": "Theme slugs; at least one."},
+            metadata={"description": N_("Theme slugs; at least one.")},
             **need(),
         ),
         "partners": fields.List(
             fields.Nested(PartnerInputSchema),
             validate=validate.Length(max=MAX_SLUGS),
-            metadata={"description": "Partner slugs, each with its role."},
+            metadata={"description": N_("Partner slugs, each with its role.")},
         ),
         "expected_audience": WholeNumber(
             allow_none=True, validate=validate.Range(min=0, max=rules.MAX_PEOPLE)
@@ -344,5 +378,5 @@ EventChangeSchema = type(
 class CancelSchema(_Strict):
     reason = fields.String(
         validate=validate.Length(max=rules.MAX_CANCEL_REASON_LENGTH),
-        metadata={"description": "Shown on the event's page and in the feeds."},
+        metadata={"description": N_("Shown on the event's page and in the feeds.")},
     )

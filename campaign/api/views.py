@@ -113,7 +113,11 @@ def _limit() -> int:
     ):
         raise ApiProblem(
             400,
-            gettext("limit must be one whole number from 1 to %(max)s", max=schemas.MAX_LIMIT),
+            gettext(
+                "%(param)s must be one whole number from 1 to %(max)s",
+                param="limit",
+                max=schemas.MAX_LIMIT,
+            ),
             parameter="limit",
         )
     return int(value)
@@ -366,7 +370,11 @@ def embed_events():
         if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= EMBED_MAX):
             raise FilterError(
                 "limit",
-                gettext("limit must be one whole number from 1 to %(max)s", max=EMBED_MAX),
+                gettext(
+                    "%(param)s must be one whole number from 1 to %(max)s",
+                    param="limit",
+                    max=EMBED_MAX,
+                ),
             )
         flt = request_filter(drafts=False)
         if flt.date_from is None and flt.date_to is None:

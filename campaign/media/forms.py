@@ -116,4 +116,6 @@ class MediaImportForm(Form):
     file = FileField(
         _l("Press-clipping file (CSV or XLSX)"),
         validators=[FileRequired(message=_l("Choose a CSV or XLSX file to import."))],
+        # The browser's file picker offers these; the importer checks name and content.
+        render_kw={"accept": ".csv,.xlsx"},
     )

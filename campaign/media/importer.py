@@ -1,6 +1,8 @@
 """Import from a press-clipping service: a CSV file or an XLSX workbook (its first sheet)
-with the columns date, outlet, kind, headline, link, reach, themes. ``read_file`` tells
-them apart by their first bytes (an XLSX is a ZIP archive), whatever the file is called.
+with the columns date, outlet, kind, headline, link, reach, themes. ``read_file`` takes
+a name ending in .csv or .xlsx (any other is refused, naming its type) whose content is
+what the name says (an XLSX is a ZIP archive; a CSV is text); a name without an extension
+lets the content decide.
 
 The whole file is read and checked for shape first (encoding, header, CSV syntax, a
 workbook that opens): a malformed file writes nothing. Then each row goes through the operations layer on its
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+import filetype
 from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -56,12 +59,75 @@ class RowResult:
     item_id: int | None = None
 
 
-def read_file(data: bytes) -> list[tuple[int, dict[str, str]]]:
+EXTENSIONS = ("csv", "xlsx")
+ZIP_MAGIC = b"PK\x03\x04"  # an XLSX workbook is a ZIP archive
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def read_file(data: bytes, name: str | None = None) -> list[tuple[int, dict[str, str]]]:
     """(line number, row) of a CSV or XLSX file; MalformedFile when it is neither, or not
-    of the expected columns."""
-    if data.startswith(b"PK\x03\x04"):
+    of the expected columns. ``name`` (the uploaded or given file's name) must end in
+    .csv or .xlsx, and the content must be what the name says; without an extension the
+    content decides."""
+    extension = _extension(name)
+    if extension is not None and extension not in EXTENSIONS:
+        raise MalformedFile(_only_csv_and_xlsx(extension))
+    if extension == "xlsx":
+        kind = filetype.guess(data)
+        if not data.startswith(ZIP_MAGIC) or (kind and kind.extension not in ("xlsx", "zip")):
+            raise MalformedFile(
+                gettext(
+                    "The name says .xlsx, but the file is not an XLSX workbook: it is %(what)s.",
+                    what=_what_it_is(data, kind),
+                )
+            )
         return read_xlsx(data)
+    if extension == "csv":
+        kind = filetype.guess(data)
+        # NUL bytes in text: UTF-16 (which read_csv names: not UTF-8), else not text at all.
+        binary = b"\x00" in data[:MAX_BYTES] and not data.startswith(UTF16_BOMS)
+        if kind is not None or data.startswith(ZIP_MAGIC) or binary:
+            raise MalformedFile(
+                gettext(
+                    "The name says .csv, but the file is not CSV text: it is %(what)s.",
+                    what=_what_it_is(data, kind),
+                )
+            )
+        return read_csv(data)
+    if data.startswith(ZIP_MAGIC):
+        return read_xlsx(data)
+    kind = filetype.guess(data)
+    if kind is not None:
+        raise MalformedFile(_only_csv_and_xlsx(kind.extension))
     return read_csv(data)
+
+
+def _extension(name: str | None) -> str | None:
+    """The lower-case extension of a file name (``clips.CSV`` → ``csv``), None without one."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, extension = base.rpartition(".")
+    return extension.lower() if dot and stem and extension else None
+
+
+def _only_csv_and_xlsx(extension: str) -> str:
+    return gettext(
+        "Only .csv and .xlsx files can be imported; this is a .%(extension)s file.",
+        extension=extension,
+    )
+
+
+def _what_it_is(data: bytes, kind) -> str:
+    """What a file holds, for a refusal: a known type, text, or other bytes."""
+    if kind is not None:
+        return gettext("a .%(extension)s file (%(mime)s)", extension=kind.extension, mime=kind.mime)
+    if b"\x00" not in data:
+        try:
+            data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return gettext("text (if it is CSV, give it a .csv name)")
+    return gettext("binary data of an unknown kind")
 
 
 def _check_header(header: list[str]) -> list[str]:

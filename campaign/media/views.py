@@ -348,7 +348,7 @@ def import_clippings():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            rows = importer.read_file(upload.read())
+            rows = importer.read_file(upload.read(), upload.filename)
         except importer.MalformedFile as exc:
             form.file.errors = [
                 *form.file.errors,

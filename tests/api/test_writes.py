@@ -5,6 +5,8 @@ without it, 412 when stale), problem details naming each refused field, the writ
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -464,3 +466,51 @@ def test_every_operation_summary_on_the_docs_page_is_translated(client):
     assert ids <= set(SUMMARIES)
     latin = client.get("/api/docs?lang=sr-Latn").get_data(as_text=True)
     assert "— This document" not in latin and "— Ovaj dokument" in latin
+
+
+def _descriptions(document: dict) -> set[str]:
+    """Every description the docs page shows: parameters, fields, answers."""
+    found = set()
+    for item in document["paths"].values():
+        for operation in item.values():
+            found |= {
+                p["description"] for p in operation.get("parameters", []) if "description" in p
+            }
+            found |= {r["description"] for r in operation["responses"].values()}
+    for schema in document["components"]["schemas"].values():
+        found |= {
+            f["description"] for f in schema.get("properties", {}).values() if "description" in f
+        }
+    return found
+
+
+@pytest.mark.parametrize("lang", ["sr-Latn", "sr-Cyrl"])
+def test_the_docs_page_describes_parameters_and_fields_in_the_pages_language(client, lang):
+    """Parameter, field and answer descriptions were English on the Serbian page; they are
+    translated when the page is made. /api/openapi.json stays English whatever the page's
+    language (a contract for programs)."""
+    english = client.get("/api/openapi.json").get_json()
+    serbian = client.get("/api/openapi.json", headers={"Accept-Language": lang})
+    assert serbian.get_json() == english
+    descriptions = _descriptions(english)
+    assert len(descriptions) > 40
+    page = html.unescape(client.get(f"/api/docs?lang={lang}").get_data(as_text=True))
+    left = sorted(
+        d for d in descriptions if re.sub(r"`([^`]*)`", r"\1", d) in re.sub(r"<[^>]+>", "", page)
+    )
+    assert left == []
+    words = {
+        "sr-Latn": ("Broj stavki po strani (podrazumevano 25).", "Nema takvog događaja."),
+        "sr-Cyrl": ("Број ставки по страни (подразумевано 25).", "Нема таквог догађаја."),
+    }[lang]
+    for text in words:
+        assert text in page
+    # Names a program sends stay as written, in a code element.
+    assert "<code>If-Match</code>" in page and "<code>timezone</code>" in page
+    assert "upit" in page.lower() or "упит" in page.lower()  # the "In" column: query
+
+
+def test_the_english_docs_page_shows_code_names_as_code(client):
+    page = client.get("/api/docs").get_data(as_text=True)
+    assert "Opaque: the <code>next</code> URL of the previous page carries it." in page
+    assert "Items per page (default 25)." in page

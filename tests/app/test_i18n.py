@@ -321,6 +321,39 @@ def test_codes_stay_latin_in_the_cyrillic_catalogue(code):
         assert code in str(message.string), (code, message.string)
 
 
+# Names of formats, protocols, fields and values that a program reads as written.
+TECHNICAL_WORDS = [
+    "slug", "API", "Atom", "iCalendar", "rrggbb", "null", "limit", "CSV", "XLSX", "JSON",
+    ".ics", ".csv", ".xlsx", "ETag", "IANA", "UTF-8", "Excel", "Europe/Belgrade", "ISO",
+    "SEQUENCE", "UID", "`If-Match`", "`Authorization`", "`GET /api/v1/events/{event_id}`",
+]  # fmt: skip
+
+
+def _whole(word: str, text: str) -> int:
+    return len(re.findall(rf"(?<![\w.-]){re.escape(word)}(?![\w])", text))
+
+
+@pytest.mark.parametrize("word", TECHNICAL_WORDS)
+def test_technical_words_stay_latin_in_the_cyrillic_catalogue(word):
+    """``(slug)`` became ``(слуг)``, ``API-ja`` ``АПИ-ја``, ``iCalendar`` ``иЦалендар``:
+    every Latin message with such a word has it, as written, in Cyrillic too."""
+    generated = catalogues.po_path(catalogues.TRANSLATIONS, "sr_Cyrl")
+    with generated.open("rb") as fh:
+        cyrillic = read_po(fh, locale="sr_Cyrl")
+    found = 0
+    for message in source_catalog():
+        if not message.id:
+            continue
+        latin = message.string if isinstance(message.string, tuple) else (message.string,)
+        strings = cyrillic[message.id].string
+        strings = strings if isinstance(strings, tuple) else (strings,)
+        for lat, cyr in zip(latin, strings, strict=True):
+            if _whole(word, lat):
+                found += 1
+                assert _whole(word, cyr) == _whole(word, lat), (word, cyr)
+    assert found, word
+
+
 def test_date_patterns_are_in_one_script_in_cyrillic():
     """The import's date hint was half Latin, half Cyrillic (YYYY-MM-DD ХХ:ММ)."""
     generated = catalogues.po_path(catalogues.TRANSLATIONS, "sr_Cyrl")

@@ -39,6 +39,19 @@ def _axe_clean(page) -> None:
     assert not bad, json.dumps(bad, indent=2, ensure_ascii=False)
 
 
+def _summary_leads_to(page, label: str, field_id: str) -> None:
+    """The error summary at the top is announced, lists the field's mistake and its link
+    brings the field into view."""
+    summary = page.get_by_role("alert").filter(has_text="please correct the fields")
+    expect(summary).to_be_visible()
+    link = summary.get_by_role("link", name=label)
+    expect(link).to_have_attribute("href", f"#{field_id}")
+    page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+    link.click()
+    assert page.url.endswith(f"#{field_id}")
+    expect(page.locator(f"#{field_id}")).to_be_in_viewport()
+
+
 def _fits_a_phone(page) -> None:
     overflow = page.evaluate("() => document.documentElement.scrollWidth") - PHONE["width"]
     assert overflow <= 0, f"{page.url} is {overflow}px wider than a 390px screen"
@@ -81,6 +94,13 @@ def test_an_invited_person_chooses_a_password_and_is_logged_in(
         if phone:
             _fits_a_phone(page)
         _axe_clean(page)
+        # A mistake first: the summary at the top names it and leads to the field.
+        page.get_by_label("E-mail").fill("nova-at-example")
+        page.get_by_role("button", name="Add account").click()
+        _summary_leads_to(page, "E-mail", "email")
+        if phone:
+            _fits_a_phone(page)
+        _axe_clean(page)
         page.get_by_label("E-mail").fill(email)
         page.get_by_label("Name").fill("Nova Organizatorka")
         expect(page.get_by_label("Role")).to_have_value("organizer")
@@ -107,6 +127,7 @@ def test_an_invited_person_chooses_a_password_and_is_logged_in(
         tab.get_by_label("New password again").fill("short")
         tab.get_by_role("button", name="Set password and log in").click()
         expect(tab.locator(".field-error")).to_contain_text("at least 10 characters")
+        _summary_leads_to(tab, "New password", "new_password")
         _axe_clean(tab)
         tab.get_by_label("New password", exact=True).fill(CHOSEN)
         tab.get_by_label("New password again").fill(CHOSEN)

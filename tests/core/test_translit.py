@@ -61,10 +61,30 @@ def test_tricky_words(latin, cyrillic):
         "snake_case",
         "Outlook.com",
         "U+0000",
+        ".csv",
+        ".xlsx",
     ],
 )
 def test_urls_emails_placeholders_acronyms_and_foreign_words_stay(kept):
     assert to_cyrillic(f"Vidi {kept} ovde") == f"Види {kept} овде"
+
+
+@pytest.mark.parametrize(
+    ("latin", "cyrillic"),
+    [
+        ("Dokumentacija API-ja", "Документација API-ја"),
+        ("sa EADRCC-om", "са EADRCC-ом"),
+        (
+            "kao <code>limit</code> ili <code>cursor</code>",
+            "као <code>limit</code> или <code>cursor</code>",
+        ),
+        ("nosi je adresa `next` strane", "носи је адреса `next` стране"),
+    ],
+)
+def test_a_kept_word_with_a_case_ending_and_code_elements(latin, cyrillic):
+    """A kept acronym keeps its letters and takes a Cyrillic case ending; what a
+    ``<code>`` element holds is read by programs, so it stays as written."""
+    assert to_cyrillic(latin, keep=("API", "EADRCC")) == cyrillic
 
 
 def test_a_bare_scheme_stays_latin():

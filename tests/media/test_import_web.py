@@ -3,6 +3,7 @@ refusal, a malformed file that writes nothing, and idempotence."""
 
 from __future__ import annotations
 
+import html
 import io
 import zipfile
 from datetime import datetime
@@ -95,6 +96,7 @@ def test_the_page_has_a_labelled_file_field(client, auth):
     assert '<label for="file">Press-clipping file (CSV or XLSX)</label>' in page
     assert 'enctype="multipart/form-data"' in page
     assert 'type="file"' in page
+    assert 'accept=".csv,.xlsx"' in page
     assert 'name="csrf_token"' in page
 
 
@@ -261,3 +263,109 @@ def test_a_text_file_or_nul_bytes_write_nothing(client, auth, db, data, name):
     assert response.status_code == 400
     assert "Nothing was imported." in response.get_data(as_text=True)
     assert counts(db) == before
+
+
+# -- the file's type: by its name and by its content -------------------------------------
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
+
+WRONG_TYPE = {
+    # name, content: what the refusal says
+    "a .txt file": (
+        "clips.txt",
+        (HEADER + GOOD).encode(),
+        "Only .csv and .xlsx files can be imported; this is a .txt file.",
+    ),
+    "a .pdf file": (
+        "report.PDF",
+        PDF,
+        "Only .csv and .xlsx files can be imported; this is a .pdf file.",
+    ),
+    "a .csv.txt file": (
+        "clips.csv.txt",
+        (HEADER + GOOD).encode(),
+        "Only .csv and .xlsx files can be imported; this is a .txt file.",
+    ),
+    "an .xls workbook": (
+        "clips.xls",
+        bytes.fromhex("d0cf11e0a1b11ae1") + b"\x00" * 504,
+        "Only .csv and .xlsx files can be imported; this is a .xls file.",
+    ),
+    "an unnamed PDF": (
+        "clips",
+        PDF,
+        "Only .csv and .xlsx files can be imported; this is a .pdf file.",
+    ),
+    "an .xlsx that is text": (
+        "clips.xlsx",
+        (HEADER + GOOD).encode(),
+        "The name says .xlsx, but the file is not an XLSX workbook: it is text"
+        " (if it is CSV, give it a .csv name).",
+    ),
+    "an .xlsx that is a PDF": (
+        "clips.xlsx",
+        PDF,
+        "The name says .xlsx, but the file is not an XLSX workbook: it is a .pdf file"
+        " (application/pdf).",
+    ),
+    "a .csv that is a workbook": (
+        "clips.csv",
+        as_xlsx(HEADER + GOOD),
+        "The name says .csv, but the file is not CSV text: it is a .xlsx file",
+    ),
+    "a .csv with NUL bytes": (
+        "clips.csv",
+        b"\x00\x00",
+        "The name says .csv, but the file is not CSV text: it is binary data of an unknown kind.",
+    ),
+    "a .csv that is a PNG": (
+        "clips.csv",
+        b"\x89PNG\r\n\x1a\n" + b"\x00" * 40,
+        "The name says .csv, but the file is not CSV text: it is a .png file (image/png).",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRONG_TYPE))
+def test_the_refusal_names_the_file_type(client, auth, db, case):
+    name, data, message = WRONG_TYPE[case]
+    auth.login()
+    before = counts(db)
+    response = upload(client, data, name)
+    assert response.status_code == 400
+    page = html.unescape(response.get_data(as_text=True))
+    assert message in page, page[-3000:]
+    assert "Nothing was imported." in page
+    assert 'id="report"' not in page
+    assert counts(db) == before
+
+
+def test_a_utf16_csv_is_named_as_such(client, auth, db):
+    """Excel's "Unicode text" is UTF-16 (NUL bytes between letters): text, not binary."""
+    auth.login()
+    before = counts(db)
+    response = upload(client, (HEADER + GOOD).encode("utf-16"), "clips.csv")
+    assert response.status_code == 400
+    assert "The file is not UTF-8 text (byte 1)." in response.get_data(as_text=True)
+    assert counts(db) == before
+
+
+@pytest.mark.parametrize("case", ["a .txt file", "an .xlsx that is text", "a .csv that is a PNG"])
+def test_the_command_names_the_file_type(runner, db, tmp_path, case):
+    name, data, message = WRONG_TYPE[case]
+    path = tmp_path / name
+    path.write_bytes(data)
+    before = counts(db)
+    result = runner.invoke(args=["import-media", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}: {message}" in result.output
+    assert "Nothing was imported." in result.output
+    assert counts(db) == before
+
+
+def test_upper_case_extensions_are_read(client, auth, db, create_partner, kind):
+    create_partner(slug="rts", name="RTS", kind="media")
+    auth.login()
+    response = upload(client, FORMATS[kind](HEADER + GOOD), f"CLIPS.{kind.upper()}")
+    assert response.status_code == 200, response.get_data(as_text=True)[-2000:]
+    assert counts(db)[0] == 2
