@@ -172,9 +172,11 @@ def _write_operation(rule, method, summary, body, success, if_match) -> dict:
             }
     if operation_id == "change_event":
         responses["422"] = _problem(
-            "Fields that cannot be used; `errors` names each and says why. Also a change of "
-            "`status` the contract forbids: `draft` for a published event, `cancelled` for an "
-            "event that has ended."
+            N_(
+                "Fields that cannot be used; `errors` names each and says why. Also a change "
+                "of `status` the contract forbids: `draft` for a published event, `cancelled` "
+                "for an event that has ended."
+            )
         )
     if operation_id in _NEXT_LINKS:
         responses[success]["links"] = {name: _LINKS[name] for name in _NEXT_LINKS[operation_id]}
