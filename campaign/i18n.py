@@ -34,6 +34,9 @@ from flask_babel import Babel, force_locale, get_locale, gettext, lazy_gettext  
 from . import translit
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+# The transliterator's own code: a change to it changes Cyrillic texts as a new catalogue
+# does.
+TRANSLITERATOR = Path(translit.__file__)
 # URL/HTML tag → Babel locale identifier.
 LOCALES = {"sr-Cyrl": "sr_Cyrl", "sr-Latn": "sr_Latn", "en": "en"}
 NATIVE_NAMES = {"sr-Cyrl": "Ћирилица", "sr-Latn": "Latinica", "en": "English"}
@@ -378,13 +381,15 @@ def _vary_on_language(response):
 
 def texts_fingerprint() -> str:
     """What the words of a feed depend on besides its data and language: the compiled
-    catalogues and the transliteration settings. Part of the feeds' render context, so a
-    new catalogue or setting (a deploy, or hosts mid-rollout) gives new ETags."""
+    catalogues, the transliterator and its settings. Part of the feeds' render context,
+    so a new catalogue, transliterator or setting (a deploy, or hosts mid-rollout) gives
+    new ETags and stored renderings."""
     cfg = current_app.config
     cache = current_app.extensions.setdefault("campaign.texts_fingerprint", {})
     keep = repr(cfg.get("TRANSLITERATION_KEEP"))
     if keep not in cache:
         h = hashlib.sha256(keep.encode())
+        h.update(TRANSLITERATOR.read_bytes())
         for mo in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/*.mo")):
             h.update(mo.relative_to(TRANSLATIONS).as_posix().encode())
             h.update(mo.read_bytes())

@@ -168,3 +168,17 @@ def test_cyrillic_latin_cyrillic_round_trips(text):
 def test_urls_and_emails_are_unchanged_inside_text(template, word, text):
     token = template.format(w=word)
     assert token in to_cyrillic(f"{text} {token} {text}")
+
+
+def test_a_new_transliterator_gives_feeds_new_texts(app, monkeypatch, tmp_path):
+    """Cyrillic feed texts come from the transliterator: a deploy that changes only it
+    must not leave stored renderings and ETags made with the old one in use."""
+    from campaign import i18n
+
+    with app.app_context():
+        before = i18n.texts_fingerprint()
+        changed = tmp_path / "translit.py"
+        changed.write_bytes(i18n.TRANSLITERATOR.read_bytes() + b"\n# one more rule\n")
+        monkeypatch.setattr(i18n, "TRANSLITERATOR", changed)
+        app.extensions.pop("campaign.texts_fingerprint", None)
+        assert i18n.texts_fingerprint() != before
