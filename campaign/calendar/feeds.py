@@ -8,32 +8,46 @@ Speed without shared state in memory, in five layers:
    gives the feeds' Last-Modified (see :func:`last_modified`). A request reads that row
    first: if this worker already answered the same calendar at the same generation, the
    ETag and body are known and an unchanged feed costs one small query.
-2. Otherwise the request reads ``(id, uid, version)`` of the matching events and hashes
-   them with everything else the bytes depend on into a strong ETag (once per request).
-   The ETag depends on content only, so it is the same in every worker and after a
-   restart, a change to another theme's event leaves it alone, and a conditional request
-   gets its 304 without any rendering.
-3. The body is made of pieces: the head (with its VTIMEZONEs), blocks of about
-   ``BLOCK_EVENTS`` consecutive VEVENTs, the tail. A block ends after an event whose id
-   hashes to 0 (or after ``BLOCK_MAX`` events), so its boundaries depend on the events
-   themselves, not on their positions: an edited, added or removed event changes only its
-   own block. Blocks are cached per worker under their rows ``(render key, (id, uid,
-   version)...)``, and VEVENT bytes under ``(render key, id, uid, version)``. The row
-   version rises on every write to an event (SQLAlchemy's optimistic-locking column, also
-   when a theme, partner or venue it shows changes) and the render key covers the rest a
-   VEVENT shows (site URL, organizer, names of themes, partners and venues) and the
-   database's epoch (new on every restore), so an entry can never be stale. After one
-   edit, one event is rendered, one block is joined again from cached VEVENTs, and the
-   body is one join of some 150 pieces: no other event's text is joined or hashed again.
-   A new worker starts with empty memory and reads the stored renderings (5).
+2. Otherwise the request finds which events the feed holds. A worker keeps what it
+   knows of each feed (a :class:`_Snapshot`: its events' (start, id, uid, version) in
+   order, cut into segments) with the generation it was read at. Every write stamps
+   the events it changes with the generation of its transaction
+   (``events.feed_generation``, calendar.tracking), so a worker that knows the feed at
+   generation N reads only the events stamped after N (an index), with whether each
+   still matches the filter, and moves, adds or removes them in its snapshot: after
+   one edit, one row. What such stamps cannot describe (a deleted event, a bulk
+   statement, a theme, partner, venue or series written) raises
+   ``feed_state.reset_generation``; a worker whose snapshot is older reads the feed
+   whole (one query on a covering index). The uid is there because SQLite may give a
+   deleted draft's id to a new event.
+3. The body is made of pieces: the head (with its VTIMEZONEs), blocks of VEVENTs, the
+   tail. A segment ends after an event whose id hashes to 0 modulo ``BLOCK_EVENTS`` (so
+   it holds about that many), and a segment longer than ``BLOCK_MAX`` is cut into blocks
+   of that size: the boundaries depend on the events themselves, not on their
+   positions, so an edited, added or removed event changes its own segment only (and
+   the next when it ended one). Each segment has a digest (the hash of its rows); the
+   strong ETag is the hash of the render key (see :func:`_render_key`), the head and the
+   segments' digests, so it depends on content only: the same in every worker and after
+   a restart, untouched by a change to another theme's event, and a conditional request
+   gets its 304 without any rendering. Pieces are cached per worker under (render key,
+   digest), VEVENT bytes under (render key, id, uid, version); the row version rises on
+   every write to an event (SQLAlchemy's optimistic-locking column, also when a theme,
+   partner or venue it shows changes) and the render key covers the rest a VEVENT shows,
+   so an entry can never be stale. After one edit, one event is rendered, one segment
+   hashed and joined again, and the identity body is sent as its pieces, never joined
+   into one string: no other event's text is copied before the socket. A new worker
+   starts with empty memory and reads the stored renderings (5).
 4. Content codings (gzip) are made from the same pieces, once per version of the feed:
-   each piece keeps its own raw deflate stream (ended by a sync flush, so streams can be
-   concatenated), its CRC-32 and length. A gzip body is a fixed header, the pieces'
-   streams in order, an empty final block, and a CRC-32 combined from the pieces' CRCs
-   (zlib's crc32_combine, in :func:`crc_shift`): after an edit only the changed block is
-   compressed again, and no other byte is read. The bytes are deterministic, so the gzip
-   ETag (the identity ETag plus a suffix naming zlib's version, level and block size) is
-   strong and the same in every worker.
+   each piece has its own raw deflate stream, ended by a sync flush so that streams can
+   be concatenated, that may refer back into the piece before it (compressed with the
+   last 32 KiB of that piece as its dictionary, as pigz does: a decoder has those bytes,
+   so small pieces compress as well as the whole body), and its CRC-32. A gzip body is
+   a fixed header, the pieces' streams in order, an empty final block, and a CRC-32
+   combined from the pieces' CRCs (zlib's crc32_combine, in :func:`crc_shift`), run by
+   run of about ``CRC_RUN`` pieces: after an edit only the changed block and the one
+   after it are compressed again, and no other byte is read. The bytes are
+   deterministic, so the gzip ETag (the identity ETag plus a suffix naming zlib's
+   version, level and block sizes) is strong and the same in every worker.
 
 5. Rendered VEVENTs survive a restart: each is stored beside its event
    (calendar.models.EventRendering, keyed by event and :func:`context_key`: language,
@@ -63,6 +77,7 @@ import itertools
 import logging
 import struct
 import threading
+import weakref
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -201,17 +216,19 @@ def cache_bytes() -> int:
 # Content codings a feed is sent in besides identity, best first.
 ENCODINGS = ("gzip",)
 GZIP_LEVEL = 6
+# Deflate's window: how far back a stream may refer.
+WINDOW = 32 * 1024
 # A block ends after an event whose id hashes to 0 modulo BLOCK_EVENTS (so about that many
 # events per block, and an inserted or removed event changes only its own block), or
 # after BLOCK_MAX events.
-BLOCK_EVENTS = 48
+BLOCK_EVENTS = 24
 BLOCK_MAX = 2 * BLOCK_EVENTS
 # The gzip variant's ETag names the compressor too: a strong ETag promises the same bytes,
 # and another zlib (another host), level or block size may compress differently.
 _GZIP_SUFFIX = (
     "-gzip-"
     + hashlib.sha256(
-        f"{zlib.ZLIB_RUNTIME_VERSION}:{GZIP_LEVEL}:{BLOCK_EVENTS}:{BLOCK_MAX}".encode()
+        f"{zlib.ZLIB_RUNTIME_VERSION}:{GZIP_LEVEL}:{BLOCK_EVENTS}:{BLOCK_MAX}:{WINDOW}".encode()
     ).hexdigest()[:8]
 )
 # RFC 1952 member header: deflate, no flags, no time stamp, no extra flags, OS unknown.
@@ -226,10 +243,15 @@ def variant_etag(etag: str, encoding: str | None) -> str:
     return etag if encoding is None else etag + _GZIP_SUFFIX
 
 
-def deflate(raw: bytes) -> bytes:
+def deflate(raw: bytes, before: bytes = b"") -> bytes:
     """``raw`` as a raw deflate stream of its own that ends on a byte boundary and is not
-    final (a sync flush), so that such streams can be concatenated."""
-    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
+    final (a sync flush), so that such streams can be concatenated, and that may refer
+    back into ``before``, the bytes just before it (the last WINDOW of them, as pigz does):
+    a decoder has them, so small pieces compress about as well as the whole body."""
+    if before:
+        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15, zdict=before[-WINDOW:])
+    else:
+        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
     return compressor.compress(raw) + compressor.flush(zlib.Z_SYNC_FLUSH)
 
 
@@ -266,20 +288,40 @@ def crc_shift(length: int) -> int:
     return p
 
 
+_serials = itertools.count()
+
+
 class _Piece:
     """Bytes of a feed that are compressed on their own: the head with its VTIMEZONEs, a
-    block of VEVENTs, the tail. Immutable but for the gzip form, made on first use."""
+    block of VEVENTs, the tail. Immutable but for the compressed forms, made on first use
+    (two threads may both make one: the same value)."""
 
-    __slots__ = ("raw", "spans", "rows", "_gzip")
+    __slots__ = ("raw", "spans", "rows", "serial", "_crc", "_streams", "__weakref__")
 
     def __init__(self, raw: bytes, spans: dict | None = None, rows: tuple = ()):
-        self.raw, self.spans, self.rows, self._gzip = raw, spans or {}, rows, None
+        self.raw, self.spans, self.rows = raw, spans or {}, rows
+        # Names the piece in _crcs without holding it (never reused in a process).
+        self.serial = next(_serials)
+        self._crc: tuple[int, int] | None = None
+        self._streams: tuple = ()
 
-    def gzip(self) -> tuple[bytes, int, int]:
-        """The deflate stream, the CRC-32 and the CRC shift of ``raw``."""
-        if self._gzip is None:  # two threads may both compute it: the same value
-            self._gzip = (deflate(self.raw), zlib.crc32(self.raw), crc_shift(len(self.raw)))
-        return self._gzip
+    def crc(self) -> tuple[int, int]:
+        """The CRC-32 of ``raw`` and its CRC shift (see :func:`crc_shift`)."""
+        if self._crc is None:
+            self._crc = (zlib.crc32(self.raw), crc_shift(len(self.raw)))
+        return self._crc
+
+    def stream(self, before: _Piece | None) -> bytes:
+        """The deflate stream of ``raw`` after the piece ``before`` (None: first). The
+        last few are kept, by their predecessor, held weakly: a piece shared by several
+        feeds follows different pieces."""
+        for ref, stream in self._streams:
+            if (ref() if ref is not None else None) is before:
+                return stream
+        stream = deflate(self.raw, before.raw if before is not None else b"")
+        ref = weakref.ref(before) if before is not None else None
+        self._streams = ((ref, stream), *self._streams[:3])
+        return stream
 
 
 def _piece(raw: bytes) -> _Piece:
@@ -291,23 +333,64 @@ def _piece(raw: bytes) -> _Piece:
     return piece
 
 
+# CRC-32s of runs of pieces, by the pieces' serials: (CRC, CRC shift, length).
+_crcs = _LRU(max_items=8192, max_bytes=8192 * 400)
+# A run of pieces ends after a piece whose last event's hash (other digits of it than
+# the blocks use) is 0 modulo CRC_RUN: about CRC_RUN pieces, and the runs an edit leaves
+# alone keep their combined CRC.
+CRC_RUN = 16
+_ONE = 1 << 31  # the polynomial 1 in _multmodp's notation: x^0
+
+
+def _run_crc(run: list[_Piece]) -> tuple[int, int, int]:
+    key = tuple(piece.serial for piece in run)
+    hit = _crcs.get(key)
+    if hit is None:
+        crc, shift, size = 0, _ONE, 0
+        for piece in run:
+            piece_crc, piece_shift = piece.crc()
+            crc = _multmodp(piece_shift, crc) ^ piece_crc
+            shift = _multmodp(piece_shift, shift)
+            size += len(piece.raw)
+        hit = (crc, shift, size)
+        _crcs.put(key, hit, 8 * len(key) + 150)
+    return hit
+
+
 def _gzip(plan: list[_Piece]) -> bytes:
     """One gzip member whose deflate stream is the pieces' own streams one after another
-    and whose CRC is combined from theirs: no byte of a piece is read again."""
+    (each after its predecessor, see :func:`deflate`) and whose CRC is combined from
+    theirs, run by run: no byte of a piece is read again."""
     crc = size = 0
     streams = []
+    run: list[_Piece] = []
+    before = None
     for piece in plan:
-        stream, piece_crc, shift = piece.gzip()
-        crc = _multmodp(shift, crc) ^ piece_crc
-        size += len(piece.raw)
-        streams.append(stream)
+        streams.append(piece.stream(before))
+        before = piece
+        run.append(piece)
+        if piece.rows and (_mix(piece.rows[-1][0]) // BLOCK_EVENTS) % CRC_RUN == 0:
+            run_crc, shift, run_size = _run_crc(run)
+            crc = _multmodp(shift, crc) ^ run_crc
+            size += run_size
+            run = []
+    if run:
+        run_crc, shift, run_size = _run_crc(run)
+        crc = _multmodp(shift, crc) ^ run_crc
+        size += run_size
     trailer = struct.pack("<II", crc, size & 0xFFFFFFFF)
     return b"".join([_GZIP_HEADER, *streams, _DEFLATE_END, trailer])
 
 
+def _mix(eid: int) -> int:
+    """16 well-mixed bits of an event id (the top ones of Fibonacci hashing: the low bits
+    of a product follow the id's own low bits)."""
+    return ((eid * 0x9E3779B1) & 0xFFFFFFFF) >> 16
+
+
 def _ends_block(eid: int) -> bool:
     """Whether a block ends after the event ``eid`` whatever its position."""
-    return ((eid * 0x9E3779B1) & 0xFFFFFFFF) % BLOCK_EVENTS == 0
+    return _mix(eid) % BLOCK_EVENTS == 0
 
 
 def _blocks(rows: list[tuple[int, str, int]]):
@@ -430,6 +513,7 @@ def clear_caches() -> None:
     _plans.clear()
     _snapshots.clear()
     _render_keys.clear()
+    _crcs.clear()
 
 
 @dataclass(frozen=True)
@@ -580,14 +664,20 @@ class Calendar:
 
     def _read_state(self) -> datetime | None:
         """Read the feed_state row; gives its changed_at."""
-        state = self.session.execute(
-            select(
-                FeedState.generation,
-                FeedState.changed_at,
-                FeedState.epoch,
-                FeedState.reset_generation,
-            ).where(FeedState.id == 1)
-        ).one_or_none()
+        # On the session's connection: no ORM statement handling for one row, which is
+        # most of what an unchanged feed and its 304 cost.
+        state = (
+            self.session.connection()
+            .execute(
+                select(
+                    FeedState.generation,
+                    FeedState.changed_at,
+                    FeedState.epoch,
+                    FeedState.reset_generation,
+                ).where(FeedState.id == 1)
+            )
+            .one_or_none()
+        )
         # Without the row (a schema made by hand, not by init-db) feeds still work, slower.
         generation, changed_at, epoch, reset = state or (None, None, None, 0)
         self._epoch = (epoch,)
@@ -720,10 +810,12 @@ class Calendar:
         crc = size = 0
         # The extra piece, even empty, is a deflate stream of its own, as in the plan.
         tail = (ical.CALENDAR_TAIL,) if extra is None else (extra, ical.CALENDAR_TAIL)
+        before = b""
         for raw in itertools.chain((head,), vevents(), tail):
             crc = zlib.crc32(raw, crc)
             size += len(raw)
-            yield deflate(raw)
+            yield deflate(raw, before)
+            before = raw
         yield _DEFLATE_END + struct.pack("<II", crc, size & 0xFFFFFFFF)
 
     def _missing_renderings(self, context: str) -> list[int]:
