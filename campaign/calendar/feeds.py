@@ -435,8 +435,12 @@ class _Segment:
         self.keys, self.rows, self.digest = keys, rows, _digest(rows)
 
 
-def _segments(keys: list, rows: list) -> list[_Segment]:
-    return [_Segment(tuple(keys[a:b]), tuple(rows[a:b])) for a, b in _runs(rows)]
+def _segments(keys: list | None, rows: list) -> list[_Segment]:
+    """``rows`` and their ``keys`` (None: without keys) cut into segments."""
+    return [
+        _Segment(tuple(keys[a:b]) if keys is not None else (), tuple(rows[a:b]))
+        for a, b in _runs(rows)
+    ]
 
 
 class _Snapshot:
@@ -447,16 +451,23 @@ class _Snapshot:
 
     __slots__ = ("generation", "segments", "firsts", "where", "count")
 
-    def __init__(self, generation: int | None, segments: list[_Segment], where: dict):
+    def __init__(self, generation: int | None, segments: list[_Segment], where: dict | None):
         self.generation, self.segments, self.where = generation, segments, where
-        self.firsts = [segment.keys[0] for segment in segments]
-        self.count = len(where)
+        if where is None:  # not to be followed: no keys
+            self.firsts, self.count = [], sum(len(segment.rows) for segment in segments)
+        else:
+            self.firsts = [segment.keys[0] for segment in segments]
+            self.count = len(where)
 
     @classmethod
-    def read(cls, generation: int | None, found: list) -> _Snapshot:
-        """From rows (start, id, uid, version) in feed order."""
-        keys = [(start, eid) for start, eid, _uid, _version in found]
+    def read(cls, generation: int | None, found: list, follow: bool = True) -> _Snapshot:
+        """From rows (start, id, uid, version) in feed order; without the keys that
+        following the changes needs unless ``follow`` (a streamed feed is read whole on
+        every request that is not a 304: memory holds its rows once)."""
         rows = [(eid, uid, version) for _start, eid, uid, version in found]
+        if not follow:
+            return cls(generation, _segments(None, rows), None)
+        keys = [(start, eid) for start, eid, _uid, _version in found]
         return cls(generation, _segments(keys, rows), {key[1]: key for key in keys})
 
     def advance(self, generation: int, changes: list) -> _Snapshot:
@@ -886,8 +897,11 @@ class Calendar:
                 snap = known.advance(generation, self._changes(known.generation))
                 _snapshots.put(where, snap, _snapshot_size(snap.count))
         else:
-            snap = _Snapshot.read(generation, self._fetch(self.flt.select()))
-            if generation is not None and not _streamed(snap.count):
+            found = self._fetch(self.flt.select())
+            follow = generation is not None and not _streamed(len(found))
+            snap = _Snapshot.read(generation, found, follow)
+            del found
+            if follow:
                 _snapshots.put(where, snap, _snapshot_size(snap.count))
         self._snap = snap
         context = (self.ctx, self._database, reset)
