@@ -237,7 +237,9 @@ def _new_epoch(conn: Connection) -> None:
     """A restored database is another database, even at the same address: a worker that
     answered the old one's feeds at generation N must not take the restored generation N
     for it (see calendar.feeds), so the copied epoch is replaced."""
-    conn.execute(update(FeedState).values(epoch=str(uuid.uuid4())))
+    conn.execute(
+        update(FeedState).values(epoch=str(uuid.uuid4()), reset_generation=FeedState.generation)
+    )
 
 
 def _reset_sequences(conn: Connection) -> None:

@@ -8,32 +8,46 @@ Speed without shared state in memory, in five layers:
    gives the feeds' Last-Modified (see :func:`last_modified`). A request reads that row
    first: if this worker already answered the same calendar at the same generation, the
    ETag and body are known and an unchanged feed costs one small query.
-2. Otherwise the request reads ``(id, uid, version)`` of the matching events and hashes
-   them with everything else the bytes depend on into a strong ETag (once per request).
-   The ETag depends on content only, so it is the same in every worker and after a
-   restart, a change to another theme's event leaves it alone, and a conditional request
-   gets its 304 without any rendering.
-3. The body is made of pieces: the head (with its VTIMEZONEs), blocks of about
-   ``BLOCK_EVENTS`` consecutive VEVENTs, the tail. A block ends after an event whose id
-   hashes to 0 (or after ``BLOCK_MAX`` events), so its boundaries depend on the events
-   themselves, not on their positions: an edited, added or removed event changes only its
-   own block. Blocks are cached per worker under their rows ``(render key, (id, uid,
-   version)...)``, and VEVENT bytes under ``(render key, id, uid, version)``. The row
-   version rises on every write to an event (SQLAlchemy's optimistic-locking column, also
-   when a theme, partner or venue it shows changes) and the render key covers the rest a
-   VEVENT shows (site URL, organizer, names of themes, partners and venues) and the
-   database's epoch (new on every restore), so an entry can never be stale. After one
-   edit, one event is rendered, one block is joined again from cached VEVENTs, and the
-   body is one join of some 150 pieces: no other event's text is joined or hashed again.
-   A new worker starts with empty memory and reads the stored renderings (5).
+2. Otherwise the request finds which events the feed holds. A worker keeps what it
+   knows of each feed (a :class:`_Snapshot`: its events' (start, id, uid, version) in
+   order, cut into segments) with the generation it was read at. Every write stamps
+   the events it changes with the generation of its transaction
+   (``events.feed_generation``, calendar.tracking), so a worker that knows the feed at
+   generation N reads only the events stamped after N (an index), with whether each
+   still matches the filter, and moves, adds or removes them in its snapshot: after
+   one edit, one row. What such stamps cannot describe (a deleted event, a bulk
+   statement, a theme, partner, venue or series written) raises
+   ``feed_state.reset_generation``; a worker whose snapshot is older reads the feed
+   whole (one query on a covering index). The uid is there because SQLite may give a
+   deleted draft's id to a new event.
+3. The body is made of pieces: the head (with its VTIMEZONEs), blocks of VEVENTs, the
+   tail. A segment ends after an event whose id hashes to 0 modulo ``BLOCK_EVENTS`` (so
+   it holds about that many), and a segment longer than ``BLOCK_MAX`` is cut into blocks
+   of that size: the boundaries depend on the events themselves, not on their
+   positions, so an edited, added or removed event changes its own segment only (and
+   the next when it ended one). Each segment has a digest (the hash of its rows); the
+   strong ETag is the hash of the render key (see :func:`_render_key`), the head and the
+   segments' digests, so it depends on content only: the same in every worker and after
+   a restart, untouched by a change to another theme's event, and a conditional request
+   gets its 304 without any rendering. Pieces are cached per worker under (render key,
+   digest), VEVENT bytes under (render key, id, uid, version); the row version rises on
+   every write to an event (SQLAlchemy's optimistic-locking column, also when a theme,
+   partner or venue it shows changes) and the render key covers the rest a VEVENT shows,
+   so an entry can never be stale. After one edit, one event is rendered, one segment
+   hashed and joined again, and the identity body is sent as its pieces, never joined
+   into one string: no other event's text is copied before the socket. A new worker
+   starts with empty memory and reads the stored renderings (5).
 4. Content codings (gzip) are made from the same pieces, once per version of the feed:
-   each piece keeps its own raw deflate stream (ended by a sync flush, so streams can be
-   concatenated), its CRC-32 and length. A gzip body is a fixed header, the pieces'
-   streams in order, an empty final block, and a CRC-32 combined from the pieces' CRCs
-   (zlib's crc32_combine, in :func:`crc_shift`): after an edit only the changed block is
-   compressed again, and no other byte is read. The bytes are deterministic, so the gzip
-   ETag (the identity ETag plus a suffix naming zlib's version, level and block size) is
-   strong and the same in every worker.
+   each piece has its own raw deflate stream, ended by a sync flush so that streams can
+   be concatenated, that may refer back into the piece before it (compressed with the
+   last 32 KiB of that piece as its dictionary, as pigz does: a decoder has those bytes,
+   so small pieces compress as well as the whole body), and its CRC-32. A gzip body is
+   a fixed header, the pieces' streams in order, an empty final block, and a CRC-32
+   combined from the pieces' CRCs (zlib's crc32_combine, in :func:`crc_shift`), run by
+   run of about ``CRC_RUN`` pieces: after an edit only the changed block and the one
+   after it are compressed again, and no other byte is read. The bytes are
+   deterministic, so the gzip ETag (the identity ETag plus a suffix naming zlib's
+   version, level and block sizes) is strong and the same in every worker.
 
 5. Rendered VEVENTs survive a restart: each is stored beside its event
    (calendar.models.EventRendering, keyed by event and :func:`context_key`: language,
@@ -56,12 +70,14 @@ identity or gzip, and memory flat in the number of events.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import itertools
 import logging
 import struct
 import threading
+import weakref
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -69,11 +85,11 @@ from datetime import UTC, datetime, timedelta
 from importlib import metadata
 
 from flask_babel import gettext
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, joinedload, subqueryload
+from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
 
 from .. import i18n
 from ..catalog.models import Partner, Theme, Venue
@@ -118,13 +134,20 @@ class _LRU:
         if size > self.max_bytes:
             return
         with self._lock:
-            if key in self._data:
-                return
+            old = self._data.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
             self._data[key] = (value, size)
             self._bytes += size
             while len(self._data) > self.max_items or self._bytes > self.max_bytes:
                 _, (_, old) = self._data.popitem(last=False)
                 self._bytes -= old
+
+    def pop(self, key) -> None:
+        with self._lock:
+            hit = self._data.pop(key, None)
+            if hit is not None:
+                self._bytes -= hit[1]
 
     def clear(self) -> None:
         with self._lock:
@@ -157,6 +180,12 @@ _current = _LRU(max_items=4096, max_bytes=4096 * 200)
 _pieces = _LRU(max_items=50_000, max_bytes=192 * 2**20)
 # ETag -> the feed's pieces in order, from which each coding of the body is made.
 _plans = _LRU(max_items=256, max_bytes=256 * 200_000)
+# (filter key, database) -> _Snapshot: a feed's events as of a generation, so that after
+# an edit a worker reads the events written since, not every event's version.
+_snapshots = _LRU(max_items=256, max_bytes=32 * 2**20)
+# (render context, database, reset generation) -> render key (see _render_key): the
+# names it hashes change only with a reset (calendar.tracking).
+_render_keys = _LRU(max_items=1024, max_bytes=1024 * 300)
 
 # The feed caches' byte budget (config FEED_CACHE_BYTES), shared by the VEVENT, piece and
 # body caches (their shares below); a feed whose body would take more than
@@ -164,7 +193,7 @@ _plans = _LRU(max_items=256, max_bytes=256 * 200_000)
 # renderings (Calendar.stream).
 DEFAULT_BUDGET = 128 * 2**20
 STREAM_FRACTION = 5
-_SHARES = ((_vevents, 25), (_pieces, 40), (_bodies, 35))
+_SHARES = ((_vevents, 20), (_pieces, 35), (_bodies, 35), (_snapshots, 10))
 _budget = [DEFAULT_BUDGET]
 # Bytes per event of the feeds built last, to tell a feed's size before building it.
 _per_event = [2048]
@@ -187,17 +216,19 @@ def cache_bytes() -> int:
 # Content codings a feed is sent in besides identity, best first.
 ENCODINGS = ("gzip",)
 GZIP_LEVEL = 6
+# Deflate's window: how far back a stream may refer.
+WINDOW = 32 * 1024
 # A block ends after an event whose id hashes to 0 modulo BLOCK_EVENTS (so about that many
 # events per block, and an inserted or removed event changes only its own block), or
 # after BLOCK_MAX events.
-BLOCK_EVENTS = 64
-BLOCK_MAX = 4 * BLOCK_EVENTS
+BLOCK_EVENTS = 24
+BLOCK_MAX = 2 * BLOCK_EVENTS
 # The gzip variant's ETag names the compressor too: a strong ETag promises the same bytes,
 # and another zlib (another host), level or block size may compress differently.
 _GZIP_SUFFIX = (
     "-gzip-"
     + hashlib.sha256(
-        f"{zlib.ZLIB_RUNTIME_VERSION}:{GZIP_LEVEL}:{BLOCK_EVENTS}:{BLOCK_MAX}".encode()
+        f"{zlib.ZLIB_RUNTIME_VERSION}:{GZIP_LEVEL}:{BLOCK_EVENTS}:{BLOCK_MAX}:{WINDOW}".encode()
     ).hexdigest()[:8]
 )
 # RFC 1952 member header: deflate, no flags, no time stamp, no extra flags, OS unknown.
@@ -212,10 +243,15 @@ def variant_etag(etag: str, encoding: str | None) -> str:
     return etag if encoding is None else etag + _GZIP_SUFFIX
 
 
-def deflate(raw: bytes) -> bytes:
+def deflate(raw: bytes, before: bytes = b"") -> bytes:
     """``raw`` as a raw deflate stream of its own that ends on a byte boundary and is not
-    final (a sync flush), so that such streams can be concatenated."""
-    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
+    final (a sync flush), so that such streams can be concatenated, and that may refer
+    back into ``before``, the bytes just before it (the last WINDOW of them, as pigz does):
+    a decoder has them, so small pieces compress about as well as the whole body."""
+    if before:
+        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15, zdict=before[-WINDOW:])
+    else:
+        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
     return compressor.compress(raw) + compressor.flush(zlib.Z_SYNC_FLUSH)
 
 
@@ -252,20 +288,40 @@ def crc_shift(length: int) -> int:
     return p
 
 
+_serials = itertools.count()
+
+
 class _Piece:
     """Bytes of a feed that are compressed on their own: the head with its VTIMEZONEs, a
-    block of VEVENTs, the tail. Immutable but for the gzip form, made on first use."""
+    block of VEVENTs, the tail. Immutable but for the compressed forms, made on first use
+    (two threads may both make one: the same value)."""
 
-    __slots__ = ("raw", "spans", "rows", "_gzip")
+    __slots__ = ("raw", "spans", "rows", "serial", "_crc", "_streams", "__weakref__")
 
     def __init__(self, raw: bytes, spans: dict | None = None, rows: tuple = ()):
-        self.raw, self.spans, self.rows, self._gzip = raw, spans or {}, rows, None
+        self.raw, self.spans, self.rows = raw, spans or {}, rows
+        # Names the piece in _crcs without holding it (never reused in a process).
+        self.serial = next(_serials)
+        self._crc: tuple[int, int] | None = None
+        self._streams: tuple = ()
 
-    def gzip(self) -> tuple[bytes, int, int]:
-        """The deflate stream, the CRC-32 and the CRC shift of ``raw``."""
-        if self._gzip is None:  # two threads may both compute it: the same value
-            self._gzip = (deflate(self.raw), zlib.crc32(self.raw), crc_shift(len(self.raw)))
-        return self._gzip
+    def crc(self) -> tuple[int, int]:
+        """The CRC-32 of ``raw`` and its CRC shift (see :func:`crc_shift`)."""
+        if self._crc is None:
+            self._crc = (zlib.crc32(self.raw), crc_shift(len(self.raw)))
+        return self._crc
+
+    def stream(self, before: _Piece | None) -> bytes:
+        """The deflate stream of ``raw`` after the piece ``before`` (None: first). The
+        last few are kept, by their predecessor, held weakly: a piece shared by several
+        feeds follows different pieces."""
+        for ref, stream in self._streams:
+            if (ref() if ref is not None else None) is before:
+                return stream
+        stream = deflate(self.raw, before.raw if before is not None else b"")
+        ref = weakref.ref(before) if before is not None else None
+        self._streams = ((ref, stream), *self._streams[:3])
+        return stream
 
 
 def _piece(raw: bytes) -> _Piece:
@@ -277,29 +333,186 @@ def _piece(raw: bytes) -> _Piece:
     return piece
 
 
+# CRC-32s of runs of pieces, by the pieces' serials: (CRC, CRC shift, length).
+_crcs = _LRU(max_items=8192, max_bytes=8192 * 400)
+# A run of pieces ends after a piece whose last event's hash (other digits of it than
+# the blocks use) is 0 modulo CRC_RUN: about CRC_RUN pieces, and the runs an edit leaves
+# alone keep their combined CRC.
+CRC_RUN = 16
+_ONE = 1 << 31  # the polynomial 1 in _multmodp's notation: x^0
+
+
+def _run_crc(run: list[_Piece]) -> tuple[int, int, int]:
+    key = tuple(piece.serial for piece in run)
+    hit = _crcs.get(key)
+    if hit is None:
+        crc, shift, size = 0, _ONE, 0
+        for piece in run:
+            piece_crc, piece_shift = piece.crc()
+            crc = _multmodp(piece_shift, crc) ^ piece_crc
+            shift = _multmodp(piece_shift, shift)
+            size += len(piece.raw)
+        hit = (crc, shift, size)
+        _crcs.put(key, hit, 8 * len(key) + 150)
+    return hit
+
+
 def _gzip(plan: list[_Piece]) -> bytes:
     """One gzip member whose deflate stream is the pieces' own streams one after another
-    and whose CRC is combined from theirs: no byte of a piece is read again."""
+    (each after its predecessor, see :func:`deflate`) and whose CRC is combined from
+    theirs, run by run: no byte of a piece is read again."""
     crc = size = 0
     streams = []
+    run: list[_Piece] = []
+    before = None
     for piece in plan:
-        stream, piece_crc, shift = piece.gzip()
-        crc = _multmodp(shift, crc) ^ piece_crc
-        size += len(piece.raw)
-        streams.append(stream)
+        streams.append(piece.stream(before))
+        before = piece
+        run.append(piece)
+        if piece.rows and (_mix(piece.rows[-1][0]) // BLOCK_EVENTS) % CRC_RUN == 0:
+            run_crc, shift, run_size = _run_crc(run)
+            crc = _multmodp(shift, crc) ^ run_crc
+            size += run_size
+            run = []
+    if run:
+        run_crc, shift, run_size = _run_crc(run)
+        crc = _multmodp(shift, crc) ^ run_crc
+        size += run_size
     trailer = struct.pack("<II", crc, size & 0xFFFFFFFF)
     return b"".join([_GZIP_HEADER, *streams, _DEFLATE_END, trailer])
+
+
+def _mix(eid: int) -> int:
+    """16 well-mixed bits of an event id (the top ones of Fibonacci hashing: the low bits
+    of a product follow the id's own low bits)."""
+    return ((eid * 0x9E3779B1) & 0xFFFFFFFF) >> 16
+
+
+def _ends_block(eid: int) -> bool:
+    """Whether a block ends after the event ``eid`` whatever its position."""
+    return _mix(eid) % BLOCK_EVENTS == 0
 
 
 def _blocks(rows: list[tuple[int, str, int]]):
     """(start, end) of each block of ``rows``."""
     start = 0
     for i, (eid, _uid, _version) in enumerate(rows):
-        if ((eid * 0x9E3779B1) & 0xFFFFFFFF) % BLOCK_EVENTS == 0 or i + 1 - start >= BLOCK_MAX:
+        if _ends_block(eid) or i + 1 - start >= BLOCK_MAX:
             yield start, i + 1
             start = i + 1
     if start < len(rows):
         yield start, len(rows)
+
+
+def _runs(rows):
+    """``rows`` cut after every event that ends a block (:func:`_ends_block`): the
+    segments of a feed. A segment is one block or, when longer than BLOCK_MAX, several,
+    so the blocks of a feed are its segments' blocks, and a change to one event changes
+    one segment (two when it ends one): the rest of the feed, its digests and its
+    compressed pieces stay as they are."""
+    start = 0
+    for i, row in enumerate(rows):
+        if _ends_block(row[0]):
+            yield start, i + 1
+            start = i + 1
+    if start < len(rows):
+        yield start, len(rows)
+
+
+def _digest(rows) -> bytes:
+    # repr of plain (int, str, int) tuples: the same text everywhere, made in C.
+    return hashlib.sha256(repr(rows).encode()).digest()
+
+
+class _Segment:
+    """A segment of a feed (see :func:`_runs`): its events' sort keys (start, id), their
+    rows (id, uid, version) and the digest of the rows, which names the segment's pieces
+    in the piece cache and goes into the feed's ETag. Immutable."""
+
+    __slots__ = ("keys", "rows", "digest")
+
+    def __init__(self, keys: tuple, rows: tuple):
+        self.keys, self.rows, self.digest = keys, rows, _digest(rows)
+
+
+def _segments(keys: list | None, rows: list) -> list[_Segment]:
+    """``rows`` and their ``keys`` (None: without keys) cut into segments."""
+    return [
+        _Segment(tuple(keys[a:b]) if keys is not None else (), tuple(rows[a:b]))
+        for a, b in _runs(rows)
+    ]
+
+
+class _Snapshot:
+    """What a worker knows of a feed's events at a feed generation: its segments in
+    order, the first key of each (to find where a key belongs) and each event's key (to
+    find where it was). Immutable: a newer generation makes a new snapshot that shares
+    the unchanged segments."""
+
+    __slots__ = ("generation", "segments", "firsts", "where", "count")
+
+    def __init__(self, generation: int | None, segments: list[_Segment], where: dict | None):
+        self.generation, self.segments, self.where = generation, segments, where
+        if where is None:  # not to be followed: no keys
+            self.firsts, self.count = [], sum(len(segment.rows) for segment in segments)
+        else:
+            self.firsts = [segment.keys[0] for segment in segments]
+            self.count = len(where)
+
+    @classmethod
+    def read(cls, generation: int | None, found: list, follow: bool = True) -> _Snapshot:
+        """From rows (start, id, uid, version) in feed order; without the keys that
+        following the changes needs unless ``follow`` (a streamed feed is read whole on
+        every request that is not a 304: memory holds its rows once)."""
+        rows = [(eid, uid, version) for _start, eid, uid, version in found]
+        if not follow:
+            return cls(generation, _segments(None, rows), None)
+        keys = [(start, eid) for start, eid, _uid, _version in found]
+        return cls(generation, _segments(keys, rows), {key[1]: key for key in keys})
+
+    def advance(self, generation: int, changes: list) -> _Snapshot:
+        """This snapshot after ``changes``: rows (start, id, uid, version, member) of the
+        events written since, ``member`` false for one that no longer matches. Only the
+        segments where a changed event was or now belongs are cut again."""
+        where = dict(self.where)
+        gone, added, touched = set(), [], []
+        # One row per event, its last (the query gives each event once anyway).
+        latest = {change[1]: change for change in changes}
+        for start, eid, uid, version, member in latest.values():
+            old = where.pop(eid, None)
+            if old is not None:
+                gone.add(eid)
+                touched.append(old)
+            if member:
+                key = where[eid] = (start, eid)
+                added.append((key, (eid, uid, version)))
+                touched.append(key)
+        segments = self.segments
+        if not touched:
+            return _Snapshot(generation, segments, where)
+        at = [max(0, bisect.bisect_right(self.firsts, key) - 1) for key in touched]
+        low, high = min(at), max(at)
+        run = [
+            entry
+            for segment in segments[low : high + 1]
+            for entry in zip(segment.keys, segment.rows, strict=True)
+            if entry[1][0] not in gone
+        ]
+        run.extend(added)
+        run.sort(key=lambda entry: entry[0])
+        # The run must end where a segment ends: if its last event no longer does (it
+        # changed or left), the next segment joins it.
+        while high + 1 < len(segments) and not (run and _ends_block(run[-1][1][0])):
+            high += 1
+            run.extend(zip(segments[high].keys, segments[high].rows, strict=True))
+        keys = [key for key, _row in run]
+        rows = [row for _key, row in run]
+        cut = [*segments[:low], *_segments(keys, rows), *segments[high + 1 :]]
+        return _Snapshot(generation, cut, where)
+
+    @property
+    def rows(self) -> list[tuple[int, str, int]]:
+        return [row for segment in self.segments for row in segment.rows]
 
 
 def clear_caches() -> None:
@@ -309,6 +522,9 @@ def clear_caches() -> None:
     _current.clear()
     _pieces.clear()
     _plans.clear()
+    _snapshots.clear()
+    _render_keys.clear()
+    _crcs.clear()
 
 
 @dataclass(frozen=True)
@@ -426,31 +642,24 @@ class Calendar:
         self.head = ical.calendar_head(
             presentation.name, presentation.description, subscription=presentation.subscription
         )
-        self._rows: list[tuple[int, str, int]] | None = None
+        # The events as read (see _Snapshot), None until read.
+        self._snap: _Snapshot | None = None
         self._render_key: str | None = None
         self._rows_etag: str | None = None
-        # feed_state.epoch, once read (None: the row is missing), and the generation.
+        # feed_state.epoch, once read (None: the row is missing), the generation and the
+        # generation of the last reset (see FeedState.reset_generation).
         self._epoch: tuple[str | None] | None = None
         self._generation: int | None = None
+        self._reset: int = 0
         self.etag: str | None = None
 
     def current(self) -> Version:
         # Read before the state row: a change the row does not show yet was stamped later.
         now = datetime.now(UTC)
-        state = self.session.execute(
-            select(FeedState.generation, FeedState.changed_at, FeedState.epoch).where(
-                FeedState.id == 1
-            )
-        ).one_or_none()
-        # Without the row (a schema made by hand, not by init-db) feeds still work, slower.
-        generation, changed_at, epoch = state or (None, None, None)
-        self._epoch = (epoch,)
-        self._generation = generation
-        # The database's URL and epoch: generation numbers of two databases (tests, a
-        # restored backup) say nothing about each other.
-        database = (str(self.session.get_bind().url), epoch)
+        changed_at = self._read_state()
+        generation = self._generation
         extra = self.extra.key if self.extra is not None else None
-        key = (self.flt.cache_key, self.head, self.ctx, database, generation, extra)
+        key = (self.flt.cache_key, self.head, self.ctx, self._database, generation, extra)
         etag = _current.get(key) if generation is not None else None
         if etag is None:
             self._read_versions()
@@ -464,40 +673,78 @@ class Calendar:
         # client asking If-Modified-Since would get 304 for good.
         return Version(etag, *last_modified(changed_at, now))
 
+    def _read_state(self) -> datetime | None:
+        """Read the feed_state row; gives its changed_at."""
+        # On the session's connection: no ORM statement handling for one row, which is
+        # most of what an unchanged feed and its 304 cost.
+        state = (
+            self.session.connection()
+            .execute(
+                select(
+                    FeedState.generation,
+                    FeedState.changed_at,
+                    FeedState.epoch,
+                    FeedState.reset_generation,
+                ).where(FeedState.id == 1)
+            )
+            .one_or_none()
+        )
+        # Without the row (a schema made by hand, not by init-db) feeds still work, slower.
+        generation, changed_at, epoch, reset = state or (None, None, None, 0)
+        self._epoch = (epoch,)
+        self._generation, self._reset = generation, reset
+        return changed_at
+
+    @property
+    def _database(self) -> tuple:
+        # The database's URL and epoch: generation numbers of two databases (tests, a
+        # restored backup) say nothing about each other.
+        return (str(self.session.get_bind().url), self._epoch[0])
+
     def content(self, encoding: str | None = None):
-        """Like :meth:`body`, but a feed larger than the budget allows comes as an
-        iterator of byte strings (see :meth:`stream`) instead of bytes."""
-        if self.etag is not None and (
-            _bodies.get((self.etag, encoding)) is not None or _plans.get(self.etag) is not None
+        """The calendar's bytes as HTTP sends them, and the ETag of the identity bytes:
+        identity as the list of its pieces' bytes (never joined: after an edit no other
+        event's text is copied before the socket), gzip as bytes, and a feed larger than
+        the budget allows as an iterator of byte strings (see :meth:`stream`)."""
+        if self.etag is None or (
+            _plans.get(self.etag) is None and _bodies.get((self.etag, encoding)) is None
         ):
-            return self.body(encoding)
-        if self._rows is None:
-            self._read_versions()
-        if len(self._rows) * _per_event[0] > _budget[0] // STREAM_FRACTION:
-            return self.stream(encoding), self._rows_etag
+            if self._snap is None:
+                self._read_versions()
+            if _streamed(self._snap.count):
+                return self.stream(encoding), self._rows_etag
+        if encoding is None:
+            return [piece.raw for piece in self._plan()], self.etag
         return self.body(encoding)
 
     def body(self, encoding: str | None = None) -> tuple[bytes, str]:
         """The calendar's bytes in ``encoding`` (None: identity) and the ETag of the
         identity bytes they encode (an event may have changed since :meth:`current`;
-        :func:`variant_etag` gives the encoded bytes' own). Each coding is made once per
-        version of the feed and kept beside the others."""
-        plan = None
-        if self.etag is not None:
+        :func:`variant_etag` gives the encoded bytes' own). The compressed bytes are made
+        once per version of the feed and kept."""
+        if encoding is not None and self.etag is not None:
             cached = _bodies.get((self.etag, encoding))
             if cached is not None:
                 return cached, self.etag
-            plan = _plans.get(self.etag)
+        plan = self._plan()
+        if encoding is None:
+            return b"".join([piece.raw for piece in plan]), self.etag
+        body = _gzip(plan)
+        _bodies.put((self.etag, encoding), body, len(body))
+        return body, self.etag
+
+    def _plan(self) -> list[_Piece]:
+        """The feed's pieces in order, from which each coding of the body is made."""
+        plan = _plans.get(self.etag) if self.etag is not None else None
         if plan is None:
-            if self._rows is None:
+            if self._snap is None:
                 self._read_versions()
             plan, self.etag = self._assemble()
             _plans.put(self.etag, plan, 64 * len(plan) + 200)
-        body = b"".join([piece.raw for piece in plan]) if encoding is None else _gzip(plan)
-        if encoding is None and self._rows:
-            _per_event[0] = max(256, len(body) // len(self._rows))
-        _bodies.put((self.etag, encoding), body, len(body))
-        return body, self.etag
+            if self._snap.count:
+                size = sum(len(piece.raw) for piece in plan)
+                _per_event[0] = max(256, size // self._snap.count)
+        return plan
 
     def stream(self, encoding: str | None = None):
         """The calendar's bytes as an iterator, the same bytes as :meth:`body` (identity
@@ -537,7 +784,7 @@ class Calendar:
         return self._chunks(head, encoding, context, self.session.get_bind(), extra)
 
     def _chunks(self, head: bytes, encoding: str | None, context: str, engine, extra=None):
-        rows, ctx = self._rows, self.ctx
+        rows, ctx = self._snap.rows, self.ctx
 
         def vevents():
             with engine.connect() as conn, Session(engine) as session:
@@ -574,10 +821,12 @@ class Calendar:
         crc = size = 0
         # The extra piece, even empty, is a deflate stream of its own, as in the plan.
         tail = (ical.CALENDAR_TAIL,) if extra is None else (extra, ical.CALENDAR_TAIL)
+        before = b""
         for raw in itertools.chain((head,), vevents(), tail):
             crc = zlib.crc32(raw, crc)
             size += len(raw)
-            yield deflate(raw)
+            yield deflate(raw, before)
+            before = raw
         yield _DEFLATE_END + struct.pack("<II", crc, size & 0xFFFFFFFF)
 
     def _missing_renderings(self, context: str) -> list[int]:
@@ -628,89 +877,135 @@ class Calendar:
         return found
 
     def _read_versions(self) -> None:
-        """The render key, and (id, uid, version) of every event of the calendar in order,
-        and the ETag they make.
+        """The render key, the calendar's events (:class:`_Snapshot`) and the ETag
+        they make.
 
-        The uid is there because SQLite may give a deleted draft's id to a new event.
+        A worker that read this feed at an earlier generation, with no reset since (see
+        FeedState.reset_generation), reads only the events stamped after it (an index on
+        events.feed_generation): after one edit, one row. Otherwise every event's (start,
+        id, uid, version), from a covering index. The uid is there because SQLite may give
+        a deleted draft's id to a new event.
         """
-        # The driver's own tuples (an int, a string, an int: nothing to convert), none of
-        # SQLAlchemy's per-row work: this is most of what a feed costs after an edit.
-        result = self.session.connection().execute(
-            self.flt.select().with_only_columns(Event.id, Event.uid, Event.version)
-        )
-        try:
-            self._rows = [tuple(row) for row in result.cursor.fetchall()]
-        finally:
-            result.close()
         if self._epoch is None:  # body() without current(): the ICS export
-            state = self.session.execute(
-                select(FeedState.generation, FeedState.epoch).where(FeedState.id == 1)
-            ).one_or_none()
-            self._generation, epoch = state or (None, None)
-            self._epoch = (epoch,)
-        self._render_key = _render_key(self.session, self.ctx, self._epoch[0])
+            self._read_state()
+        generation, reset = self._generation, self._reset
+        where = (self.flt.cache_key, self._database)
+        known = _snapshots.get(where) if generation is not None else None
+        if known is not None and reset <= known.generation <= generation:
+            snap = known
+            if known.generation < generation:
+                snap = known.advance(generation, self._changes(known.generation))
+                _snapshots.put(where, snap, _snapshot_size(snap.count))
+        else:
+            found = self._fetch(self.flt.select())
+            follow = generation is not None and not _streamed(len(found))
+            snap = _Snapshot.read(generation, found, follow)
+            del found
+            if follow:
+                _snapshots.put(where, snap, _snapshot_size(snap.count))
+        self._snap = snap
+        context = (self.ctx, self._database, reset)
+        render_key = _render_keys.get(context) if generation is not None else None
+        if render_key is None:
+            render_key = _render_key(self.session, self.ctx, self._epoch[0])
+            if generation is not None:
+                _render_keys.put(context, render_key, 300)
+        self._render_key = render_key
         if self.extra is not None:
             self._extra_versions = self.extra.versions(self.session)
-        self._rows_etag = _etag(self._render_key, self.head + self._extra_versions, self._rows)
+        self._rows_etag = _etag(
+            render_key, self.head + self._extra_versions, [g.digest for g in snap.segments]
+        )
+
+    def _fetch(self, query, *columns) -> list[tuple]:
+        """(start, id, uid, version, *columns) of the events ``query`` selects: the
+        driver's own tuples, none of SQLAlchemy's per-row work (most of what a full read
+        costs), the start as the driver gives it (compared only with its like)."""
+        result = self.session.connection().execute(
+            query.with_only_columns(Event.starts_at, Event.id, Event.uid, Event.version, *columns)
+        )
+        try:
+            return result.cursor.fetchall()
+        finally:
+            result.close()
+
+    def _changes(self, since: int) -> list[tuple]:
+        """The events written after generation ``since``, each with whether it matches
+        the filter now (an event that left the feed is among them)."""
+        conditions = self.flt.conditions()
+        member = case((and_(*conditions), 1), else_=0) if conditions else literal(1)
+        return self._fetch(select(Event).where(Event.feed_generation > since), member)
 
     def _assemble(self) -> tuple[list[_Piece], str]:
-        """The feed's pieces for the rows and the ETag of their bytes.
+        """The feed's pieces and the ETag of their bytes.
 
-        A block of rows whose piece is cached costs one look-up; the VEVENTs of other
-        blocks come from the VEVENT cache, and only the ones missing there are rendered.
+        A segment whose pieces are cached costs one look-up; the VEVENTs of the others
+        come from the VEVENT cache or the stored renderings, and only the ones missing
+        there are rendered.
         """
-        rows, render_key = self._rows, self._render_key
-        blocks: list[_Piece | list] = []
-        for start, end in _blocks(rows):
-            members = tuple(rows[start:end])
-            blocks.append(_pieces.get((render_key, members)) or list(members))
-        todo = [b for b in blocks if isinstance(b, list)]
+        render_key = self._render_key
+        plan: list[tuple[_Piece, ...] | _Segment] = []
+        for segment in self._snap.segments:
+            plan.append(_pieces.get((render_key, segment.digest)) or segment)
+        todo = [part for part in plan if isinstance(part, _Segment)]
         rendered = {}
-        for members in todo:
-            for row in members:
+        for segment in todo:
+            for row in segment.rows:
                 hit = _vevents.get((render_key, *row))
                 if hit is not None:
                     rendered[row] = hit
-        missing_rows = [row for members in todo for row in members if row not in rendered]
+        missing_rows = [row for seg in todo for row in seg.rows if row not in rendered]
         if missing_rows:
             # What the database keeps: a restarted worker renders no unchanged event.
             for row, r in self._stored(missing_rows).items():
                 _vevents.put((render_key, *row), r, len(r.vevent) + 200)
                 rendered[row] = r
         missing = [row[0] for row in missing_rows if row not in rendered]
-        dropped = False
-        fresh: list[tuple[tuple[int, str, int], ical.RenderedEvent]] = []
+        # Rows whose event changed or went between the two queries (PostgreSQL reads each
+        # statement's own snapshot): the row it was rendered as, or None.
+        replaced: dict[tuple[int, str, int], tuple[int, str, int] | None] = {}
         if missing:
             loaded = self._load(missing)
-            for members in todo:
-                for i, row in enumerate(members):
-                    if row in rendered:
-                        continue
-                    event = loaded.get(row[0])
-                    if event is None:  # a draft deleted between the two queries
-                        members[i] = None
-                        dropped = True
-                        continue
-                    r = ical.render_vevent(event, self.ctx)
-                    now = (event.id, event.uid, event.version)
-                    _vevents.put((render_key, *now), r, len(r.vevent) + 200)
-                    rendered[now] = r
-                    members[i] = now
-                    fresh.append((now, r))
+            fresh: list[tuple[tuple[int, str, int], ical.RenderedEvent]] = []
+            for row in missing_rows:
+                if row in rendered:
+                    continue
+                event = loaded.get(row[0])
+                if event is None:  # a draft deleted between the two queries
+                    replaced[row] = None
+                    continue
+                r = ical.render_vevent(event, self.ctx)
+                now = (event.id, event.uid, event.version)
+                _vevents.put((render_key, *now), r, len(r.vevent) + 200)
+                rendered[now] = r
+                if now != row:
+                    replaced[row] = now
+                fresh.append((now, r))
             self._keep(fresh)
-        used = []
-        for i, block in enumerate(blocks):
-            if isinstance(block, _Piece):
-                used.extend(block.rows)
+        for i, part in enumerate(plan):
+            if not isinstance(part, _Segment):
                 continue
-            members = tuple(row for row in block if row is not None)
-            present = [rendered[row] for row in members]
-            piece = _Piece(
-                b"".join([r.vevent for r in present]), ical.timezone_spans(present), members
-            )
-            _pieces.put((render_key, members), piece, 2 * len(piece.raw) + 200)
-            blocks[i] = piece
-            used.extend(members)
+            rows = part.rows
+            if replaced:
+                rows = tuple(r for r in (replaced.get(row, row) for row in rows) if r)
+            pieces = []
+            for start in range(0, len(rows), BLOCK_MAX):
+                members = rows[start : start + BLOCK_MAX]
+                # A long segment's other blocks are as they were (and compressed).
+                key = (render_key, _digest(members), BLOCK_MAX)
+                piece = _pieces.get(key)
+                if piece is None:
+                    present = [rendered[row] for row in members]
+                    raw = b"".join([r.vevent for r in present])
+                    piece = _Piece(raw, ical.timezone_spans(present), members)
+                    if len(rows) > BLOCK_MAX:
+                        _pieces.put(key, piece, 2 * len(raw) + 200)
+                pieces.append(piece)
+            plan[i] = tuple(pieces)
+            if rows is part.rows:
+                size = sum(2 * len(piece.raw) + 200 for piece in pieces)
+                _pieces.put((render_key, part.digest), plan[i], size)
+        blocks = [piece for pieces in plan for piece in pieces]
         extra_versions = self._extra_versions
         if self.extra is not None:
             present, extra_versions = self.extra.render(self.session, self.ctx)
@@ -718,11 +1013,19 @@ class Calendar:
                 _Piece(b"".join([r.vevent for r in present]), ical.timezone_spans(present))
             )
         spans = ical.merge_spans(block.spans for block in blocks)
-        plan = [_piece(self.head + ical.timezones_from_spans(spans)), *blocks]
-        plan.append(_piece(ical.CALENDAR_TAIL))
-        changed = dropped or used != rows or extra_versions != self._extra_versions
-        etag = _etag(render_key, self.head + extra_versions, used) if changed else self._rows_etag
-        return plan, etag
+        pieces = [_piece(self.head + ical.timezones_from_spans(spans)), *blocks]
+        pieces.append(_piece(ical.CALENDAR_TAIL))
+        if replaced:
+            # Not the rows read: the ETag of what was rendered, and no snapshot of rows
+            # that were not current (the next request reads the feed whole).
+            _snapshots.pop((self.flt.cache_key, self._database))
+            used = [row for piece in blocks for row in piece.rows]
+            digests = [_digest(used[a:b]) for a, b in _runs(used)]
+            return pieces, _etag(render_key, self.head + extra_versions, digests)
+        if extra_versions != self._extra_versions:
+            digests = [segment.digest for segment in self._snap.segments]
+            return pieces, _etag(render_key, self.head + extra_versions, digests)
+        return pieces, self._rows_etag
 
     def _stored(
         self, rows: list[tuple[int, str, int]]
@@ -813,16 +1116,16 @@ class Calendar:
         """Events to render, venue, themes and partners loaded in four queries whatever
         their number (``by_id``: by their ids however many), in ``session`` or the
         calendar's."""
+        few = by_id or len(ids) <= LOAD_BY_ID_LIMIT
+        # A few by their ids (after an edit: one); many with the filter's own query.
+        collection = selectinload if few else subqueryload
         query = select(Event).options(
             joinedload(Event.venue),
             joinedload(Event.series),
-            subqueryload(Event.themes),
-            subqueryload(Event.partner_links).joinedload(EventPartner.partner),
+            collection(Event.themes),
+            collection(Event.partner_links).joinedload(EventPartner.partner),
         )
-        if by_id or len(ids) <= LOAD_BY_ID_LIMIT:
-            query = query.where(Event.id.in_(ids))
-        else:
-            query = query.where(*self.flt.conditions())
+        query = query.where(Event.id.in_(ids)) if few else query.where(*self.flt.conditions())
         wanted = set(ids)
         return {e.id: e for e in (session or self.session).scalars(query) if e.id in wanted}
 
@@ -894,10 +1197,23 @@ def _render_key(session: Session, ctx: ical.RenderContext, epoch: str | None) ->
     return h.hexdigest()[:32]
 
 
-def _etag(render_key: str, head: bytes, rows: list[tuple[int, str, int]]) -> str:
+def _etag(render_key: str, head: bytes, digests: list[bytes]) -> str:
+    """The ETag of a feed's bytes: the render key, the head and its segments' digests
+    (each the hash of its rows), so that an edit hashes one segment again, not 10,000
+    rows."""
     h = hashlib.sha256()
     h.update(render_key.encode())
     h.update(head)
-    # repr of plain (int, str, int) tuples: the same text everywhere, made in C.
-    h.update(repr(rows).encode())
+    h.update(b"".join(digests))
     return h.hexdigest()[:40]
+
+
+def _streamed(count: int) -> bool:
+    """Whether a feed of ``count`` events is too large for the caches' budget to be built
+    whole in memory (it is streamed, see Calendar.stream)."""
+    return count * _per_event[0] > _budget[0] // STREAM_FRACTION
+
+
+def _snapshot_size(count: int) -> int:
+    # Two tuples and a dict entry per event, roughly.
+    return 250 * count + 500

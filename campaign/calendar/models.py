@@ -31,6 +31,11 @@ class FeedState(Base):
     # Random per database: a worker's cached answers for generation N of one database are
     # never taken for generation N of another (a recreated or restored database).
     epoch: Mapped[str] = mapped_column(String(36), default=lambda: str(uuid.uuid4()))
+    # The generation of the last change that the events' own stamps (events.feed_generation)
+    # do not describe: a deleted event, a bulk statement, a theme, partner, venue or series
+    # written. A worker that knows a feed at an older generation reads it whole again;
+    # otherwise it reads only the events stamped after that generation.
+    reset_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class EventRendering(Base):

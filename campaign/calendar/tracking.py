@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, true, update
 from sqlalchemy import event as sa_event
+from sqlalchemy import inspect as sa_inspect
 
 from ..catalog.models import Partner, Theme, Venue
 from ..events.models import Event, EventPartner, event_themes
@@ -42,6 +43,7 @@ RENDERED_TABLES = FEED_TABLES - {"events"} - MEDIA_TABLES
 
 _BUMPED = "feed_generation_bumped"
 _PREVIOUS = "feed_changed_at_before"
+_RESET = "feed_generation_reset"
 
 
 def _stamp(previous: datetime | None) -> datetime:
@@ -53,30 +55,47 @@ def _stamp(previous: datetime | None) -> datetime:
     return now
 
 
-def _bump_generation(session) -> None:
-    # Once per transaction: readers cannot see the change before it commits anyway.
-    if session.info.get(_BUMPED):
-        return
-    session.info[_BUMPED] = True
+def _bump_generation(session) -> int | None:
+    """Raise the generation, once per transaction (readers cannot see the change before
+    it commits anyway), and give the transaction's generation (None without the row)."""
+    if _BUMPED in session.info:
+        return session.info[_BUMPED]
     connection = session.connection()
     # The row lock (PostgreSQL) or the write lock (SQLite) is held until the commit, so
-    # writers to what feeds show take turns here and ``previous`` cannot change under us.
-    previous = connection.scalar(
-        select(FeedState.changed_at).where(FeedState.id == 1).with_for_update()
-    )
+    # writers to what feeds show take turns here: ``previous`` cannot change under us,
+    # and no two transactions get the same generation.
+    row = connection.execute(
+        select(FeedState.generation, FeedState.changed_at)
+        .where(FeedState.id == 1)
+        .with_for_update()
+    ).one_or_none()
+    generation, previous = (row[0] + 1, row[1]) if row is not None else (None, None)
+    session.info[_BUMPED] = generation
     session.info[_PREVIOUS] = previous
     connection.execute(
         update(FeedState)
         .where(FeedState.id == 1)
         .values(generation=FeedState.generation + 1, changed_at=_stamp(previous))
     )
+    return generation
+
+
+def _reset(session) -> None:
+    """Record that this transaction made a change the events' stamps do not describe
+    (see FeedState.reset_generation): feeds read whole again after it."""
+    _bump_generation(session)
+    if not session.info.get(_RESET):
+        session.info[_RESET] = True
+        session.connection().execute(
+            update(FeedState).where(FeedState.id == 1).values(reset_generation=FeedState.generation)
+        )
 
 
 def _before_commit(session) -> None:
     # A transaction that wrote early (an autoflush, a bulk statement) is stamped again
     # just before it commits: the change becomes visible at the commit, and Last-Modified
     # must not name a second that had already ended for readers (calendar.feeds).
-    if session.info.get(_BUMPED):
+    if _BUMPED in session.info:
         session.connection().execute(
             update(FeedState)
             .where(FeedState.id == 1)
@@ -88,6 +107,7 @@ def _transaction_ended(session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_BUMPED, None)
         session.info.pop(_PREVIOUS, None)
+        session.info.pop(_RESET, None)
 
 
 # The events a changed catalogue entry shows in, by kind.
@@ -104,24 +124,54 @@ def _forget_renderings(session, condition) -> None:
     session.connection().execute(delete(EventRendering).where(condition))
 
 
+def _shown_changed(session, event: Event) -> bool:
+    """Whether a flush writes what feeds show of ``event``: its row, its themes or its
+    partner links (not merely its change history, which leaves the row alone)."""
+    if session.is_modified(event, include_collections=False):
+        return True
+    attrs = sa_inspect(event).attrs
+    return attrs.themes.history.has_changes() or attrs.partner_links.history.has_changes()
+
+
 def _before_flush(session, _context, _instances) -> None:
     # Any write of what a feed shows, in the same transaction as the write itself.
-    if any(
+    if not any(
         isinstance(obj, FEED_CLASSES)
         for obj in itertools.chain(session.new, session.dirty, session.deleted)
     ):
-        _bump_generation(session)
-        changed: dict[type, list[int]] = {}
-        for obj in itertools.chain(session.dirty, session.deleted):
-            kind = type(obj)
-            if (
-                kind in _SHOWN_IN
-                and obj.id is not None
-                and (obj in session.deleted or session.is_modified(obj))
-            ):
-                changed.setdefault(kind, []).append(obj.id)
-        for kind, ids in changed.items():
-            _forget_renderings(session, EventRendering.event_id.in_(_SHOWN_IN[kind](ids)))
+        return
+    generation = _bump_generation(session)
+    changed: dict[type, list[int]] = {}
+    stamped: set[int] = set()
+    for obj in itertools.chain(session.new, session.dirty, session.deleted):
+        kind = type(obj)
+        new, deleted = obj in session.new, obj in session.deleted
+        if not (new or deleted or session.is_modified(obj)):
+            continue
+        if kind is Event:
+            if deleted:
+                _reset(session)
+            elif generation is not None and (new or _shown_changed(session, obj)):
+                # Stamped on the row the flush writes (a new event, or an update that
+                # raises its version).
+                obj.feed_generation = generation
+        elif kind is EventPartner:
+            if obj.event_id is not None:
+                stamped.add(obj.event_id)
+            # Without an id its event is new or gains it through partner_links: that
+            # event is in this flush and stamped above.
+        elif kind in _SHOWN_IN:
+            _reset(session)
+        if kind in _SHOWN_IN and obj.id is not None and not new:
+            changed.setdefault(kind, []).append(obj.id)
+    if stamped and generation is not None:
+        # A link written on its own: its event's row is stamped without touching its
+        # version (the flush may update that row too; it checks the version, not this).
+        session.connection().execute(
+            update(Event).where(Event.id.in_(stamped)).values(feed_generation=generation)
+        )
+    for kind, ids in changed.items():
+        _forget_renderings(session, EventRendering.event_id.in_(_SHOWN_IN[kind](ids)))
 
 
 def _on_execute(state) -> None:
@@ -131,6 +181,9 @@ def _on_execute(state) -> None:
         name = getattr(table, "name", None)
         if name in FEED_TABLES:
             _bump_generation(state.session)
+            if name not in MEDIA_TABLES:
+                # Which events such a statement touched is not known here.
+                _reset(state.session)
             if name in RENDERED_TABLES and not state.is_insert:
                 _forget_renderings(state.session, true())
 

@@ -71,7 +71,7 @@ def serve(calendar: feeds.Calendar, *, cache_control: str, filename: str | None 
     body, etag = calendar.content(encoding)
     # If an event changed between the two queries, the ETag names what was sent.
     headers["ETag"] = f'"{feeds.variant_etag(etag, encoding)}"'
-    if not isinstance(body, bytes):
+    if not isinstance(body, bytes | list):
         # Larger than the feed cache's budget: streamed, never whole in memory.
         body = stream_with_context(body)
     response = current_app.response_class(body, status=200, content_type=CONTENT_TYPE)

@@ -177,6 +177,10 @@ class Event(Base):
     series_id: Mapped[int | None] = mapped_column(
         ForeignKey("series.id", ondelete="SET NULL"), index=True
     )
+    # The feed generation (calendar.models.FeedState) of the event's last write, stamped
+    # by calendar.tracking: a feed worker that knows generation N reads only the events
+    # stamped after N (calendar.feeds), not every event's version.
+    feed_generation: Mapped[int] = mapped_column(default=0, server_default="0", index=True)
 
     venue: Mapped[Venue | None] = relationship(lazy="raise")
     owner: Mapped[User | None] = relationship(lazy="raise")

@@ -38,7 +38,7 @@ def test_migrations_match_models(database_url):
 
 def test_migrations_reach_head_and_seed_themes_once(database_url):
     engine = make_engine(database_url)
-    assert current_revision(engine) == "0013"
+    assert current_revision(engine) == "0014"
     upgrade(engine)  # a second run changes nothing
     with engine.connect() as conn:
         slugs = set(conn.scalars(select(Theme.slug)))
