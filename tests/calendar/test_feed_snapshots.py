@@ -103,20 +103,22 @@ def test_after_an_edit_a_worker_reads_the_event_written_not_every_event(
     feeds.clear_caches()
     ids = [
         create_event(
-            title=f"Događaj {n}", starts_at=datetime(2026, 3, 1, 9, tzinfo=UTC) + timedelta(days=n)
+            title=f"Događaj {n}",
+            format="panel",
+            starts_at=datetime(2026, 3, 1, 9, tzinfo=UTC) + timedelta(days=n),
         ).id
         for n in range(30)
     ]
-    fetch(client, "/calendar.ics")
+    fetch(client, "/calendar.ics?format=panel")
     assert fetched == [30]
     edit(app, ids[7], description="Nova sala: Čačak")
-    body = fetch(client, "/calendar.ics").get_data()
+    body = fetch(client, "/calendar.ics?format=panel").get_data()
     assert fetched == [30, 1]
     assert "Nova sala: Čačak".encode() in body
-    # Events written by someone else, one of them out of the feed now (a draft).
-    edit(app, ids[3], status="draft")
+    # Events written by someone else, one of them out of the feed now (a seminar).
+    edit(app, ids[3], format="seminar")
     edit(app, ids[9], title="Tribina u Nišu")
-    body = fetch(client, "/calendar.ics").get_data()
+    body = fetch(client, "/calendar.ics?format=panel").get_data()
     assert fetched == [30, 1, 2]
     assert b"Tribina u Ni" in body and body.count(b"BEGIN:VEVENT") == 29
 
