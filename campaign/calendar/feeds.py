@@ -1068,7 +1068,11 @@ class Calendar:
                 "first_year": r.years[0],
                 "last_year": r.years[1],
             }
-            for (eid, uid, version), r in fresh
+            # By event id, whatever order the feed has: every worker locks the rows it
+            # writes in the same order, so two storing the same events at once (another
+            # feed's order, a streamed feed's chunks) wait for each other instead of
+            # deadlocking (PostgreSQL would kill one of them).
+            for (eid, uid, version), r in sorted(fresh, key=lambda item: item[0][0])
         ]
         engine = self.session.get_bind()
         sqlite = engine.dialect.name == "sqlite"

@@ -4,12 +4,18 @@ serves, with the same ETag."""
 
 from __future__ import annotations
 
-import pytest
+import threading
+from datetime import UTC, datetime
 
-from campaign.calendar import feeds
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+from campaign.calendar import feeds, ical
 from campaign.db import get_session
-from campaign.models import Event, EventPartner
+from campaign.models import Event, EventPartner, EventRendering
 from tests.calendar.test_feeds import fetch
+from tests.conftest import wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -50,3 +56,59 @@ def test_a_partner_link_written_on_its_own_changes_the_event_in_every_feed(
     assert b"Beogradski centar" in want.get_data()
     assert after.get_data() == want.get_data()
     assert after.headers["ETag"] == want.headers["ETag"]
+
+
+def test_workers_keeping_the_same_renderings_do_not_deadlock(
+    app, client, create_event, backend, caplog
+):
+    """Two workers store renderings of the same events at once, one in the feed's order
+    (start), the other in another (a streamed feed's, by id): each must lock the rows in
+    the same order, or PostgreSQL finds a deadlock and kills one of them."""
+    if backend != "postgresql":
+        pytest.skip("SQLite lets one writer at a time: nothing to deadlock")
+    later = create_event(title="Kasnije", starts_at=datetime(2026, 5, 1, 9, tzinfo=UTC))
+    earlier = create_event(title="Ranije", starts_at=datetime(2026, 4, 1, 9, tzinfo=UTC))
+    assert later.id < earlier.id
+    with app.app_context():
+        engine = get_session().get_bind()
+        context = feeds.context_key(ical.RenderContext.from_config(app.config))
+
+    def row(event):
+        return {
+            "event_id": event.id,
+            "context": context,
+            "uid": event.uid,
+            "version": event.version,
+            "vevent": b"BEGIN:VEVENT\r\nEND:VEVENT\r\n",
+            "tzid": None,
+            "first_year": 2026,
+            "last_year": 2026,
+        }
+
+    stmt = postgresql_insert(EventRendering).on_conflict_do_nothing()
+    worker = threading.Thread(target=lambda: fetch(client, "/calendar.ics"))
+    with engine.connect() as other, engine.connect() as watch:
+        other.begin()
+        # Another worker stores its renderings by id: the later event first.
+        other.execute(stmt, [row(later)])
+        worker.start()
+
+        def waiting() -> bool:
+            watch.rollback()
+            return bool(
+                watch.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                    )
+                )
+            )
+
+        assert wait_for(waiting)
+        other.execute(stmt, [row(earlier)])  # a deadlock is found here, or in the worker
+        other.commit()
+    worker.join()
+    assert "renderings_not_kept" not in caplog.text
+    with app.app_context():
+        kept = get_session().scalars(select(EventRendering.event_id)).all()
+    assert sorted(kept) == sorted([later.id, earlier.id])
