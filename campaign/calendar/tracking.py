@@ -171,16 +171,18 @@ def _before_flush(session, _context, _instances) -> None:
         # workers keep serving the VEVENT they cached for that version, under the same
         # ETag. An event this session holds is updated by this flush (the ORM raises
         # its version and checks the old one); any other one here.
+        # An event deleted by this flush takes its links along (and resets the feeds).
+        stamped -= {obj.id for obj in session.deleted if isinstance(obj, Event)}
         held = {
             obj.id: obj
             for obj in session.identity_map.values()
-            if isinstance(obj, Event) and obj.id in stamped and obj not in session.deleted
+            if isinstance(obj, Event) and obj.id in stamped
         }
         for obj in held.values():
             obj.feed_generation = generation
             flag_modified(obj, "feed_generation")
         others = stamped - set(held)
-        if others:
+        if others:  # (stamped may be empty now)
             session.connection().execute(
                 update(Event)
                 .where(Event.id.in_(others))
