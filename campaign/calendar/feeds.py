@@ -178,8 +178,21 @@ _current = _LRU(max_items=4096, max_bytes=4096 * 200)
 # Pieces of feeds (see _Piece), keyed by their contents: (render key, rows) for a block of
 # VEVENTs, the bytes themselves for the calendar's head and tail.
 _pieces = _LRU(max_items=50_000, max_bytes=192 * 2**20)
-# ETag -> the feed's pieces in order, from which each coding of the body is made.
+# ETag -> the feed's pieces in order, from which each coding of the body is made, held
+# weakly: the bytes are the piece cache's, within its share of the budget, and a plan
+# whose pieces it let go is assembled again (see _live_plan).
 _plans = _LRU(max_items=256, max_bytes=256 * 200_000)
+
+
+def _live_plan(etag: str | None) -> list[_Piece] | None:
+    """The pieces of the feed ``etag`` if they are all still held, else None."""
+    refs = _plans.get(etag) if etag is not None else None
+    if refs is None:
+        return None
+    plan = [ref() for ref in refs]
+    return None if any(piece is None for piece in plan) else plan
+
+
 # (filter key, database) -> _Snapshot: a feed's events as of a generation, so that after
 # an edit a worker reads the events written since, not every event's version.
 _snapshots = _LRU(max_items=256, max_bytes=32 * 2**20)
@@ -696,7 +709,7 @@ class Calendar:
         event's text is copied before the socket), gzip as bytes, and a feed larger than
         the budget allows as an iterator of byte strings (see :meth:`stream`)."""
         if self.etag is None or (
-            _plans.get(self.etag) is None and _bodies.get((self.etag, encoding)) is None
+            _live_plan(self.etag) is None and _bodies.get((self.etag, encoding)) is None
         ):
             if self._snap is None:
                 self._read_versions()
@@ -724,12 +737,12 @@ class Calendar:
 
     def _plan(self) -> list[_Piece]:
         """The feed's pieces in order, from which each coding of the body is made."""
-        plan = _plans.get(self.etag) if self.etag is not None else None
+        plan = _live_plan(self.etag)
         if plan is None:
             if self._snap is None:
                 self._read_versions()
             plan, self.etag = self._assemble()
-            _plans.put(self.etag, plan, 64 * len(plan) + 200)
+            _plans.put(self.etag, tuple(weakref.ref(p) for p in plan), 64 * len(plan) + 200)
             if self._snap.count:
                 size = sum(len(piece.raw) for piece in plan)
                 _per_event[0] = max(256, size // self._snap.count)
@@ -999,6 +1012,9 @@ class Calendar:
                 _Piece(b"".join([r.vevent for r in present]), ical.timezone_spans(present))
             )
         spans = ical.merge_spans(block.spans for block in blocks)
+        if self.extra is not None:
+            # Held by the piece cache, like the head (plans hold their pieces weakly).
+            blocks[-1] = _piece(blocks[-1].raw)
         pieces = [_piece(self.head + ical.timezones_from_spans(spans)), *blocks]
         pieces.append(_piece(ical.CALENDAR_TAIL))
         if replaced:

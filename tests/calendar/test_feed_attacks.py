@@ -5,7 +5,7 @@ serves, with the same ETag."""
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -112,3 +112,54 @@ def test_workers_keeping_the_same_renderings_do_not_deadlock(
     with app.app_context():
         kept = get_session().scalars(select(EventRendering.event_id)).all()
     assert sorted(kept) == sorted([later.id, earlier.id])
+
+
+def retained_bytes() -> int:
+    """The bytes the feed caches keep alive: every body, every piece's text and compressed
+    streams, every VEVENT, reached from any of the caches (each counted once)."""
+    seen: set[int] = set()
+    total = 0
+
+    def count(value) -> None:
+        nonlocal total
+        if id(value) in seen:
+            return
+        seen.add(id(value))
+        if isinstance(value, bytes | str):
+            total += len(value)
+        elif isinstance(value, feeds._Piece):
+            count(value.raw)
+            for _ref, stream in value._streams:
+                count(stream)
+        elif isinstance(value, ical.RenderedEvent):
+            count(value.vevent)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                count(item)
+
+    for cache in (feeds._vevents, feeds._pieces, feeds._bodies, feeds._plans):
+        for value, _size in list(cache._data.values()):
+            count(value)
+    return total
+
+
+def test_the_feed_caches_keep_no_more_than_their_budget(app, client, create_event):
+    """FEED_CACHE_BYTES bounds what the caches hold, also when many small feeds are asked
+    for (each below the streaming threshold, so each is built and cached)."""
+    for group in range(30):
+        for n in range(4):
+            create_event(
+                title=f"Skup grupa{group:02d} broj {n}",
+                starts_at=datetime(2026, 3, 1, 9, tzinfo=UTC) + timedelta(days=group * 4 + n),
+            )
+    budget = 100_000
+    feeds.configure(budget)
+    try:
+        for group in range(30):
+            for coding in ("gzip", "identity"):
+                fetch(
+                    client, f"/calendar.ics?q=grupa{group:02d}", headers={"Accept-Encoding": coding}
+                )
+        assert retained_bytes() <= budget
+    finally:
+        feeds.configure(int(app.config["FEED_CACHE_BYTES"]))
