@@ -849,12 +849,20 @@ class Calendar:
         return list(self.session.scalars(query))
 
     def _stored_spans(self, context: str) -> dict[str, tuple[int, int]]:
-        """The zones the calendar's stored renderings name, with their years, in SQL."""
+        """The zones the calendar's current stored renderings name, with their years, in
+        SQL. Only renderings of the events' current versions: one kept for an older
+        version (the new one not stored: that is best effort) may name other years, and
+        the VTIMEZONEs would differ from what any other worker sends under that ETag."""
         r = EventRendering
         query = (
             select(r.tzid, func.min(r.first_year), func.max(r.last_year))
-            .join(Event, Event.id == r.event_id)
-            .where(r.context == context, r.tzid.is_not(None), *self.flt.conditions())
+            .join(Event, (Event.id == r.event_id) & (r.uid == Event.uid))
+            .where(
+                r.context == context,
+                r.version == Event.version,
+                r.tzid.is_not(None),
+                *self.flt.conditions(),
+            )
             .group_by(r.tzid)
         )
         return {tzid: (first, last) for tzid, first, last in self.session.execute(query)}

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from campaign.calendar import feeds, ical
 from campaign.db import get_session
 from campaign.models import Event, EventPartner, EventRendering
-from tests.calendar.test_feeds import fetch
+from tests.calendar.test_feeds import edit, fetch
 from tests.conftest import wait_for
 
 
@@ -163,3 +163,31 @@ def test_the_feed_caches_keep_no_more_than_their_budget(app, client, create_even
         assert retained_bytes() <= budget
     finally:
         feeds.configure(int(app.config["FEED_CACHE_BYTES"]))
+
+
+def test_a_streamed_feed_names_the_zones_of_its_events_not_of_stale_renderings(
+    app, client, create_event, monkeypatch
+):
+    """A streamed feed's VTIMEZONEs come from the stored renderings; one kept for an
+    older version of an event (storing the new one is best effort and may not happen:
+    another write committed meanwhile, a busy database) must not add the years it
+    covered, or the bytes differ from every other worker's under the same ETag."""
+    event = create_event(title="Seoba", starts_at=datetime(2019, 3, 1, 9, tzinfo=UTC))
+    create_event(title="Ostaje", starts_at=datetime(2026, 3, 1, 9, tzinfo=UTC))
+    feeds.configure(1_000)  # every feed streamed
+    try:
+        fetch(client, "/calendar.ics")  # renders and stores both
+        monkeypatch.setattr(feeds.Calendar, "_keep", lambda self, fresh: None)
+        edit(
+            app,
+            event.id,
+            starts_at=datetime(2026, 6, 1, 9, tzinfo=UTC),
+            ends_at=datetime(2026, 6, 1, 11, tzinfo=UTC),
+        )
+        served = fetch(client, "/calendar.ics", headers={"Accept-Encoding": "identity"})
+        body = served.get_data()
+    finally:
+        feeds.configure(int(app.config["FEED_CACHE_BYTES"]))
+    want = fresh(client, "/calendar.ics")
+    assert served.headers["ETag"] == want.headers["ETag"]
+    assert body == want.get_data()
