@@ -179,8 +179,21 @@ _current = _LRU(max_items=4096, max_bytes=4096 * 200)
 # Pieces of feeds (see _Piece), keyed by their contents: (render key, rows) for a block of
 # VEVENTs, the bytes themselves for the calendar's head and tail.
 _pieces = _LRU(max_items=50_000, max_bytes=192 * 2**20)
-# ETag -> the feed's pieces in order, from which each coding of the body is made.
+# ETag -> the feed's pieces in order, from which each coding of the body is made, held
+# weakly: the bytes are the piece cache's, within its share of the budget, and a plan
+# whose pieces it let go is assembled again (see _live_plan).
 _plans = _LRU(max_items=256, max_bytes=256 * 200_000)
+
+
+def _live_plan(etag: str | None) -> list[_Piece] | None:
+    """The pieces of the feed ``etag`` if they are all still held, else None."""
+    refs = _plans.get(etag) if etag is not None else None
+    if refs is None:
+        return None
+    plan = [ref() for ref in refs]
+    return None if any(piece is None for piece in plan) else plan
+
+
 # (filter key, database) -> _Snapshot: a feed's events as of a generation, so that after
 # an edit a worker reads the events written since, not every event's version.
 _snapshots = _LRU(max_items=256, max_bytes=32 * 2**20)
@@ -739,7 +752,7 @@ class Calendar:
         event's text is copied before the socket), gzip as bytes, and a feed larger than
         the budget allows as an iterator of byte strings (see :meth:`stream`)."""
         if self.etag is None or (
-            _plans.get(self.etag) is None and _bodies.get((self.etag, encoding)) is None
+            _live_plan(self.etag) is None and _bodies.get((self.etag, encoding)) is None
         ):
             if self._snap is None:
                 self._read_versions()
@@ -767,12 +780,12 @@ class Calendar:
 
     def _plan(self) -> list[_Piece]:
         """The feed's pieces in order, from which each coding of the body is made."""
-        plan = _plans.get(self.etag) if self.etag is not None else None
+        plan = _live_plan(self.etag)
         if plan is None:
             if self._snap is None:
                 self._read_versions()
             plan, self.etag = self._assemble()
-            _plans.put(self.etag, plan, 64 * len(plan) + 200)
+            _plans.put(self.etag, tuple(weakref.ref(p) for p in plan), 64 * len(plan) + 200)
             if self._snap.count:
                 size = sum(len(piece.raw) for piece in plan)
                 _per_event[0] = max(256, size // self._snap.count)
@@ -879,12 +892,20 @@ class Calendar:
         return list(self.session.scalars(query))
 
     def _stored_spans(self, context: str) -> dict[str, tuple[int, int]]:
-        """The zones the calendar's stored renderings name, with their years, in SQL."""
+        """The zones the calendar's current stored renderings name, with their years, in
+        SQL. Only renderings of the events' current versions: one kept for an older
+        version (the new one not stored: that is best effort) may name other years, and
+        the VTIMEZONEs would differ from what any other worker sends under that ETag."""
         r = EventRendering
         query = (
             select(r.tzid, func.min(r.first_year), func.max(r.last_year))
-            .join(Event, Event.id == r.event_id)
-            .where(r.context == context, r.tzid.is_not(None), *self.flt.conditions())
+            .join(Event, (Event.id == r.event_id) & (r.uid == Event.uid))
+            .where(
+                r.context == context,
+                r.version == Event.version,
+                r.tzid.is_not(None),
+                *self.flt.conditions(),
+            )
             .group_by(r.tzid)
         )
         return {tzid: (first, last) for tzid, first, last in self.session.execute(query)}
@@ -1045,6 +1066,9 @@ class Calendar:
                 _Piece(b"".join([r.vevent for r in present]), ical.timezone_spans(present))
             )
         spans = _spans(blocks)
+        if self.extra is not None:
+            # Held by the piece cache, like the head (plans hold their pieces weakly).
+            blocks[-1] = _piece(blocks[-1].raw)
         pieces = [_piece(self.head + ical.timezones_from_spans(spans)), *blocks]
         pieces.append(_piece(ical.CALENDAR_TAIL))
         if replaced:
@@ -1157,7 +1181,10 @@ def _upsert(conn, table, keys: list, values: list[dict], update: tuple = ()) -> 
 
 
 def _store(conn, context: str, fresh: list[tuple[tuple[int, str, int], ical.RenderedEvent]]):
-    """Store renderings made for ``context``, in event-id order."""
+    """Store renderings made for ``context``, by event id whatever order the feed has:
+    every worker (and writer) locks the rows it writes in the same order, so two storing
+    the same events at once wait for each other instead of deadlocking (PostgreSQL would
+    kill one of them)."""
     values = [
         {
             "event_id": eid,

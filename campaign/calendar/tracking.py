@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select, true, update
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm.attributes import flag_modified
 
 from ..catalog.models import Partner, Theme, Venue
 from ..events.models import Event, EventPartner, event_themes
@@ -180,11 +181,29 @@ def _before_flush(session, _context, _instances) -> None:
         if kind in _SHOWN_IN and obj.id is not None and not new:
             changed.setdefault(kind, []).append(obj.id)
     if stamped and generation is not None:
-        # A link written on its own: its event's row is stamped without touching its
-        # version (the flush may update that row too; it checks the version, not this).
-        session.connection().execute(
-            update(Event).where(Event.id.in_(stamped)).values(feed_generation=generation)
-        )
+        # A link written on its own changes its event's VEVENT (the partners are in it):
+        # the event's row version must rise as for any other change of its text, or
+        # workers keep serving the VEVENT they cached for that version, under the same
+        # ETag. An event this session holds is updated by this flush (the ORM raises
+        # its version and checks the old one); any other one here.
+        # An event deleted by this flush takes its links along (and resets the feeds).
+        stamped -= {obj.id for obj in session.deleted if isinstance(obj, Event)}
+        held = {
+            obj.id: obj
+            for obj in session.identity_map.values()
+            if isinstance(obj, Event) and obj.id in stamped
+        }
+        for obj in held.values():
+            obj.feed_generation = generation
+            flag_modified(obj, "feed_generation")
+            session.info.setdefault(_STAMPED, set()).add(obj)
+        others = stamped - set(held)
+        if others:  # (stamped may be empty now)
+            session.connection().execute(
+                update(Event)
+                .where(Event.id.in_(others))
+                .values(feed_generation=generation, version=Event.version + 1)
+            )
     for kind, ids in changed.items():
         _forget_renderings(session, EventRendering.event_id.in_(_SHOWN_IN[kind](ids)))
 

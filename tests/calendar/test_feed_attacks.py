@@ -1,0 +1,193 @@
+"""Feeds that follow the changes (calendar.feeds._Snapshot) attacked from outside: after
+each kind of write a worker that already knew the feed serves what a fresh full render
+serves, with the same ETag."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+from campaign.calendar import feeds, ical
+from campaign.db import get_session
+from campaign.models import Event, EventPartner, EventRendering
+from tests.calendar.test_feeds import edit, fetch
+from tests.conftest import wait_for
+
+
+@pytest.fixture(autouse=True)
+def _cold_caches():
+    feeds.clear_caches()
+    yield
+    feeds.clear_caches()
+
+
+def fresh(client, url: str):
+    """What a worker that never saw the feed serves (nothing in its memory nor stored)."""
+    feeds.clear_caches()
+    with client.application.app_context():
+        session = get_session()
+        session.execute(feeds.EventRendering.__table__.delete())
+        session.commit()
+    return fetch(client, url)
+
+
+@pytest.mark.parametrize("loaded", [False, True])
+def test_a_partner_link_written_on_its_own_changes_the_event_in_every_feed(
+    app, client, create_event, create_partner, loaded
+):
+    partner = create_partner(slug="bcbp", name="Beogradski centar za bezbednosnu politiku")
+    event = create_event(title="Okrugli sto")
+    create_event(title="Drugi događaj")
+    before = fetch(client, "/calendar.ics")
+    assert b"Beogradski centar" not in before.get_data()
+    with app.app_context():
+        session = get_session()
+        if loaded:  # the session holds the event: the flush updates its row itself
+            session.get(Event, event.id)
+        session.add(EventPartner(event_id=event.id, partner_id=partner.id, role="host"))
+        session.commit()
+    after = fetch(client, "/calendar.ics", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200, "a 304 hid the new partner"
+    want = fresh(client, "/calendar.ics")
+    assert b"Beogradski centar" in want.get_data()
+    assert after.get_data() == want.get_data()
+    assert after.headers["ETag"] == want.headers["ETag"]
+
+
+def test_workers_keeping_the_same_renderings_do_not_deadlock(
+    app, client, create_event, backend, caplog
+):
+    """Two workers store renderings of the same events at once, one in the feed's order
+    (start), the other in another (a streamed feed's, by id): each must lock the rows in
+    the same order, or PostgreSQL finds a deadlock and kills one of them."""
+    if backend != "postgresql":
+        pytest.skip("SQLite lets one writer at a time: nothing to deadlock")
+    later = create_event(title="Kasnije", starts_at=datetime(2026, 5, 1, 9, tzinfo=UTC))
+    earlier = create_event(title="Ranije", starts_at=datetime(2026, 4, 1, 9, tzinfo=UTC))
+    assert later.id < earlier.id
+    with app.app_context():
+        engine = get_session().get_bind()
+        context = feeds.context_key(ical.RenderContext.from_config(app.config))
+
+    def row(event):
+        return {
+            "event_id": event.id,
+            "context": context,
+            "uid": event.uid,
+            "version": event.version,
+            "vevent": b"BEGIN:VEVENT\r\nEND:VEVENT\r\n",
+            "tzid": None,
+            "first_year": 2026,
+            "last_year": 2026,
+        }
+
+    stmt = postgresql_insert(EventRendering).on_conflict_do_nothing()
+    worker = threading.Thread(target=lambda: fetch(client, "/calendar.ics"))
+    with engine.connect() as other, engine.connect() as watch:
+        other.begin()
+        # Another worker stores its renderings by id: the later event first.
+        other.execute(stmt, [row(later)])
+        worker.start()
+
+        def waiting() -> bool:
+            watch.rollback()
+            return bool(
+                watch.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                    )
+                )
+            )
+
+        assert wait_for(waiting)
+        other.execute(stmt, [row(earlier)])  # a deadlock is found here, or in the worker
+        other.commit()
+    worker.join()
+    assert "renderings_not_kept" not in caplog.text
+    with app.app_context():
+        kept = get_session().scalars(select(EventRendering.event_id)).all()
+    assert sorted(kept) == sorted([later.id, earlier.id])
+
+
+def retained_bytes() -> int:
+    """The bytes the feed caches keep alive: every body, every piece's text and compressed
+    streams, every VEVENT, reached from any of the caches (each counted once)."""
+    seen: set[int] = set()
+    total = 0
+
+    def count(value) -> None:
+        nonlocal total
+        if id(value) in seen:
+            return
+        seen.add(id(value))
+        if isinstance(value, bytes | str):
+            total += len(value)
+        elif isinstance(value, feeds._Piece):
+            count(value.raw)
+            for _ref, stream in value._streams:
+                count(stream)
+        elif isinstance(value, ical.RenderedEvent):
+            count(value.vevent)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                count(item)
+
+    for cache in (feeds._vevents, feeds._pieces, feeds._bodies, feeds._plans):
+        for value, _size in list(cache._data.values()):
+            count(value)
+    return total
+
+
+def test_the_feed_caches_keep_no_more_than_their_budget(app, client, create_event):
+    """FEED_CACHE_BYTES bounds what the caches hold, also when many small feeds are asked
+    for (each below the streaming threshold, so each is built and cached)."""
+    for group in range(30):
+        for n in range(4):
+            create_event(
+                title=f"Skup grupa{group:02d} broj {n}",
+                starts_at=datetime(2026, 3, 1, 9, tzinfo=UTC) + timedelta(days=group * 4 + n),
+            )
+    budget = 100_000
+    feeds.configure(budget)
+    try:
+        for group in range(30):
+            for coding in ("gzip", "identity"):
+                fetch(
+                    client, f"/calendar.ics?q=grupa{group:02d}", headers={"Accept-Encoding": coding}
+                )
+        assert retained_bytes() <= budget
+    finally:
+        feeds.configure(int(app.config["FEED_CACHE_BYTES"]))
+
+
+def test_a_streamed_feed_names_the_zones_of_its_events_not_of_stale_renderings(
+    app, client, create_event, monkeypatch
+):
+    """A streamed feed's VTIMEZONEs come from the stored renderings; one kept for an
+    older version of an event (storing the new one is best effort and may not happen:
+    another write committed meanwhile, a busy database) must not add the years it
+    covered, or the bytes differ from every other worker's under the same ETag."""
+    event = create_event(title="Seoba", starts_at=datetime(2019, 3, 1, 9, tzinfo=UTC))
+    create_event(title="Ostaje", starts_at=datetime(2026, 3, 1, 9, tzinfo=UTC))
+    feeds.configure(1_000)  # every feed streamed
+    try:
+        fetch(client, "/calendar.ics")  # renders and stores both
+        monkeypatch.setattr(feeds.Calendar, "_keep", lambda self, fresh: None)
+        edit(
+            app,
+            event.id,
+            starts_at=datetime(2026, 6, 1, 9, tzinfo=UTC),
+            ends_at=datetime(2026, 6, 1, 11, tzinfo=UTC),
+        )
+        served = fetch(client, "/calendar.ics", headers={"Accept-Encoding": "identity"})
+        body = served.get_data()
+    finally:
+        feeds.configure(int(app.config["FEED_CACHE_BYTES"]))
+    want = fresh(client, "/calendar.ics")
+    assert served.headers["ETag"] == want.headers["ETag"]
+    assert body == want.get_data()
