@@ -47,7 +47,7 @@ class BackupError(Exception):
 
 # Derived data the program makes again from the rest (each event's rendered VEVENTs, see
 # calendar.models.EventRendering): never written to a backup, never restored.
-DERIVED = {"event_renderings"}
+DERIVED = {"event_renderings", "render_contexts"}
 
 
 def tables() -> list[Table]:

@@ -2,7 +2,7 @@
 complete (Alembic, backups, tests)."""
 
 from .auth.models import AccountLink, ApiToken, ApiTokenScope, LinkPurpose, User, UserRole
-from .calendar.models import EventRendering, FeedState
+from .calendar.models import EventRendering, FeedState, RenderContextRow
 from .catalog.models import Partner, PartnerKind, Theme, Venue
 from .core.models import Base, UTCDateTime, utcnow
 from .core.text import fold
@@ -41,6 +41,7 @@ __all__ = [
     "EventRendering",
     "EventStatus",
     "FeedState",
+    "RenderContextRow",
     "MediaItem",
     "MediaItemChange",
     "MediaKind",

@@ -84,6 +84,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 
+from flask import has_app_context
 from flask_babel import gettext
 from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -98,7 +99,7 @@ from ..events.filters import EventFilter
 from ..events.models import Event, EventPartner
 from ..series.models import Series
 from . import ical
-from .models import EventRendering, FeedState
+from .models import EventRendering, FeedState, RenderContextRow
 
 log = logging.getLogger(__name__)
 
@@ -200,13 +201,19 @@ _snapshots = _LRU(max_items=256, max_bytes=32 * 2**20)
 # names it hashes change only with a reset (calendar.tracking).
 _render_keys = _LRU(max_items=1024, max_bytes=1024 * 300)
 
+# Runs of pieces (see _piece_runs), by the pieces' serials and their predecessor's: the
+# CRC-32 of the run's bytes, its CRC shift, its length and its deflate streams joined.
+_run_cache = _LRU(max_items=16384, max_bytes=16 * 2**20)
+# The runs' zones, by the pieces' serials.
+_run_spans = _LRU(max_items=16384, max_bytes=16384 * 300)
+
 # The feed caches' byte budget (config FEED_CACHE_BYTES), shared by the VEVENT, piece and
 # body caches (their shares below); a feed whose body would take more than
 # 1/STREAM_FRACTION of it is never built whole in memory but streamed from the stored
 # renderings (Calendar.stream).
 DEFAULT_BUDGET = 128 * 2**20
 STREAM_FRACTION = 5
-_SHARES = ((_vevents, 20), (_pieces, 35), (_bodies, 35), (_snapshots, 10))
+_SHARES = ((_vevents, 20), (_pieces, 35), (_bodies, 25), (_run_cache, 10), (_snapshots, 10))
 _budget = [DEFAULT_BUDGET]
 # Bytes per event of the feeds built last, to tell a feed's size before building it.
 _per_event = [2048]
@@ -309,12 +316,22 @@ class _Piece:
     block of VEVENTs, the tail. Immutable but for the compressed forms, made on first use
     (two threads may both make one: the same value)."""
 
-    __slots__ = ("raw", "spans", "rows", "serial", "_crc", "_streams", "__weakref__")
+    __slots__ = (
+        "raw",
+        "spans",
+        "rows",
+        "serial",
+        "ends_run",
+        "_crc",
+        "_streams",
+        "__weakref__",
+    )
 
     def __init__(self, raw: bytes, spans: dict | None = None, rows: tuple = ()):
         self.raw, self.spans, self.rows = raw, spans or {}, rows
-        # Names the piece in _crcs without holding it (never reused in a process).
+        # Names the piece in _run_cache without holding it (never reused in a process).
         self.serial = next(_serials)
+        self.ends_run = bool(rows) and (_mix(rows[-1][0]) // BLOCK_EVENTS) % CRC_RUN == 0
         self._crc: tuple[int, int] | None = None
         self._streams: tuple = ()
 
@@ -346,53 +363,66 @@ def _piece(raw: bytes) -> _Piece:
     return piece
 
 
-# CRC-32s of runs of pieces, by the pieces' serials: (CRC, CRC shift, length).
-_crcs = _LRU(max_items=8192, max_bytes=8192 * 400)
 # A run of pieces ends after a piece whose last event's hash (other digits of it than
 # the blocks use) is 0 modulo CRC_RUN: about CRC_RUN pieces, and the runs an edit leaves
-# alone keep their combined CRC.
+# alone keep their combined CRC, streams and zones.
 CRC_RUN = 16
 _ONE = 1 << 31  # the polynomial 1 in _multmodp's notation: x^0
 
 
-def _run_crc(run: list[_Piece]) -> tuple[int, int, int]:
-    key = tuple(piece.serial for piece in run)
-    hit = _crcs.get(key)
-    if hit is None:
-        crc, shift, size = 0, _ONE, 0
-        for piece in run:
-            piece_crc, piece_shift = piece.crc()
-            crc = _multmodp(piece_shift, crc) ^ piece_crc
-            shift = _multmodp(piece_shift, shift)
-            size += len(piece.raw)
-        hit = (crc, shift, size)
-        _crcs.put(key, hit, 8 * len(key) + 150)
-    return hit
+def _piece_runs(pieces: list[_Piece]):
+    run: list[_Piece] = []
+    for piece in pieces:
+        run.append(piece)
+        if piece.ends_run:
+            yield run
+            run = []
+    if run:
+        yield run
 
 
 def _gzip(plan: list[_Piece]) -> bytes:
     """One gzip member whose deflate stream is the pieces' own streams one after another
     (each after its predecessor, see :func:`deflate`) and whose CRC is combined from
-    theirs, run by run: no byte of a piece is read again."""
+    theirs, run by run (runs an edit left alone are one look-up each): no byte of a
+    piece is read again."""
     crc = size = 0
     streams = []
-    run: list[_Piece] = []
     before = None
-    for piece in plan:
-        streams.append(piece.stream(before))
-        before = piece
-        run.append(piece)
-        if piece.rows and (_mix(piece.rows[-1][0]) // BLOCK_EVENTS) % CRC_RUN == 0:
-            run_crc, shift, run_size = _run_crc(run)
-            crc = _multmodp(shift, crc) ^ run_crc
-            size += run_size
-            run = []
-    if run:
-        run_crc, shift, run_size = _run_crc(run)
-        crc = _multmodp(shift, crc) ^ run_crc
-        size += run_size
+    for run in _piece_runs(plan):
+        key = (tuple([piece.serial for piece in run]), before.serial if before else -1)
+        hit = _run_cache.get(key)
+        if hit is None:
+            run_crc, shift, run_size, parts = 0, _ONE, 0, []
+            previous = before
+            for piece in run:
+                parts.append(piece.stream(previous))
+                previous = piece
+                piece_crc, piece_shift = piece.crc()
+                run_crc = _multmodp(piece_shift, run_crc) ^ piece_crc
+                shift = _multmodp(piece_shift, shift)
+                run_size += len(piece.raw)
+            hit = (run_crc, shift, run_size, b"".join(parts))
+            _run_cache.put(key, hit, len(hit[3]) + 8 * len(run) + 200)
+        crc = _multmodp(hit[1], crc) ^ hit[0]
+        size += hit[2]
+        streams.append(hit[3])
+        before = run[-1]
     trailer = struct.pack("<II", crc, size & 0xFFFFFFFF)
     return b"".join([_GZIP_HEADER, *streams, _DEFLATE_END, trailer])
+
+
+def _spans(blocks: list[_Piece]) -> dict[str, tuple[int, int]]:
+    """The zones the blocks' VEVENTs name with their years, merged run by run."""
+    parts = []
+    for run in _piece_runs(blocks):
+        key = tuple([piece.serial for piece in run])
+        hit = _run_spans.get(key)
+        if hit is None:
+            hit = ical.merge_spans(piece.spans for piece in run)
+            _run_spans.put(key, hit, 8 * len(key) + 100 * len(hit) + 100)
+        parts.append(hit)
+    return ical.merge_spans(parts)
 
 
 def _mix(eid: int) -> int:
@@ -537,7 +567,9 @@ def clear_caches() -> None:
     _plans.clear()
     _snapshots.clear()
     _render_keys.clear()
-    _crcs.clear()
+    _recorded.clear()
+    _run_cache.clear()
+    _run_spans.clear()
 
 
 @dataclass(frozen=True)
@@ -1033,7 +1065,7 @@ class Calendar:
             blocks.append(
                 _Piece(b"".join([r.vevent for r in present]), ical.timezone_spans(present))
             )
-        spans = ical.merge_spans(block.spans for block in blocks)
+        spans = _spans(blocks)
         if self.extra is not None:
             # Held by the piece cache, like the head (plans hold their pieces weakly).
             blocks[-1] = _piece(blocks[-1].raw)
@@ -1094,49 +1126,26 @@ class Calendar:
         feed is served either way."""
         if not fresh or self._generation is None:
             return
-        context = context_key(self.ctx)
-        values = [
-            {
-                "event_id": eid,
-                "context": context,
-                "uid": uid,
-                "version": version,
-                "vevent": r.vevent,
-                "tzid": r.tzid,
-                "first_year": r.years[0],
-                "last_year": r.years[1],
-            }
-            # By event id, whatever order the feed has: every worker locks the rows it
-            # writes in the same order, so two storing the same events at once (another
-            # feed's order, a streamed feed's chunks) wait for each other instead of
-            # deadlocking (PostgreSQL would kill one of them).
-            for (eid, uid, version), r in sorted(fresh, key=lambda item: item[0][0])
-        ]
         engine = self.session.get_bind()
         sqlite = engine.dialect.name == "sqlite"
-        insert = sqlite_insert if sqlite else postgresql_insert
-        stmt = insert(EventRendering)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[EventRendering.event_id, EventRendering.context],
-            set_={
-                name: stmt.excluded[name]
-                for name in ("uid", "version", "vevent", "tzid", "first_year", "last_year")
-            },
-        )
         generation = (
             select(FeedState.generation).where(FeedState.id == 1).with_for_update(read=True)
         )
+        recorded = (self._database, context_key(self.ctx))
         try:
             with engine.connect() as conn, conn.begin() as transaction:
                 if not sqlite and conn.scalar(generation) != self._generation:
                     transaction.rollback()
                     return
-                for start in range(0, len(values), KEEP_BATCH):
-                    conn.execute(stmt, values[start : start + KEEP_BATCH])
+                _store(conn, context_key(self.ctx), fresh)
+                if recorded not in _recorded:
+                    _record_context(conn, self.ctx)
                 if sqlite and conn.scalar(generation) != self._generation:
                     transaction.rollback()
+                    return
+            _recorded.add(recorded)
         except SQLAlchemyError as exc:  # a deleted draft, a busy database: next time
-            log.warning("feed.renderings_not_kept events=%d reason=%s", len(values), exc)
+            log.warning("feed.renderings_not_kept events=%d reason=%s", len(fresh), exc)
 
     def _load(
         self, ids: list[int], by_id: bool = False, session: Session | None = None
@@ -1156,6 +1165,124 @@ class Calendar:
         query = query.where(Event.id.in_(ids)) if few else query.where(*self.flt.conditions())
         wanted = set(ids)
         return {e.id: e for e in (session or self.session).scalars(query) if e.id in wanted}
+
+
+def _upsert(conn, table, keys: list, values: list[dict], update: tuple = ()) -> None:
+    insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
+    stmt = insert(table)
+    if update:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys, set_={name: stmt.excluded[name] for name in update}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    for start in range(0, len(values), KEEP_BATCH):
+        conn.execute(stmt, values[start : start + KEEP_BATCH])
+
+
+def _store(conn, context: str, fresh: list[tuple[tuple[int, str, int], ical.RenderedEvent]]):
+    """Store renderings made for ``context``, by event id whatever order the feed has:
+    every worker (and writer) locks the rows it writes in the same order, so two storing
+    the same events at once wait for each other instead of deadlocking (PostgreSQL would
+    kill one of them)."""
+    values = [
+        {
+            "event_id": eid,
+            "context": context,
+            "uid": uid,
+            "version": version,
+            "vevent": r.vevent,
+            "tzid": r.tzid,
+            "first_year": r.years[0],
+            "last_year": r.years[1],
+        }
+        for (eid, uid, version), r in sorted(fresh, key=lambda item: item[0][0])
+    ]
+    _upsert(
+        conn,
+        EventRendering,
+        [EventRendering.event_id, EventRendering.context],
+        values,
+        ("uid", "version", "vevent", "tzid", "first_year", "last_year"),
+    )
+
+
+# (database, context key) of the render contexts this worker has recorded.
+_recorded: set[tuple] = set()
+# A write that touches more events than this leaves their rendering to the feeds.
+RENDER_ON_WRITE = 20
+
+
+def _record_context(conn, ctx: ical.RenderContext) -> None:
+    """Record ``ctx`` (calendar.models.RenderContextRow) for the write path."""
+    _upsert(
+        conn,
+        RenderContextRow,
+        [RenderContextRow.key],
+        [
+            {
+                "key": context_key(ctx),
+                "site_url": ctx.site_url,
+                "organizer_name": ctx.organizer_name,
+                "organizer_email": ctx.organizer_email,
+                "language": ctx.language,
+                "texts": ctx.texts,
+            }
+        ],
+    )
+
+
+def keep_written(session: Session, events: list[Event]) -> None:
+    """Render the events a transaction wrote for every context the feed workers use and
+    store them in that transaction (calendar.tracking calls it before the commit), so the
+    first feed request after an edit renders nothing. Only contexts this process renders
+    exactly as the workers do (the same key: renderer, zone database, catalogues,
+    transliterator); a larger write is left to the feeds. Best effort, in a savepoint:
+    whatever fails is the feeds' to make, and the write goes on."""
+    ids = sorted({event.id for event in events if event.id is not None})
+    if not ids or len(ids) > RENDER_ON_WRITE or not has_app_context():
+        return
+    try:
+        with session.begin_nested():
+            _render_for_contexts(session, ids)
+    except Exception:  # noqa: BLE001 - the feeds render and store it themselves
+        log.exception("feed.render_on_write_failed events=%s", ids)
+
+
+def _render_for_contexts(session: Session, ids: list[int]) -> None:
+    conn = session.connection()
+    texts = i18n.texts_fingerprint()
+    contexts = []
+    for row in conn.execute(select(RenderContextRow).where(RenderContextRow.texts == texts)):
+        ctx = ical.RenderContext(
+            site_url=row.site_url,
+            organizer_name=row.organizer_name,
+            organizer_email=row.organizer_email,
+            language=row.language,
+            texts=row.texts,
+        )
+        if context_key(ctx) == row.key:
+            contexts.append(ctx)
+    if not contexts:
+        return
+    loaded = session.scalars(
+        select(Event)
+        .where(Event.id.in_(ids))
+        .options(
+            joinedload(Event.venue),
+            joinedload(Event.series),
+            selectinload(Event.themes),
+            selectinload(Event.partner_links).joinedload(EventPartner.partner),
+        )
+        .execution_options(populate_existing=True)
+    ).all()
+    for ctx in contexts:
+        with i18n.use_language(ctx.language):
+            fresh = [
+                ((event.id, event.uid, event.version), ical.render_vevent(event, ctx))
+                for event in loaded
+            ]
+        _store(conn, context_key(ctx), fresh)
 
 
 def _release(session: Session) -> None:

@@ -66,6 +66,23 @@ class EventRendering(Base):
     last_year: Mapped[int] = mapped_column()
 
 
+class RenderContextRow(Base):
+    """A render context (calendar.ical.RenderContext) that feed workers store renderings
+    for, under its key (calendar.feeds.context_key), so that the write path can render
+    an edited event for it in the writing transaction (calendar.feeds.keep_written): the
+    first feed request after an edit then renders nothing. Derived data, like the
+    renderings: never in a backup; a worker records its contexts again."""
+
+    __tablename__ = "render_contexts"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    site_url: Mapped[str] = mapped_column(String(500))
+    organizer_name: Mapped[str] = mapped_column(String(500))
+    organizer_email: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(16))
+    texts: Mapped[str] = mapped_column(String(64))
+
+
 # What a feed reads of every event it holds, in its order, from the index alone (a
 # covering index): after an edit, a feed of 10,000 events reads no event row.
 Index("ix_events_feed", Event.starts_at, Event.id, Event.status, Event.uid, Event.version)

@@ -25,6 +25,7 @@ from ..catalog.models import Partner, Theme, Venue
 from ..events.models import Event, EventPartner, event_themes
 from ..media.models import MediaItem
 from ..series.models import Series
+from . import feeds
 from .models import EventRendering, FeedState
 
 # A series' name is in the CATEGORIES (and a series feed's name) of its occurrences; media
@@ -45,6 +46,8 @@ RENDERED_TABLES = FEED_TABLES - {"events"} - MEDIA_TABLES
 _BUMPED = "feed_generation_bumped"
 _PREVIOUS = "feed_changed_at_before"
 _RESET = "feed_generation_reset"
+# The events this transaction stamped (objects, and ids of those stamped by a link).
+_STAMPED = "feed_stamped_events"
 
 
 def _stamp(previous: datetime | None) -> datetime:
@@ -92,10 +95,20 @@ def _reset(session) -> None:
         )
 
 
+def _render_written(session) -> None:
+    """Render what this transaction wrote, in it (calendar.feeds.keep_written)."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the commit's own flush comes after this hook
+    if _STAMPED in session.info:
+        stamped = session.info.pop(_STAMPED)
+        feeds.keep_written(session, [event for event in stamped if event not in session.deleted])
+
+
 def _before_commit(session) -> None:
     # A transaction that wrote early (an autoflush, a bulk statement) is stamped again
     # just before it commits: the change becomes visible at the commit, and Last-Modified
     # must not name a second that had already ended for readers (calendar.feeds).
+    _render_written(session)
     if _BUMPED in session.info:
         session.connection().execute(
             update(FeedState)
@@ -109,6 +122,7 @@ def _transaction_ended(session, transaction) -> None:
         session.info.pop(_BUMPED, None)
         session.info.pop(_PREVIOUS, None)
         session.info.pop(_RESET, None)
+        session.info.pop(_STAMPED, None)
 
 
 # The events a changed catalogue entry shows in, by kind.
@@ -156,6 +170,7 @@ def _before_flush(session, _context, _instances) -> None:
                 # Stamped on the row the flush writes (a new event, or an update that
                 # raises its version).
                 obj.feed_generation = generation
+                session.info.setdefault(_STAMPED, set()).add(obj)
         elif kind is EventPartner:
             if obj.event_id is not None:
                 stamped.add(obj.event_id)
@@ -181,6 +196,7 @@ def _before_flush(session, _context, _instances) -> None:
         for obj in held.values():
             obj.feed_generation = generation
             flag_modified(obj, "feed_generation")
+            session.info.setdefault(_STAMPED, set()).add(obj)
         others = stamped - set(held)
         if others:  # (stamped may be empty now)
             session.connection().execute(

@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
-from campaign.calendar import feeds
+from campaign.calendar import feeds, ical
 from campaign.db import get_session
 from campaign.events import operations as event_ops
-from campaign.models import Event, EventPartner
+from campaign.models import Event, EventPartner, EventRendering, RenderContextRow
 from tests.calendar.test_feeds import edit, fetch, save_theme
 
 
@@ -158,3 +159,77 @@ def test_a_partner_link_written_on_its_own_moves_the_event_into_the_partner_feed
         session.commit()
     assert fetch(client, url).get_data().count(b"BEGIN:VEVENT") == 1
     assert fetched == [0, 1]
+
+
+def test_an_edit_is_rendered_by_the_write_path_for_the_workers_contexts(
+    app, client, create_event, monkeypatch
+):
+    feeds.clear_caches()
+    events = [create_event(title=f"Panel {n}") for n in range(5)]
+    for url in ("/calendar.ics?lang=sr-Cyrl", "/calendar.ics?lang=en"):
+        fetch(client, url)  # the workers' two contexts, recorded as they store renderings
+    with app.app_context():
+        session = get_session()
+        session.add(
+            RenderContextRow(
+                key="0" * 32,
+                site_url="http://old.example.org",
+                organizer_name="Kampanja",
+                organizer_email="x@example.org",
+                language="en",
+                texts="an older deploy's catalogues",
+            )
+        )
+        session.commit()
+    rendered = []
+    real = ical.render_vevent
+
+    def spy(event, ctx):
+        rendered.append((event.id, ctx.language))
+        return real(event, ctx)
+
+    monkeypatch.setattr(ical, "render_vevent", spy)
+    edit(app, events[2].id, description="Sala 2, Čačak")
+    # In the writing transaction, for each context this code renders as the workers do
+    # (not the older deploy's).
+    assert sorted(rendered) == sorted([(events[2].id, "sr-Cyrl"), (events[2].id, "en")])
+    with app.app_context():
+        stored = get_session().execute(
+            select(EventRendering.context, EventRendering.version).where(
+                EventRendering.event_id == events[2].id
+            )
+        )
+        version = get_session().get(Event, events[2].id).version
+        assert {v for _c, v in stored} == {version}
+    rendered.clear()
+    for url, text in (("/calendar.ics?lang=sr-Cyrl", "Чачак"), ("/calendar.ics?lang=en", "Čačak")):
+        assert text in fetch(client, url).get_data(as_text=True).replace("\r\n ", "")
+    assert rendered == []  # the feeds read what the write path stored
+
+
+def test_a_large_write_leaves_the_rendering_to_the_feeds(app, client, create_event, monkeypatch):
+    feeds.clear_caches()
+    fetch(client, "/calendar.ics")
+    monkeypatch.setattr(feeds, "RENDER_ON_WRITE", 2)
+    rendered = []
+    real = ical.render_vevent
+    monkeypatch.setattr(
+        ical, "render_vevent", lambda event, ctx: rendered.append(event.id) or real(event, ctx)
+    )
+    with app.app_context():
+        session = get_session()
+        for n in range(3):
+            session.add(
+                Event(
+                    uid=f"bulk-{n}@test",
+                    title=f"Seminar {n}",
+                    format="seminar",
+                    status="confirmed",
+                    starts_at=datetime(2026, 5, 1, 9, tzinfo=UTC) + timedelta(days=n),
+                    ends_at=datetime(2026, 5, 1, 11, tzinfo=UTC) + timedelta(days=n),
+                )
+            )
+        session.commit()
+    assert rendered == []
+    assert fetch(client, "/calendar.ics").get_data().count(b"Seminar ") == 3
+    assert len(rendered) == 3

@@ -1,5 +1,6 @@
 """events.feed_generation and feed_state.reset_generation: after an edit a feed reads
-only the events written since the generation it knows
+only the events written since the generation it knows; render_contexts: the contexts
+the write path renders an edited event for
 
 Revision ID: 0014
 Revises: 0013
@@ -25,9 +26,20 @@ def upgrade() -> None:
         "feed_state",
         sa.Column("reset_generation", sa.Integer(), server_default="0", nullable=False),
     )
+    op.create_table(
+        "render_contexts",
+        sa.Column("key", sa.String(length=32), nullable=False),
+        sa.Column("site_url", sa.String(length=500), nullable=False),
+        sa.Column("organizer_name", sa.String(length=500), nullable=False),
+        sa.Column("organizer_email", sa.String(length=320), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=False),
+        sa.Column("texts", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_render_contexts")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("render_contexts")
     op.drop_column("feed_state", "reset_generation")
     op.drop_index("ix_events_feed_generation", table_name="events")
     op.drop_column("events", "feed_generation")
