@@ -19,7 +19,7 @@ from .auth.models import User, UserRole
 from .catalog.models import Theme
 from .core import validation as rules
 from .core.errors import NotAllowed, ValidationError
-from .db import get_engine, get_session, read_only
+from .db import get_engine, get_session, read_only, writing
 from .events.filters import EventFilter, FilterError
 from .events.models import Event
 from .migrate import upgrade
@@ -84,7 +84,7 @@ def create_user(email: str, role: str, name: str, password: str | None) -> None:
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = user_ops.create_user(get_session(), None, email, password, role, name)
+        user = user_ops.create_user(writing(get_session()), None, email, password, role, name)
     except ValidationError as exc:
         for field, message in exc.errors.items():
             hint = "EMAIL" if field == "email" else f"--{field}"
@@ -125,7 +125,7 @@ def _account_by_email(email: str) -> User | None:
 def invite(email: str, role: str, name: str) -> None:
     """Add an account without a password and print its invitation link (or a new link for
     an account that has not chosen its password yet)."""
-    session = get_session()
+    session = writing(get_session())
     user = _account_by_email(email)
     try:
         if user is None:
@@ -151,7 +151,7 @@ def invite(email: str, role: str, name: str) -> None:
 @click.argument("email")
 def reset_link(email: str) -> None:
     """Print a single-use password-reset link for an account; older links stop working."""
-    session = get_session()
+    session = writing(get_session())
     user = _account_by_email(email)
     if user is None:
         click.echo(f"Error: EMAIL: there is no account {email.strip()!r}.", err=True)
@@ -183,7 +183,7 @@ def seed_demo(count: int, seed: int, media: int | None) -> None:
     an empty campaign)."""
     from .demo import seed_demo_data
 
-    session = get_session()
+    session = writing(get_session())
     if session.scalar(select(func.count()).select_from(Event)):
         click.echo("The campaign already has events; seed-demo only fills an empty one.")
         return
@@ -426,7 +426,8 @@ def import_media(file: Path) -> None:
         )
 
     report.done = 0
-    results = import_rows(get_session(), None, rows, current_app.config["CAMPAIGN_ZONE"], report)
+    session = writing(get_session())
+    results = import_rows(session, None, rows, current_app.config["CAMPAIGN_ZONE"], report)
     counts = {k: sum(1 for r in results if r.outcome == k) for k in
               ("created", "updated", "unchanged", "refused")}  # fmt: skip
     click.echo(

@@ -50,8 +50,12 @@ def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
             # timeout instead of failing with "database is locked" on upgrade.
             # Only requests that write (POST) take the lock at BEGIN; reads (GET, HEAD, and
             # connections opened with read_only(), e.g. CLI exports) never wait nor block.
-            writing = (
-                not conn.get_execution_options().get(READ_ONLY, False)
+            # Command-line writes say so with writing(): taken deferred, a write that
+            # follows a read fails at once ("database is locked") if anything else
+            # committed in between, e.g. a feed request storing renderings.
+            options = conn.get_execution_options()
+            writing = options.get(WRITING, False) or (
+                not options.get(READ_ONLY, False)
                 and has_request_context()
                 and request.method not in ("GET", "HEAD", "OPTIONS")
             )
@@ -62,6 +66,7 @@ def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
 
 
 READ_ONLY = "campaign_read_only"
+WRITING = "campaign_writing"
 
 
 def read_only(session: Session) -> Session:
@@ -69,6 +74,15 @@ def read_only(session: Session) -> Session:
     transaction then starts deferred, so a long CLI export never holds the write lock."""
     if not session.in_transaction():
         session.connection(execution_options={READ_ONLY: True})
+    return session
+
+
+def writing(session: Session) -> Session:
+    """Mark ``session`` as writing, before its first statement: on SQLite each of its
+    transactions then takes the write lock at BEGIN (waiting its turn on the busy
+    timeout), as web requests that write do. For command-line writes."""
+    if not session.in_transaction():
+        session.bind = session.get_bind().execution_options(**{WRITING: True})
     return session
 
 

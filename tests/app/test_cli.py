@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from campaign.models import Event, EventPartner, Partner, User, Venue
@@ -160,3 +161,42 @@ def test_seed_demo_titles_are_serbian_with_english_beside(runner, db):
         assert event.title_en and event.title_en != event.title
     assert any(e.title.startswith("Okrugli sto: ") for e in events)
     assert any(e.title_en.startswith("Round table: ") for e in events)
+
+
+def test_a_cli_write_is_not_lost_to_a_commit_between_its_read_and_its_write(
+    app, database_url, create_user
+):
+    """A command-line write reads first (the account), then writes. Begun deferred on
+    SQLite, it failed at once with "database is locked" when anything committed in
+    between (a feed storing renderings, a web save); marked writing() it takes the write
+    lock at BEGIN, and the other writer waits its turn instead."""
+    import threading
+
+    from sqlalchemy import update
+
+    from campaign.db import get_session, make_engine, writing
+    from campaign.models import User
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL locks rows, not the database")
+    create_user(email="ana@example.org")
+    other = make_engine(database_url, busy_timeout_ms=5000)
+    done = []
+    with app.app_context():
+        session = writing(get_session())
+        user = session.scalar(select(User).where(User.email == "ana@example.org"))
+
+        def elsewhere():
+            with other.begin() as conn:  # waits for the command's lock
+                conn.execute(update(User).values(name="Neko drugi"))
+            done.append(True)
+
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        thread.join(0.3)
+        assert not done  # still waiting: the command holds the write lock
+        user.name = "Ana Anić"
+        session.commit()
+    thread.join(10)
+    other.dispose()
+    assert done
