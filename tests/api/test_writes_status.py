@@ -5,19 +5,12 @@ other fields and reinstating a cancelled upcoming event are fine. The document s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from campaign.api import schemas
-
-SOON = (datetime.now(UTC) + timedelta(days=10)).replace(microsecond=0)
-PAST = datetime(2020, 3, 10, 17, tzinfo=UTC)
-TO_DRAFT = (
-    "A published event cannot become a draft again; cancel it so that subscribed calendars "
-    "learn of it."
-)
-OVER = "This event is over; an event that took place cannot be cancelled."
+from tests.events.test_status_rules import OVER, PAST, SOON, TO_DRAFT
 
 
 def send(client, method, url, token, json=None, **headers):

@@ -6,7 +6,6 @@ nothing (a published date never becomes a draft there either)."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -15,6 +14,8 @@ from sqlalchemy import select
 from campaign.db import get_session
 from campaign.models import Event, Series, SeriesKind, Theme
 from campaign.series import operations as series_ops
+from tests.series.test_series_edit import _events
+from tests.series.test_series_edit import _form as _edit_form
 
 TODAY = datetime.now(UTC).date()
 
@@ -35,30 +36,10 @@ def series_id(app):
         return series_ops.create_series(session, None, shared, stops, SeriesKind.recurrence).id
 
 
-def _events(db, series_id):
-    db.rollback()
-    return db.scalars(
-        select(Event).where(Event.series_id == series_id).order_by(Event.starts_at)
-    ).all()
-
-
 def _form(client, series_id, event_id):
     page = client.get(f"/series/{series_id}/events/{event_id}/edit").get_data(as_text=True)
     assert 'name="status"' not in page  # each date's own, changed on its event form
-    versions = re.search(r'name="versions"[^>]*value="([^"]*)"', page) or re.search(
-        r'value="([^"]*)"[^>]*name="versions"', page
-    )
-    checked = re.findall(r'<input[^>]*name="themes"[^>]*>', page)
-    themes = [re.search(r'value="(\d+)"', tag).group(1) for tag in checked if "checked" in tag]
-    return {
-        "title": "Okrugli sto: novi naslov",
-        "format": "round_table",
-        "online_url": "",
-        "description": "Opis za sve datume.",
-        "themes": themes,
-        "expected_audience": "",
-        "versions": versions.group(1),
-    }
+    return {**_edit_form(client, series_id, event_id), "description": "Opis za sve datume."}
 
 
 @pytest.mark.parametrize(("scope", "anchor"), [("following", 1), ("all", 0)])
