@@ -131,7 +131,12 @@ def campaign_name() -> str:
     """The built-in campaign name translated; a configured one in the page's script."""
     name = current_app.config["CAMPAIGN_NAME"]
     if name == DEFAULT_CAMPAIGN_NAME:
-        return gettext("IPAP 2 campaign")
+        # Per language, once per process (every feed request names the campaign).
+        names = current_app.extensions.setdefault("campaign.names", {})
+        tag = current_tag()
+        if tag not in names:
+            names[tag] = gettext("IPAP 2 campaign")
+        return names[tag]
     return script_text(name)
 
 

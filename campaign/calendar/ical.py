@@ -510,6 +510,7 @@ def render_vtimezone(tzid: str, first_year: int, last_year: int) -> str:
 # -- VCALENDAR ---------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)
 def calendar_head(name: str, description: str, *, subscription: bool) -> bytes:
     lines = [
         "BEGIN:VCALENDAR",

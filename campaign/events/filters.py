@@ -49,6 +49,8 @@ FILTER_PARAMS = (
     "q",
     "series",
 )
+# Every parameter parse() reads.
+PARSED_PARAMS = (*FILTER_PARAMS, "page", "when")
 # Which side of now an HTML list shows (feeds and exports always keep every event); "all"
 # is both, in start order (the dashboard's numbers link to it).
 WHEN_VALUES = ("upcoming", "past", "all")
@@ -109,6 +111,11 @@ class EventFilter:
         ``fixed`` adds constraints from the URL itself, e.g. ``{"theme": ["eadrcc"]}`` on
         ``/themes/eadrcc/calendar.ics``. Raises :class:`FilterError` on any bad value.
         """
+
+        if not fixed and not any(name in args for name in PARSED_PARAMS):
+            # Nothing to check or look up: every event the visitor may see (what most
+            # feed requests ask for, hourly).
+            return cls(include_drafts=include_drafts, campaign_zone=campaign_zone)
 
         def raw(name: str) -> list[str]:
             return raw_values(args, name)

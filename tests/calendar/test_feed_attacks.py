@@ -129,7 +129,8 @@ def retained_bytes() -> int:
             total += len(value)
         elif isinstance(value, feeds._Piece):
             count(value.raw)
-            for _ref, stream in value._streams:
+            for _ref, tail, stream in value._streams:
+                count(tail)
                 count(stream)
         elif isinstance(value, ical.RenderedEvent):
             count(value.vevent)
