@@ -243,3 +243,32 @@ def test_busy_day_in_month_view_links_to_the_rest(client, create_event):
         "Session 4",
         "Session 5",
     ]
+
+
+def test_a_query_without_filter_parameters_is_the_plain_filter_and_any_one_is_checked(app):
+    """parse() takes a short cut when no parameter it reads is there (most feed requests):
+    the same filter as parsing, and each parameter alone still goes through its checks."""
+    from werkzeug.datastructures import MultiDict
+
+    from campaign.db import get_session
+    from campaign.events.filters import PARSED_PARAMS, EventFilter, FilterError
+    from campaign.web import campaign_zone
+
+    with app.test_request_context("/calendar.ics"):
+        zone = campaign_zone()
+        for drafts in (False, True):
+            plain = EventFilter(include_drafts=drafts, campaign_zone=zone)
+            for args in (MultiDict(), MultiDict([("lang", "sr-Latn"), ("token", "x")])):
+                parsed = EventFilter.parse(
+                    args, get_session(), include_drafts=drafts, campaign_zone=zone
+                )
+                assert parsed == plain
+            for name in PARSED_PARAMS:
+                with pytest.raises(FilterError) as caught:
+                    EventFilter.parse(
+                        MultiDict([(name, "a\u202eb")]),
+                        get_session(),
+                        include_drafts=drafts,
+                        campaign_zone=zone,
+                    )
+                assert caught.value.param == name
