@@ -91,6 +91,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
+from zlib_ng import zlib_ng
 
 from .. import i18n
 from ..catalog.models import Partner, Theme, Venue
@@ -238,23 +239,16 @@ ENCODINGS = ("gzip",)
 GZIP_LEVEL = 6
 # How far back into the bytes before it a piece's deflate stream may refer (deflate
 # allows 32 KiB). A piece's stream depends on those bytes only, so an edit recompresses
-# the next piece only when it falls in the last WINDOW bytes of its own piece (about a
-# third of the time with ~24 KiB blocks): 8 KiB gives 0.120 of identity on a 10,000-event
-# feed where 32 KiB gave 0.108, and an edit costs 1.3 compressed blocks instead of 2.
+# the next piece only when it falls in the last WINDOW bytes of its own piece (a fifth of
+# the time with the demo's ~40 KiB blocks): 8 KiB gives 0.120 of identity on a
+# 10,000-event feed where 32 KiB gave 0.108, and an edit costs 1.2 compressed blocks
+# instead of 2.
 WINDOW = 8 * 1024
 # A block ends after an event whose id hashes to 0 modulo BLOCK_EVENTS (so about that many
 # events per block, and an inserted or removed event changes only its own block), or
 # after BLOCK_MAX events.
 BLOCK_EVENTS = 24
 BLOCK_MAX = 2 * BLOCK_EVENTS
-# The gzip variant's ETag names the compressor too: a strong ETag promises the same bytes,
-# and another zlib (another host), level or block size may compress differently.
-_GZIP_SUFFIX = (
-    "-gzip-"
-    + hashlib.sha256(
-        f"{zlib.ZLIB_RUNTIME_VERSION}:{GZIP_LEVEL}:{BLOCK_EVENTS}:{BLOCK_MAX}:{WINDOW}".encode()
-    ).hexdigest()[:8]
-)
 # RFC 1952 member header: deflate, no flags, no time stamp, no extra flags, OS unknown.
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 # The last deflate block: final, fixed Huffman codes, empty.
@@ -273,10 +267,28 @@ def deflate(raw: bytes, before: bytes = b"") -> bytes:
     back into ``before``, the bytes just before it (the last WINDOW of them, as pigz does):
     a decoder has them, so small pieces compress about as well as the whole body."""
     if before:
-        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15, zdict=before[-WINDOW:])
+        compressor = zlib_ng.compressobj(GZIP_LEVEL, zlib_ng.DEFLATED, -15, zdict=before[-WINDOW:])
     else:
-        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
-    return compressor.compress(raw) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        compressor = zlib_ng.compressobj(GZIP_LEVEL, zlib_ng.DEFLATED, -15)
+    return compressor.compress(raw) + compressor.flush(zlib_ng.Z_SYNC_FLUSH)
+
+
+# The gzip variant's ETag names the compressor too: a strong ETag promises the same bytes,
+# and another zlib-ng (another host), level, block size or window may compress
+# differently. So may the same library on another processor (zlib-ng picks its code by
+# the CPU's features): a sample compressed here is part of the name.
+_SAMPLE = b"".join(
+    b"BEGIN:VEVENT\r\nUID:%d@sample\r\nSUMMARY:Okrugli sto %d\r\nEND:VEVENT\r\n"
+    % (n, n * 7919 % 1000)
+    for n in range(600)
+)
+_GZIP_SUFFIX = (
+    "-gzip-"
+    + hashlib.sha256(
+        f"{zlib_ng.ZLIBNG_VERSION}:{GZIP_LEVEL}:{BLOCK_EVENTS}:{BLOCK_MAX}:{WINDOW}".encode()
+        + deflate(_SAMPLE[WINDOW:], _SAMPLE[:WINDOW])
+    ).hexdigest()[:8]
+)
 
 
 # CRC-32 of a concatenation from the CRC-32s of its parts, as zlib's crc32_combine (which
@@ -403,7 +415,7 @@ def _piece_runs(pieces: list[_Piece]):
         yield run
 
 
-def _gzip(plan: list[_Piece]) -> bytes:
+def _gzip(plan: list[_Piece]) -> list[bytes]:
     """One gzip member whose deflate stream is the pieces' own streams one after another
     (each after its predecessor, see :func:`deflate`) and whose CRC is combined from
     theirs, run by run (runs an edit left alone are one look-up each): no byte of a
@@ -432,7 +444,7 @@ def _gzip(plan: list[_Piece]) -> bytes:
         streams.append(hit[3])
         before = run[-1]
     trailer = struct.pack("<II", crc, size & 0xFFFFFFFF)
-    return b"".join([_GZIP_HEADER, *streams, _DEFLATE_END, trailer])
+    return [_GZIP_HEADER, *streams, _DEFLATE_END + trailer]
 
 
 def _spans(blocks: list[_Piece]) -> dict[str, tuple[int, int]]:
@@ -669,6 +681,11 @@ class Version:
         return self.final and since is not None and since == self.last_modified
 
 
+@functools.lru_cache(maxsize=16)
+def _url_text(engine) -> str:
+    return str(engine.url)
+
+
 @functools.cache
 def _state_sql(dialect) -> str:
     """The statement that reads the feed_state row, in ``dialect``'s SQL, no parameters."""
@@ -793,36 +810,26 @@ class Calendar:
         self._epoch = (epoch,)
         self._generation, self._reset = generation, reset
         self._outside = True
-        return _changed_at_value(bind.dialect)(changed_at)
+        return _changed_at_value(bind.dialect)(changed_at) if changed_at is not None else None
 
     def _read_state(self) -> datetime | None:
         """Read the feed_state row in the session's transaction; gives its changed_at."""
-        # On the session's connection: no ORM statement handling for one row, which is
-        # most of what an unchanged feed and its 304 cost.
-        state = (
-            self.session.connection()
-            .execute(
-                select(
-                    FeedState.generation,
-                    FeedState.changed_at,
-                    FeedState.epoch,
-                    FeedState.reset_generation,
-                ).where(FeedState.id == 1)
-            )
-            .one_or_none()
-        )
+        # The statement's text, made once: no ORM or statement compilation for one row.
+        connection = self.session.connection()
+        dialect = connection.dialect
+        state = connection.exec_driver_sql(_state_sql(dialect)).one_or_none()
         # Without the row (a schema made by hand, not by init-db) feeds still work, slower.
         generation, changed_at, epoch, reset = state or (None, None, None, 0)
         self._epoch = (epoch,)
         self._generation, self._reset = generation, reset
         self._outside = False
-        return changed_at
+        return _changed_at_value(dialect)(changed_at) if changed_at is not None else None
 
     @property
     def _database(self) -> tuple:
         # The database's URL and epoch: generation numbers of two databases (tests, a
         # restored backup) say nothing about each other.
-        return (str(self.session.get_bind().url), self._epoch[0])
+        return (_url_text(self.session.get_bind()), self._epoch[0])
 
     def content(self, encoding: str | None = None):
         """The calendar's bytes as HTTP sends them, and the ETag of the identity bytes:
@@ -838,23 +845,27 @@ class Calendar:
                 return self.stream(encoding), self._rows_etag
         if encoding is None:
             return [piece.raw for piece in self._plan()], self.etag
-        return self.body(encoding)
+        return self._parts(encoding)
 
     def body(self, encoding: str | None = None) -> tuple[bytes, str]:
         """The calendar's bytes in ``encoding`` (None: identity) and the ETag of the
         identity bytes they encode (an event may have changed since :meth:`current`;
-        :func:`variant_etag` gives the encoded bytes' own). The compressed bytes are made
-        once per version of the feed and kept."""
-        if encoding is not None and self.etag is not None:
+        :func:`variant_etag` gives the encoded bytes' own)."""
+        if encoding is None:
+            return b"".join([piece.raw for piece in self._plan()]), self.etag
+        parts, etag = self._parts(encoding)
+        return b"".join(parts), etag
+
+    def _parts(self, encoding: str) -> tuple[list[bytes], str]:
+        """The compressed bytes as the list of their parts (never joined: the runs an
+        edit left alone are sent as cached), made once per version of the feed and kept."""
+        if self.etag is not None:
             cached = _bodies.get((self.etag, encoding))
             if cached is not None:
-                return cached, self.etag
-        plan = self._plan()
-        if encoding is None:
-            return b"".join([piece.raw for piece in plan]), self.etag
-        body = _gzip(plan)
-        _bodies.put((self.etag, encoding), body, len(body))
-        return body, self.etag
+                return list(cached), self.etag
+        parts = _gzip(self._plan())
+        _bodies.put((self.etag, encoding), tuple(parts), sum(map(len, parts)))
+        return parts, self.etag
 
     def _plan(self) -> list[_Piece]:
         """The feed's pieces in order, from which each coding of the body is made."""
