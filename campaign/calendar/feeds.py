@@ -132,6 +132,19 @@ class _LRU:
             self._data.move_to_end(key)
             return hit[0]
 
+    def get_many(self, keys: list) -> list:
+        """:meth:`get` of each key, under one lock."""
+        with self._lock:
+            data, found = self._data, []
+            for key in keys:
+                hit = data.get(key)
+                if hit is None:
+                    found.append(None)
+                else:
+                    data.move_to_end(key)
+                    found.append(hit[0])
+            return found
+
     def put(self, key, value, size: int) -> None:
         if size > self.max_bytes:
             return
@@ -422,11 +435,14 @@ def _gzip(plan: list[_Piece]) -> list[bytes]:
     piece is read again."""
     crc = size = 0
     streams = []
+    runs = list(_piece_runs(plan))
+    # After the same bytes, a run's streams are the same (see _Piece.stream).
+    keys = [
+        (tuple([piece.serial for piece in run]), before[-1].tail() if before else b"")
+        for before, run in zip([None, *runs], runs, strict=False)
+    ]
     before = None
-    for run in _piece_runs(plan):
-        # After the same bytes, a run's streams are the same (see _Piece.stream).
-        key = (tuple([piece.serial for piece in run]), before.tail() if before else b"")
-        hit = _run_cache.get(key)
+    for run, key, hit in zip(runs, keys, _run_cache.get_many(keys), strict=True):
         if hit is None:
             run_crc, shift, run_size, parts = 0, _ONE, 0, []
             previous = before
@@ -1086,9 +1102,11 @@ class Calendar:
         there are rendered.
         """
         render_key = self._render_key
-        plan: list[tuple[_Piece, ...] | _Segment] = []
-        for segment in self._snap.segments:
-            plan.append(_pieces.get((render_key, segment.digest)) or segment)
+        segments = self._snap.segments
+        found = _pieces.get_many([(render_key, segment.digest) for segment in segments])
+        plan: list[tuple[_Piece, ...] | _Segment] = [
+            pieces or segment for pieces, segment in zip(found, segments, strict=True)
+        ]
         todo = [part for part in plan if isinstance(part, _Segment)]
         rendered = {}
         for segment in todo:
