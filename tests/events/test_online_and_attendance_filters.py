@@ -58,6 +58,11 @@ def test_attendance_recorded_for_organizers(client, auth, organizer, mixed):
     # Zero people is a recorded number too.
     assert _titles(page) == ["In the hall, counted", "Online, counted"]
     assert "Attendance recorded" in page
+    # The filter form keeps them when another filter is chosen.
+    assert '<input type="hidden" name="attendance" value="recorded">' in page
+    assert '<input type="hidden" name="online" value="only">' in client.get(
+        "/events?online=only"
+    ).get_data(as_text=True)
     both = client.get("/events?when=all&attendance=recorded&online=only")
     assert _titles(both.get_data(as_text=True)) == ["Online, counted"]
     csv = client.get("/events.csv?attendance=recorded").get_data(as_text=True)
