@@ -237,6 +237,18 @@ class EventQuerySchema(PageQuerySchema):
         validate=validate.Length(min=1, max=MAX_QUERY_LENGTH),
         metadata={"description": N_("Words that must all appear.")},
     )
+    online = fields.String(
+        validate=validate.OneOf(["only"]),
+        metadata={"description": N_("`only`: events without a venue (online only).")},
+    )
+    attendance = fields.String(
+        validate=validate.OneOf(["recorded"]),
+        metadata={
+            "description": N_(
+                "`recorded`: events whose attendance was recorded; only with an organizer's token."
+            )
+        },
+    )
     series = fields.String(
         validate=validate.Regexp(r"^[0-9]{1,9}$"),
         metadata={"description": N_("The number of a touring or recurring series.")},

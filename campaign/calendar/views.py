@@ -15,7 +15,7 @@ from ..db import get_session
 from ..events.filters import EventFilter, FilterError
 from ..events.lists import request_filter
 from ..events.models import Event
-from ..i18n import campaign_name, localized
+from ..i18n import campaign_name, localized, with_lang
 from ..security import ignores_cookie, public_cors
 from ..web import campaign_zone
 from . import feeds, ical, links, planned_media, tracking
@@ -159,11 +159,28 @@ def _missing_from_path(model, slug: str):
     as for bad filters, so a calendar client can show the reason."""
     if get_session().scalar(select(model.id).where(model.slug == slug)) is not None:
         return None
-    what = model.__name__.lower()
-    index = current_app.config["SITE_URL"].rstrip("/") + f"/{what}s"
+    # In the feed's language (the URL's, see i18n), one whole sentence per kind so each
+    # language can inflect it; the parameter name before the colon stays as in the URL.
+    site = current_app.config["SITE_URL"].rstrip("/")
+    slug = slug[:80]
+    if model is Theme:
+        param = "theme"
+        message = gettext(
+            "there is no theme '%(slug)s'; it was removed or the address is mistyped "
+            "(every theme's feed is listed on %(index)s).",
+            slug=slug,
+            index=with_lang(f"{site}/themes"),
+        )
+    else:
+        param = "partner"
+        message = gettext(
+            "there is no partner '%(slug)s'; it was removed or the address is mistyped "
+            "(every partner's feed is listed on %(index)s).",
+            slug=slug,
+            index=with_lang(f"{site}/partners"),
+        )
     return current_app.response_class(
-        f"{what}: there is no {what} '{slug}'; it was removed or the address is mistyped "
-        f"(every {what}'s feed is listed on {index}).\n",
+        f"{param}: {message}\n",
         status=404,
         content_type="text/plain; charset=utf-8",
     )

@@ -332,16 +332,24 @@ def list_args(
     theme: str | None = None,
     city: str | None = None,
     partner: str | None = None,
+    online: str | None = None,
+    attendance: str | None = None,
 ) -> list[tuple[str, str]]:
     """The query of the event list that shows exactly the events a dashboard number counts:
-    the dashboard's filter (``theme``, ``city`` or ``partner`` replacing its own), events
-    starting from ``first`` to ``last`` (within the filter's own from/to; ``dates=start``),
-    the statuses the dashboard counts (not cancelled unless asked for), on both sides of
-    now (``when=all``)."""
-    replaced = {"from", "to", "dates", "when"}
-    replaced |= {
-        name for name, value in (("theme", theme), ("city", city), ("partner", partner)) if value
+    the dashboard's filter (``theme``, ``city``, ``partner``, ``online`` or ``attendance``
+    replacing its own; ``online`` its cities too), events starting from ``first`` to
+    ``last`` (within the filter's own from/to; ``dates=start``), the statuses the dashboard
+    counts (not cancelled unless asked for), on both sides of now (``when=all``)."""
+    given = {
+        "theme": theme,
+        "city": city,
+        "partner": partner,
+        "online": online,
+        "attendance": attendance,
     }
+    replaced = {"from", "to", "dates", "when"} | {name for name, value in given.items() if value}
+    if online:
+        replaced.add("city")
     pairs = [(k, v) for k, v in flt.args if k not in replaced]
     if not flt.statuses:
         counted = (
@@ -350,9 +358,7 @@ def list_args(
             else [EventStatus.confirmed]
         )
         pairs += [("status", s.value) for s in counted]
-    for name, value in (("theme", theme), ("city", city), ("partner", partner)):
-        if value:
-            pairs.append((name, value))
+    pairs += [(name, value) for name, value in given.items() if value]
     start = max(first, flt.date_from) if flt.date_from else first
     end = min(last, flt.date_to) if flt.date_to else last
     pairs += [

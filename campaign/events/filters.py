@@ -48,6 +48,8 @@ FILTER_PARAMS = (
     "dates",
     "q",
     "series",
+    "online",
+    "attendance",
 )
 # Every parameter parse() reads.
 PARSED_PARAMS = (*FILTER_PARAMS, "page", "when")
@@ -59,6 +61,11 @@ SIDES = ("upcoming", "past")
 # How from/to select events: by default any part of an event in the range; "start": the
 # day it starts (as the dashboard counts).
 DATES_VALUES = ("start",)
+# online=only: events without a venue (the dashboard's "Online only" row).
+ONLINE_VALUES = ("only",)
+# attendance=recorded: events whose attendance was recorded (the dashboard's "Events with
+# attendance"). Organizers only: the public never sees attendance, nor which events have it.
+ATTENDANCE_VALUES = ("recorded",)
 
 
 class FilterError(ValueError):
@@ -85,6 +92,10 @@ class EventFilter:
     when: str | None = None
     # None: from/to match any part of an event; "start": the day it starts.
     dates: str | None = None
+    # online=only: events without a venue.
+    online_only: bool = False
+    # attendance=recorded: events whose attendance was recorded (organizers only).
+    attendance_recorded: bool = False
     include_drafts: bool = False
     campaign_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Belgrade"))
     # The raw values, to rebuild links (export, feed, next page) that keep the filter.
@@ -179,15 +190,12 @@ class EventFilter:
                     choices="upcoming, past or all",
                 ),
             )
-        dates = values("dates")
-        if len(dates) > 1:
-            raise FilterError("dates", gettext("give one %(when)s value", when="'dates'"))
-        if dates and dates[0] not in DATES_VALUES:
+        dates = parse_choice("dates", values("dates"), DATES_VALUES)
+        online = parse_choice("online", values("online"), ONLINE_VALUES)
+        attendance = parse_choice("attendance", values("attendance"), ATTENDANCE_VALUES)
+        if attendance and not include_drafts:
             raise FilterError(
-                "dates",
-                gettext(
-                    "unknown value '%(value)s'; use %(choices)s", value=dates[0], choices="start"
-                ),
+                "attendance", gettext("only organizers may filter events by attendance")
             )
 
         series = _lookup_series(session, values("series"), include_drafts)
@@ -205,7 +213,9 @@ class EventFilter:
             words=words,
             page=page,
             when=whens[0] if whens else None,
-            dates=dates[0] if dates else None,
+            dates=dates,
+            online_only=online is not None,
+            attendance_recorded=attendance is not None,
             include_drafts=include_drafts,
             campaign_zone=campaign_zone,
             args=kept,
@@ -227,6 +237,8 @@ class EventFilter:
             self.date_from,
             self.date_to,
             self.dates,
+            self.online_only,
+            self.attendance_recorded,
             tuple(sorted(fold(w) for w in self.words)),
             self.include_drafts,
             self.campaign_zone.key,
@@ -273,6 +285,10 @@ class EventFilter:
             conds.append(Event.status.in_(PUBLIC_STATUSES))
         if self.formats:
             conds.append(Event.format.in_(self.formats))
+        if self.online_only:
+            conds.append(Event.venue_id.is_(None))
+        if self.attendance_recorded:
+            conds.append(Event.attendance.is_not(None))
         # An event belongs to a date range when any part of it falls inside the range. The
         # bound on its start is implied by MAX_EVENT_DURATION and lets the start index work.
         if self.date_from and self.dates == "start":
@@ -465,6 +481,10 @@ class EventFilter:
         parts += [EventFormat(f).label for f in self.formats]
         parts += [script_text(c) for c in self.cities]
         parts += [EventStatus(s).label for s in self.statuses]
+        if self.online_only:
+            parts.append(gettext("Online only"))
+        if self.attendance_recorded:
+            parts.append(gettext("Attendance recorded"))
         if self.date_from or self.date_to:
             parts.append(f"{self.date_from or '…'} – {self.date_to or '…'}")
         if self.words:
@@ -515,6 +535,23 @@ def event_list_loading(*, unbounded: bool = False):
 
 
 # -- parsing helpers, shared by every filter of this kind (events, media items) -----------
+
+
+def parse_choice(name: str, given: list[str], choices: tuple[str, ...]) -> str | None:
+    """The one value of a parameter that takes one of a few words (``dates=start``,
+    ``online=only``), or None when it is not given; FilterError naming it otherwise."""
+    if len(given) > 1:
+        raise FilterError(name, gettext("give one %(when)s value", when=f"'{name}'"))
+    if given and given[0] not in choices:
+        raise FilterError(
+            name,
+            gettext(
+                "unknown value '%(value)s'; use %(choices)s",
+                value=given[0],
+                choices=", ".join(choices),
+            ),
+        )
+    return given[0] if given else None
 
 
 def raw_values(args, name: str) -> list[str]:

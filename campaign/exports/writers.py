@@ -138,6 +138,22 @@ def _dumps(value) -> str:
 # Excel's limit per cell; a longer text makes Excel "repair" (and empty) the cell.
 XLSX_MAX_TEXT = 32_767
 XLSX_DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+def repeated_offset(value: datetime) -> str | None:
+    """``+02:00`` when the wall time ``value`` shows happens twice in its zone (the hour
+    the clocks go back: 02:00-03:00 on the last Sunday of October in Belgrade), else
+    None. Excel keeps no zone, so such a cell shows its offset as the CSV writes it."""
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        return None
+    other = value.replace(fold=1 - value.fold)
+    if other.utcoffset() == value.utcoffset():
+        return None
+    minutes = round(value.utcoffset().total_seconds() / 60)
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{'-' if value.utcoffset().total_seconds() < 0 else '+'}{hours:02d}:{minutes:02d}"
+
+
 XLSX_BLOCK = 64 * 1024
 
 
@@ -188,6 +204,20 @@ def build_xlsx(
     for name in table.datetime_columns:
         datetime_cells[name] = WriteOnlyCell(sheet)
         datetime_cells[name].number_format = XLSX_DATETIME_FORMAT
+    # The same for each (column, offset) a repeated wall time needs: a handful at most.
+    repeated_cells = {}
+
+    def datetime_cell(name: str, value: datetime):
+        offset = repeated_offset(value)
+        if offset is None:
+            cell = datetime_cells[name]
+        else:
+            cell = repeated_cells.get((name, offset))
+            if cell is None:
+                cell = repeated_cells[(name, offset)] = WriteOnlyCell(sheet)
+                cell.number_format = f'{XLSX_DATETIME_FORMAT} "{offset}"'
+        cell.value = value.replace(tzinfo=None)
+        return cell
 
     rows = 0
     for batch in batches:
@@ -197,10 +227,9 @@ def build_xlsx(
             for name in table.columns:
                 value = row[name]
                 if name in datetime_cells and value is not None:
-                    # Excel has no zones: the local wall time, with the zone in its own column.
-                    cell = datetime_cells[name]
-                    cell.value = value.replace(tzinfo=None)
-                    cells.append(cell)
+                    # Excel has no zones: the local wall time, with the zone in its own
+                    # column (and the offset shown where the wall time happens twice).
+                    cells.append(datetime_cell(name, value))
                 elif isinstance(value, str):
                     cells.append(text(value) if value else None)
                 else:

@@ -37,6 +37,7 @@ FILTER = st.fixed_dictionaries(
         "status": st.lists(st.sampled_from(["confirmed", "cancelled"]), min_size=1, max_size=1),
         "from": st.integers(0, 60).map(lambda d: str(datetime(2020, 4, 1).date() + timedelta(d))),
         "to": st.integers(30, 70).map(lambda d: str(datetime(2020, 4, 1).date() + timedelta(d))),
+        "online": st.just("only"),
     },
 )
 

@@ -148,3 +148,56 @@ def test_account_forms_leave_checking_to_the_server(app, client, admin, organize
         forms = re.findall(r'<form[^>]*class="narrow"[^>]*>', response.get_data(as_text=True))
         assert len(forms) == 1, name
         assert "novalidate" in forms[0], name
+
+
+# -- the login page, like every account form ---------------------------------------------
+
+
+def _login_summary(response) -> tuple[str, dict[str, str]]:
+    assert response.status_code == 401
+    page = response.get_data(as_text=True)
+    links = summary_links(page)
+    for target in links:
+        assert page.count(f'id="{target}"') == 1, target
+        assert page.index('id="error-summary"') < page.index(f'id="{target}"'), target
+    box = re.search(r'<div class="flash error error-summary".*?</div>', page, re.S).group(0)
+    return html.unescape(box), links
+
+
+def test_login_mistakes_are_summed_up_at_the_top(client):
+    box, links = _login_summary(client.post("/login", {"email": "", "password": ""}))
+    assert "You are not logged in: please correct the fields marked below." in box
+    assert set(links) == {"email", "password"}
+    assert links["email"].startswith("E-mail: ")
+    assert links["password"].startswith("Password: ")
+
+
+def test_login_summary_tells_no_account_from_a_wrong_password(client, organizer, create_user):
+    """Wrong password, unknown e-mail, deactivated account: the same summary, word for
+    word (no account enumeration)."""
+    create_user(email="old@example.org", active=False)
+    summaries = [
+        _login_summary(client.login(email, "not the password"))
+        for email in (organizer.email, "nobody@example.org", "old@example.org")
+    ]
+    assert summaries[0] == summaries[1] == summaries[2]
+    assert summaries[0][1] == {
+        "password": "Password: Wrong e-mail or password, or the account is deactivated."
+    }
+
+
+def test_login_summary_in_serbian(client, organizer):
+    response = client.post(
+        "/login?lang=sr-Latn", {"email": "nobody@example.org", "password": "not the password"}
+    )
+    box, links = _login_summary(response)
+    assert "Niste prijavljeni: ispravite označena polja ispod." in box
+    assert set(links) == {"password"}
+
+
+def test_login_form_leaves_checking_to_the_server(client):
+    forms = re.findall(
+        r'<form[^>]*class="narrow"[^>]*>', client.get("/login").get_data(as_text=True)
+    )
+    assert len(forms) == 1
+    assert "novalidate" in forms[0]

@@ -1037,6 +1037,47 @@ def test_removed_or_mistyped_theme_or_partner_feed_is_404(app, client, world, ur
     fetch(client, "/themes/short-lived/calendar.ics", 404)
 
 
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "/themes/no-such-theme/calendar.ics?lang=sr-Latn",
+            "theme: tema „no-such-theme” ne postoji; uklonjena je ili je adresa pogrešno "
+            "upisana (kalendari svih tema navedeni su na http://campaign.test/themes?lang=sr-Latn).\n",
+        ),
+        (
+            "/partners/nobody/calendar.ics?lang=sr-Latn",
+            "partner: partner „nobody” ne postoji; uklonjen je ili je adresa pogrešno "
+            "upisana (kalendari svih partnera navedeni su na "
+            "http://campaign.test/partners?lang=sr-Latn).\n",
+        ),
+        (
+            "/themes/no-such-theme/calendar.ics?lang=sr-Cyrl",
+            "theme: тема „no-such-theme” не постоји; уклоњена је или је адреса погрешно "
+            "уписана (календари свих тема наведени су на http://campaign.test/themes?lang=sr-Cyrl).\n",
+        ),
+        (
+            "/partners/nobody/calendar.ics?lang=sr-Cyrl&from=2020-13-01",
+            "partner: партнер „nobody” не постоји; уклоњен је или је адреса погрешно "
+            "уписана (календари свих партнера наведени су на "
+            "http://campaign.test/partners?lang=sr-Cyrl).\n",
+        ),
+    ],
+)
+def test_missing_theme_or_partner_feed_speaks_the_feeds_language(client, world, url, expected):
+    """The 404 is in the language the feed's URL names (feeds never follow the cookie or
+    the browser), a whole translated sentence per kind, pointing at the index in that
+    language; the parameter name before the colon stays as written in the URL."""
+    response = fetch(client, url, 404)
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.get_data(as_text=True) == expected
+    # The browser's language does not decide a feed's: the URL alone (here the default).
+    english = fetch(
+        client, "/themes/no-such-theme/calendar.ics", 404, headers={"Accept-Language": "sr-Latn"}
+    )
+    assert english.get_data(as_text=True).startswith("theme: there is no theme ")
+
+
 def test_event_download(app, client, auth, world):
     panel = world["panel"]
     response = fetch(client, f"/events/{panel.id}.ics")

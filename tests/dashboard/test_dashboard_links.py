@@ -139,6 +139,7 @@ def random_campaign(create_event, create_partner, create_venue):
             venue=rng.choice([*venues, None]),
             online_url="https://meet.example.org/x",
             partners=[(p, "host") for p in rng.sample(partners, rng.randint(0, 2))],
+            attendance=10 * i if i % 3 == 0 else None,
         )
     return partners
 
@@ -153,6 +154,8 @@ def random_campaign(create_event, create_partner, create_venue):
         "?from=2020-03-15&to=2021-02-10",
         "?status=cancelled&status=draft",
         "?format=round_table&q=Event",
+        "?online=only",
+        "?attendance=recorded&city=Beograd",
     ],
 )
 def test_every_number_links_to_a_list_of_exactly_those_events(client, auth, random_campaign, query):
@@ -200,3 +203,54 @@ def test_events_outside_the_years_events_may_have_do_not_stretch_the_range(
     response = client.get("/dashboard")
     assert response.status_code == 200
     assert "1 event from March 2020 to March 2020" in response.get_data(as_text=True)
+
+
+def test_online_only_and_attendance_counts_link_to_their_lists(
+    client, auth, create_event, create_venue
+):
+    """The "Online only" city row and each theme's "Events with attendance" link to the
+    list of exactly those events (online=only, attendance=recorded), as their neighbours do."""
+    hall = create_venue(name="Dom omladine", city="Beograd")
+    start = datetime(2020, 3, 10, 17, tzinfo=UTC)
+    online = "https://meet.example.org/x"
+    for i, (venue, attendance, themes) in enumerate(
+        [
+            (None, 40, ["eadrcc"]),
+            (None, None, ["eadrcc", "kfor"]),
+            (None, 0, ["kfor"]),
+            (hall, 25, ["eadrcc"]),
+            (hall, None, ["eadrcc"]),
+        ]
+    ):
+        create_event(
+            title=f"Event {i}",
+            starts_at=start + timedelta(days=i),
+            venue=venue,
+            online_url=online,
+            attendance=attendance,
+            themes=themes,
+        )
+    auth.login()
+    page = client.get("/dashboard").get_data(as_text=True)
+    online_row = re.search(r"<tr>\s*<td>Online only</td>.*?</tr>", page, re.S).group(0)
+    ((url, number),) = _numbers_linked_to_lists(online_row)
+    assert number == 3
+    assert "online=only" in url and "city=" not in url
+    assert _count(client.get(url).get_data(as_text=True)) == 3
+    table = re.search(r'<section aria-labelledby="attendance-title">.*?</section>', page, re.S)
+    reported = {}
+    for row in re.findall(r"<tr>\s*<th scope=\"row\">.*?</tr>", table.group(0), re.S):
+        name = re.search(r'<th scope="row">([^<]+)</th>', row).group(1)
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        links = _numbers_linked_to_lists(cells[2])
+        if links:
+            ((url, number),) = links
+            assert "attendance=recorded" in url
+            assert _count(client.get(url).get_data(as_text=True)) == number
+            reported[name] = number
+        else:
+            assert cells[2] == "0", name
+    assert reported == {
+        "Euro-Atlantic Disaster Response Coordination Centre (EADRCC)": 2,
+        "Cooperation with KFOR": 1,
+    }

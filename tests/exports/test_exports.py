@@ -195,6 +195,38 @@ def test_xlsx_has_datetime_cells_bold_frozen_header_and_autofilter(
     assert summer[col["sequence"]].value == 0
 
 
+def test_xlsx_tells_the_repeated_autumn_hour_apart(client, auth, create_event):
+    """On the last Sunday of October 02:00-03:00 happens twice in Belgrade. Excel cells have
+    no zone, so both starts read 02:30: those cells (and only those) show their UTC
+    offset, as the CSV writes it, and keep their date-time value."""
+    auth.login()
+    create_event(title="First 02:30", starts_at=datetime(2020, 10, 25, 0, 30, tzinfo=UTC))
+    create_event(title="Second 02:30", starts_at=datetime(2020, 10, 25, 1, 30, tzinfo=UTC))
+    create_event(title="Plain", starts_at=datetime(2020, 10, 26, 9, 0, tzinfo=UTC))
+
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get("/events.xlsx").data))["Events"]
+    header = [c.value for c in sheet[1]]
+    assert ",".join(header) == HEADER
+    col = {name: n for n, name in enumerate(header)}
+    first, second, plain = list(sheet.iter_rows(min_row=2))
+    assert [first[col["title"]].value, second[col["title"]].value] == [
+        "First 02:30",
+        "Second 02:30",
+    ]
+    for row in (first, second):
+        assert row[col["start"]].value == datetime(2020, 10, 25, 2, 30)
+        assert row[col["start"]].is_date
+    assert first[col["start"]].number_format == 'yyyy-mm-dd hh:mm "+02:00"'
+    assert second[col["start"]].number_format == 'yyyy-mm-dd hh:mm "+01:00"'
+    # They end at 03:30 and 04:30 (+01:00): one reading each, shown as before.
+    assert first[col["end"]].number_format == "yyyy-mm-dd hh:mm"
+    assert plain[col["start"]].number_format == "yyyy-mm-dd hh:mm"
+    # The CSV says the same offsets.
+    rows = {r["title"]: r for r in csv_rows(client.get("/events.csv").data)}
+    assert rows["First 02:30"]["start"] == "2020-10-25T02:30:00+02:00"
+    assert rows["Second 02:30"]["start"] == "2020-10-25T02:30:00+01:00"
+
+
 def test_xlsx_writes_formula_like_text_as_text(app, client, create_event, create_partner):
     create_event(title=EVIL, partners=[create_partner(name="@evil(1)")])
     odd = create_event(title="#N/A")
