@@ -40,14 +40,15 @@ Speed without shared state in memory, in five layers:
 4. Content codings (gzip) are made from the same pieces, once per version of the feed:
    each piece has its own raw deflate stream, ended by a sync flush so that streams can
    be concatenated, that may refer back into the piece before it (compressed with the
-   last 32 KiB of that piece as its dictionary, as pigz does: a decoder has those bytes,
+   last 8 KiB of that piece as its dictionary, as pigz does: a decoder has those bytes,
    so small pieces compress as well as the whole body), and its CRC-32. A gzip body is
    a fixed header, the pieces' streams in order, an empty final block, and a CRC-32
-   combined from the pieces' CRCs (zlib's crc32_combine, in :func:`crc_shift`), run by
-   run of about ``CRC_RUN`` pieces: after an edit only the changed block and the one
-   after it are compressed again, and no other byte is read. The bytes are
-   deterministic, so the gzip ETag (the identity ETag plus a suffix naming zlib's
-   version, level and block sizes) is strong and the same in every worker.
+   combined from the pieces' CRCs (zlib-ng's crc32_combine), run by run of about
+   ``CRC_RUN`` pieces: after an edit only the changed block, and the one after it when
+   the change is in the last WINDOW bytes its stream refers back to, are compressed
+   again, and no other byte is read. The bytes are deterministic, so the gzip ETag (the
+   identity ETag plus a suffix naming zlib-ng's version, level, block sizes and window,
+   and its output on a sample) is strong and the same in every worker.
 
 5. Rendered VEVENTs survive a restart: each is stored beside its event
    (calendar.models.EventRendering, keyed by event and :func:`context_key`: language,
@@ -92,6 +93,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
 from zlib_ng import zlib_ng
+from zlib_ng.zlib_ng import crc32_combine
 
 from .. import i18n
 from ..catalog.models import Partner, Theme, Venue
@@ -304,39 +306,6 @@ _GZIP_SUFFIX = (
 )
 
 
-# CRC-32 of a concatenation from the CRC-32s of its parts, as zlib's crc32_combine (which
-# Python's zlib module does not offer): polynomial arithmetic modulo the CRC polynomial.
-_CRC_POLY = 0xEDB88320
-
-
-def _multmodp(a: int, b: int) -> int:
-    m, p = 1 << 31, 0
-    while True:
-        if a & m:
-            p ^= b
-            if a & (m - 1) == 0:
-                return p
-        m >>= 1
-        b = (b >> 1) ^ _CRC_POLY if b & 1 else b >> 1
-
-
-_X2N = [1 << 30]  # x^(2^n) modulo the polynomial
-for _ in range(31):
-    _X2N.append(_multmodp(_X2N[-1], _X2N[-1]))
-
-
-def crc_shift(length: int) -> int:
-    """x^(8·length) modulo the polynomial: crc32(a + b) is
-    ``_multmodp(crc_shift(len(b)), crc32(a)) ^ crc32(b)``."""
-    p, k = 1 << 31, 3
-    while length:
-        if length & 1:
-            p = _multmodp(_X2N[k & 31], p)
-        length >>= 1
-        k += 1
-    return p
-
-
 _serials = itertools.count()
 
 
@@ -362,14 +331,14 @@ class _Piece:
         # Names the piece in _run_cache without holding it (never reused in a process).
         self.serial = next(_serials)
         self.ends_run = bool(rows) and (_mix(rows[-1][0]) // BLOCK_EVENTS) % CRC_RUN == 0
-        self._crc: tuple[int, int] | None = None
+        self._crc: int | None = None
         self._streams: tuple = ()
         self._tail: bytes | None = None
 
-    def crc(self) -> tuple[int, int]:
-        """The CRC-32 of ``raw`` and its CRC shift (see :func:`crc_shift`)."""
+    def crc(self) -> int:
+        """The CRC-32 of ``raw``."""
         if self._crc is None:
-            self._crc = (zlib.crc32(self.raw), crc_shift(len(self.raw)))
+            self._crc = zlib.crc32(self.raw)
         return self._crc
 
     def tail(self) -> bytes:
@@ -414,7 +383,6 @@ def _piece(raw: bytes) -> _Piece:
 # the blocks use) is 0 modulo CRC_RUN: about CRC_RUN pieces, and the runs an edit leaves
 # alone keep their combined CRC, streams and zones.
 CRC_RUN = 16
-_ONE = 1 << 31  # the polynomial 1 in _multmodp's notation: x^0
 
 
 def _piece_runs(pieces: list[_Piece]):
@@ -444,20 +412,18 @@ def _gzip(plan: list[_Piece]) -> list[bytes]:
     before = None
     for run, key, hit in zip(runs, keys, _run_cache.get_many(keys), strict=True):
         if hit is None:
-            run_crc, shift, run_size, parts = 0, _ONE, 0, []
+            run_crc, run_size, parts = 0, 0, []
             previous = before
             for piece in run:
                 parts.append(piece.stream(previous))
                 previous = piece
-                piece_crc, piece_shift = piece.crc()
-                run_crc = _multmodp(piece_shift, run_crc) ^ piece_crc
-                shift = _multmodp(piece_shift, shift)
+                run_crc = crc32_combine(run_crc, piece.crc(), len(piece.raw))
                 run_size += len(piece.raw)
-            hit = (run_crc, shift, run_size, b"".join(parts))
-            _run_cache.put(key, hit, len(hit[3]) + 8 * len(run) + 200)
-        crc = _multmodp(hit[1], crc) ^ hit[0]
-        size += hit[2]
-        streams.append(hit[3])
+            hit = (run_crc, run_size, b"".join(parts))
+            _run_cache.put(key, hit, len(hit[2]) + 8 * len(run) + 200)
+        crc = crc32_combine(crc, hit[0], hit[1])
+        size += hit[1]
+        streams.append(hit[2])
         before = run[-1]
     trailer = struct.pack("<II", crc, size & 0xFFFFFFFF)
     return [_GZIP_HEADER, *streams, _DEFLATE_END + trailer]

@@ -210,18 +210,6 @@ def test_compressed_once_per_version_and_after_an_edit_only_its_block(
         assert len(b"".join(compressed)) * 2 < len(identity)
 
 
-def test_crc_of_a_concatenation_from_its_parts():
-    import random
-    import zlib
-
-    rng = random.Random(12)
-    for _ in range(50):
-        a = rng.randbytes(rng.randrange(0, 3000))
-        b = rng.randbytes(rng.randrange(0, 70000))
-        combined = feeds._multmodp(feeds.crc_shift(len(b)), zlib.crc32(a)) ^ zlib.crc32(b)
-        assert combined == zlib.crc32(a + b)
-
-
 def test_gzip_bytes_are_the_same_in_every_worker(app, server, world):
     """A strong ETag promises the same bytes: a worker that starts cold compresses to the
     very bytes another one sent."""
