@@ -668,7 +668,7 @@ def _url_text(engine) -> str:
     return str(engine.url)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=16)
 def _state_sql(dialect) -> str:
     """The statement that reads the feed_state row, in ``dialect``'s SQL, no parameters."""
     query = select(
@@ -677,7 +677,7 @@ def _state_sql(dialect) -> str:
     return str(query.compile(dialect=dialect))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=16)
 def _changed_at_value(dialect):
     """feed_state.changed_at as the driver gives it to the value the ORM would (an aware
     datetime in UTC)."""
