@@ -71,6 +71,8 @@ def _ref_name(schema: dict) -> str | None:
 def _type(schema: dict) -> str:
     if name := _ref_name(schema):
         return name
+    if "anyOf" in schema:  # a nested shape or null
+        return " | ".join(_type(option) for option in schema["anyOf"])
     kind = schema.get("type", "")
     if isinstance(kind, list):
         kind = " | ".join(kind)

@@ -382,7 +382,7 @@ class EventQuerySchema(PageQuerySchema):
         metadata={
             "description": N_(
                 "`start`: from and to match the day an event starts "
-                "(default: any part of the event in the range)."
+                "(default: any part of the event in the range); another value is 400."
             )
         },
     )
@@ -602,13 +602,26 @@ def _event_input_fields(required: bool) -> dict:
         "themes": fields.List(
             fields.String(validate=validate.Length(min=1, max=100)),
             validate=validate.Length(min=1, max=MAX_SLUGS),
-            metadata={"description": N_("Theme slugs; at least one.")},
+            metadata={
+                "description": described(
+                    N_(
+                        "Theme slugs (see /api/v1/themes), 1 to %(n)s; an unknown one is 422 "
+                        "naming `themes`."
+                    ),
+                    n=MAX_SLUGS,
+                )
+            },
             **need(),
         ),
         "partners": fields.List(
             fields.Nested(PartnerInputSchema),
             validate=validate.Length(max=MAX_SLUGS),
-            metadata={"description": N_("Partner slugs, each with its role.")},
+            metadata={
+                "description": described(
+                    N_("The partners (at most %(n)s), each with its role; an empty list for none."),
+                    n=MAX_SLUGS,
+                )
+            },
         ),
         "expected_audience": WholeNumber(
             allow_none=True,
@@ -657,5 +670,13 @@ EventChangeSchema = type(
 class CancelSchema(_Strict):
     reason = fields.String(
         validate=validate.Length(max=rules.MAX_CANCEL_REASON_LENGTH),
-        metadata={"description": N_("Shown on the event's page and in the feeds.")},
+        metadata={
+            "description": described(
+                N_(
+                    "Why the event is cancelled, plain text of at most %(n)s characters; "
+                    "shown on the event's page and in the feeds."
+                ),
+                n=rules.MAX_CANCEL_REASON_LENGTH,
+            )
+        },
     )

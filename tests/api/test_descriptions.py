@@ -90,3 +90,14 @@ def test_the_serbian_docs_page_leaves_no_description_in_english(app, client, lan
     assert missing == []
     left = [d for d in english if _shown(d) in page]
     assert left == []
+
+
+def test_the_docs_page_shows_every_shape_and_a_nested_shape_or_null(client):
+    """The event's `venue` (a nested shape or null) had an empty type on the page; the shapes
+    the event, the lists and the writes nest (VenueRef, EventPartner, PartnerInput) and the
+    pages had no section."""
+    document = client.get("/api/openapi.json").get_json()
+    page = client.get("/api/docs").get_data(as_text=True)
+    assert "<td><code>venue</code></td><td>VenueRef | null</td>" in page
+    for name in document["components"]["schemas"]:
+        assert f'id="{name}"' in page
