@@ -25,6 +25,11 @@ def described(message: str, **values) -> str:
     return english
 
 
+def message_of(english: str) -> str:
+    """The catalogue's message id of a description (its text before values went in)."""
+    return _MESSAGES.get(english, (english, {}))[0]
+
+
 def translated(english: str) -> str:
     """The description in the request's language (English when it has no translation).
     Values that are descriptions themselves are translated too."""

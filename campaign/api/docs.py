@@ -28,12 +28,39 @@ SUMMARIES = {
     "openapi_document": _l("This document"),
 }
 METHODS = ("get", "post", "patch", "delete")
+# The document's other shapes, each in a section of its own (the event and the problem
+# have theirs; request bodies are shown with their operation).
+SHAPES = {
+    "EventPage": _l("A page of events"),
+    "VenueRef": _l("An event's venue"),
+    "EventPartner": _l("An event's partner"),
+    "ThemePage": _l("A page of themes"),
+    "Theme": _l("A theme"),
+    "PartnerPage": _l("A page of partners"),
+    "Partner": _l("A partner"),
+    "VenuePage": _l("A page of venues"),
+    "Venue": _l("A venue"),
+    "PartnerInput": _l("A partner of an event being written"),
+}
 # Where a parameter goes (OpenAPI's ``in``).
 PLACES = {"query": _l("query"), "header": _l("header"), "path": _l("path")}
 
 
 def _description(spec: dict):
     return as_html(translated(spec.get("description", "")))
+
+
+def _answer(code: str, response: dict) -> dict:
+    content = response.get("content", {})
+    schema = next(iter(content.values()), {}).get("schema", {}) if content else {}
+    return {
+        "code": code,
+        "description": _description(response),
+        "shape": _ref_name(schema),
+        "headers": [
+            (name, _description(header)) for name, header in response.get("headers", {}).items()
+        ],
+    }
 
 
 def _ref_name(schema: dict) -> str | None:
@@ -44,6 +71,8 @@ def _ref_name(schema: dict) -> str | None:
 def _type(schema: dict) -> str:
     if name := _ref_name(schema):
         return name
+    if "anyOf" in schema:  # a nested shape or null
+        return " | ".join(_type(option) for option in schema["anyOf"])
     kind = schema.get("type", "")
     if isinstance(kind, list):
         kind = " | ".join(kind)
@@ -99,8 +128,9 @@ def operations(document: dict) -> list[dict]:
                     ],
                     "body": _fields(document, body_name) if body_name else [],
                     "body_name": body_name,
+                    "body_description": _description(op.get("requestBody", {})),
                     "responses": [
-                        (code, _description(response))
+                        _answer(code, response)
                         for code, response in sorted(op["responses"].items())
                     ],
                 }
@@ -117,4 +147,9 @@ def docs():
         operations=operations(document),
         event_fields=_fields(document, "Event"),
         problem_fields=_fields(document, "Problem"),
+        shapes=[
+            {"name": name, "title": title, "fields": _fields(document, name)}
+            for name, title in SHAPES.items()
+            if name in document["components"]["schemas"]
+        ],
     )

@@ -18,14 +18,44 @@ from .descriptions import N_, described
 TITLE = "IPAP 2 campaign planner API"
 VERSION = "1.0.0"
 
-_ETAG = {"description": "Strong validator of the body's bytes.", "schema": {"type": "string"}}
+_ETAG = {
+    "description": N_(
+        "Strong validator of the body's bytes: send it back as If-None-Match (reads) or "
+        "If-Match (writes)."
+    ),
+    "schema": {"type": "string"},
+}
 _LINK = {
-    "description": 'RFC 8288: `<…>; rel="next"` on every page but the last.',
+    "description": N_('RFC 8288: `<…>; rel="next"` on every page but the last.'),
     "schema": {"type": "string"},
 }
 _CORS = {
-    "description": "`*` on public reads; absent on answers made with a token.",
+    "description": N_("`*` on public reads; absent on answers made with a token."),
     "schema": {"type": "string", "const": "*"},
+}
+_EVENT_ID = {
+    "in": "path",
+    "name": "event_id",
+    "required": True,
+    "description": described(
+        N_(
+            "The event's `id`: digits only, 1 to %(max)s. Anything else, or an event that does "
+            "not exist, is 404."
+        ),
+        max=MAX_ID,
+    ),
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+}
+# What each write's request body is.
+_BODIES = {
+    "EventInput": N_(
+        "The new event as a JSON object; a field the schema does not have is 422 naming it."
+    ),
+    "EventChange": N_(
+        "Only the fields to change, as a JSON object; the others keep their values. A field "
+        "the schema does not have is 422 naming it."
+    ),
+    "Cancel": N_("Optional: an empty body cancels without a reason."),
 }
 
 
@@ -55,6 +85,10 @@ _IF_NONE_MATCH = {
     "in": "header",
     "name": "If-None-Match",
     "required": False,
+    "description": N_(
+        "The ETag of an earlier answer: while it is still current the answer is 304, "
+        "without a body."
+    ),
     "schema": {"type": "string"},
 }
 _UNAUTHORIZED = _problem(N_("The Authorization header carries no valid token."))
@@ -148,15 +182,7 @@ _NEXT_LINKS = {
 
 def _write_operation(rule, method, summary, body, success, if_match) -> dict:
     operation_id = rule.endpoint.removeprefix("api.")
-    parameters = [
-        {
-            "in": "path",
-            "name": argument,
-            "required": True,
-            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-        }
-        for argument in sorted(rule.arguments)
-    ]
+    parameters = [_path_parameter(argument) for argument in sorted(rule.arguments)]
     if if_match:
         parameters.append(deepcopy(_IF_MATCH))
     responses = deepcopy(_WRITE_ERRORS)
@@ -167,7 +193,7 @@ def _write_operation(rule, method, summary, body, success, if_match) -> dict:
         del responses[success]["headers"]["Access-Control-Allow-Origin"]
         if success == "201":
             responses[success]["headers"]["Location"] = {
-                "description": "The new event's address in the API.",
+                "description": N_("The new event's address in the API."),
                 "schema": {"type": "string", "format": "uri"},
             }
     if operation_id == "change_event":
@@ -195,10 +221,17 @@ def _write_operation(rule, method, summary, body, success, if_match) -> dict:
     }
     if body is not None:
         operation["requestBody"] = {
+            "description": _BODIES[body],
             "required": success == "201" or body != "Cancel",
             "content": {"application/json": {"schema": body}},
         }
     return operation
+
+
+def _path_parameter(argument: str) -> dict:
+    if argument != "event_id":
+        raise LookupError(f"describe the path parameter {argument!r}")
+    return deepcopy(_EVENT_ID)
 
 
 def _path(rule: str) -> str:
@@ -263,14 +296,7 @@ def build(app, bp) -> dict:
         if query is not None:
             parameters.append({"in": "query", "schema": query})
         for argument in sorted(rule.arguments):
-            parameters.append(
-                {
-                    "in": "path",
-                    "name": argument,
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-                }
-            )
+            parameters.append(_path_parameter(argument))
         responses = {
             "200": (
                 _ok(shape, summary, paged=paged)
