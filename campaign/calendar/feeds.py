@@ -791,7 +791,14 @@ class Calendar:
         BEGIN, ORM or statement compilation for one row, which is most of what an
         unchanged feed and its 304 cost. What it read serves only to find the answer
         cached for that generation; anything read from the events reads the row again in
-        the session's transaction (``_outside``). Falls back to :meth:`_read_state`."""
+        the session's transaction (``_outside``). Falls back to :meth:`_read_state`.
+
+        Not when the session already holds a connection (a theme or partner feed looked
+        its slug up, a private feed its token): a request must never wait for a second
+        connection while it holds one, or as many concurrent requests as the pool has
+        connections hold them all and wait for each other until the pool's timeout."""
+        if self.session.in_transaction():
+            return self._read_state()
         bind = self.session.get_bind()
         try:
             raw = bind.raw_connection()

@@ -8,7 +8,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
 from campaign.calendar import feeds, ical
@@ -192,3 +192,55 @@ def test_a_streamed_feed_names_the_zones_of_its_events_not_of_stale_renderings(
     want = fresh(client, "/calendar.ics")
     assert served.headers["ETag"] == want.headers["ETag"]
     assert body == want.get_data()
+
+
+@pytest.fixture
+def connections_held(app):
+    """The most pooled connections the app held at once since the last reset(): a
+    request that waits for a second connection while holding one deadlocks the pool
+    when as many requests run at once as the pool has connections (each waits for the
+    others until the pool's timeout)."""
+    engine = app.extensions["campaign.engine"]
+    state = {"now": 0, "most": 0}
+    lock = threading.Lock()
+
+    def checkout(*_args):
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+
+    def checkin(*_args):
+        with lock:
+            state["now"] -= 1
+
+    event.listen(engine.pool, "checkout", checkout)
+    event.listen(engine.pool, "checkin", checkin)
+
+    class Held:
+        def reset(self) -> None:
+            with lock:
+                state["most"] = state["now"]
+
+        @property
+        def most(self) -> int:
+            return state["most"]
+
+    yield Held()
+    event.remove(engine.pool, "checkout", checkout)
+    event.remove(engine.pool, "checkin", checkin)
+
+
+@pytest.mark.parametrize("url", ["/themes/eadrcc/calendar.ics", "/calendar.ics?theme=eadrcc"])
+def test_an_unchanged_feed_holds_one_connection_at_a_time(
+    client, create_event, connections_held, url
+):
+    """A theme feed looks its theme up in the request's session before it reads the
+    feed's state: the state must then be read on that connection, not on a second one
+    from the pool (under flask run --with-threads, 20 clients on a theme feed held all
+    ten connections in their sessions, each waiting for an eleventh: 30 s, then 500s)."""
+    create_event(title="Okrugli sto")
+    first = fetch(client, url)
+    for headers in ({}, {"If-None-Match": first.headers["ETag"]}, {"Accept-Encoding": "gzip"}):
+        connections_held.reset()
+        client.get(url, headers=headers)
+        assert connections_held.most == 1, headers
