@@ -8,11 +8,14 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
 from campaign.calendar import feeds, ical
+from campaign.catalog import operations as catalog_ops
+from campaign.catalog.models import Theme
 from campaign.db import get_session
+from campaign.events.lists import request_filter
 from campaign.models import Event, EventPartner, EventRendering
 from tests.calendar.test_feeds import edit, fetch
 from tests.conftest import wait_for
@@ -244,3 +247,63 @@ def test_an_unchanged_feed_holds_one_connection_at_a_time(
         connections_held.reset()
         client.get(url, headers=headers)
         assert connections_held.most == 1, headers
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_feed_that_stores_its_renderings_holds_one_connection_at_a_time(
+    app, client, create_event, connections_held, streamed
+):
+    """The first request after a restart renders and stores what it rendered in a
+    transaction of its own: the request's read transaction must have let its connection
+    go by then (under flask run --with-threads, 20 clients on a cold feed each held a
+    connection and waited for another to store: 30 s, renderings not kept)."""
+    for n in range(3):
+        create_event(title=f"Skup {n}", starts_at=datetime(2026, 3, 1 + n, 9, tzinfo=UTC))
+    with app.app_context():
+        session = get_session()
+        session.execute(EventRendering.__table__.delete())
+        session.commit()
+    if streamed:
+        feeds.configure(1_000)
+    try:
+        connections_held.reset()
+        fetch(client, "/themes/eadrcc/calendar.ics")
+        with app.app_context():
+            kept = get_session().scalar(select(func.count()).select_from(EventRendering))
+    finally:
+        feeds.configure(int(app.config["FEED_CACHE_BYTES"]))
+    assert kept == 3
+    assert connections_held.most == 1
+
+
+def test_a_theme_renamed_while_its_feed_is_read_is_not_rendered_by_its_old_name(
+    app, client, create_event, backend
+):
+    """A theme feed loads its theme in the request's session (the slug looked up), and
+    the session keeps that object: on PostgreSQL, where each statement sees what was
+    committed before it, a rename committed after the look-up gives the events' new
+    versions but, without reloading the theme, its old name. The VEVENTs must say what
+    their version says, in the request, in the worker's caches and in the stored
+    renderings that every other worker reads (under flask run --with-threads, subscribers
+    of the theme feed and of /calendar.ics got two bodies under one ETag)."""
+    create_event(title="Okrugli sto", starts_at=datetime(2026, 3, 1, 9, tzinfo=UTC))
+    create_event(title="Seminar", starts_at=datetime(2026, 3, 2, 9, tzinfo=UTC))
+    url = "/themes/eadrcc/calendar.ics"
+    with app.test_request_context(url):
+        session = get_session()
+        flt = request_filter(fixed={"theme": ["eadrcc"]}, drafts=False)  # loads the theme
+        with app.app_context():  # the rename, committed by another request meanwhile
+            other = get_session()
+            theme = other.scalar(select(Theme).where(Theme.slug == "eadrcc"))
+            catalog_ops.save_theme(other, None, theme, name="Preimenovana tema", slug="eadrcc")
+        calendar = feeds.feed_of(session, flt, app.config)
+        calendar.current()
+        body, etag = calendar.body()
+    if backend == "postgresql":  # the rows were read after the rename: its name
+        assert b"Preimenovana tema" in body
+    feeds.clear_caches()  # another worker: the stored renderings
+    stored = fetch(client, url, headers={"Accept-Encoding": "identity"})
+    want = fresh(client, url)
+    assert stored.get_data() == want.get_data()
+    if want.headers["ETag"] == f'"{etag}"':
+        assert body == want.get_data()
