@@ -4,7 +4,12 @@ serves, with the same ETag."""
 
 from __future__ import annotations
 
+import gzip
+import random
+import shutil
+import subprocess
 import threading
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,11 +18,11 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
 from campaign.calendar import feeds, ical
 from campaign.catalog import operations as catalog_ops
-from campaign.catalog.models import Theme
+from campaign.catalog.models import Theme, Venue
 from campaign.db import get_session
 from campaign.events.lists import request_filter
 from campaign.models import Event, EventPartner, EventRendering
-from tests.calendar.test_feeds import edit, fetch
+from tests.calendar.test_feeds import cancel, edit, fetch
 from tests.conftest import wait_for
 
 
@@ -307,3 +312,98 @@ def test_a_theme_renamed_while_its_feed_is_read_is_not_rendered_by_its_old_name(
     assert stored.get_data() == want.get_data()
     if want.headers["ETag"] == f'"{etag}"':
         assert body == want.get_data()
+
+
+def gunzip_everywhere(body: bytes) -> bytes:
+    """``body`` decoded by Python's gzip module, by zlib on its own (one member, nothing
+    after it) and by the gzip program when there is one; all must agree."""
+    plain = gzip.decompress(body)
+    decoder = zlib.decompressobj(47)
+    assert decoder.decompress(body) + decoder.flush() == plain
+    assert decoder.eof and not decoder.unused_data
+    program = shutil.which("gzip")
+    if program:
+        out = subprocess.run([program, "-dc"], input=body, capture_output=True, check=True)
+        assert out.stdout == plain
+    return plain
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_gzip_feeds_after_random_edits_decode_to_a_fresh_render(
+    app, client, create_event, create_venue, monkeypatch, seed
+):
+    """Blocks of three events and a 700-byte window (so each piece's stream refers back
+    into the one before it, and edits land at the start, middle and end of blocks and in
+    their last WINDOW bytes): after each write (edits, moves across blocks, cancellations,
+    new events, a venue or theme renamed, a restarted worker) every gzip body decodes to
+    the identity body, that is what a fresh worker renders, and one ETag is one body."""
+    monkeypatch.setattr(feeds, "BLOCK_EVENTS", 3)
+    monkeypatch.setattr(feeds, "BLOCK_MAX", 6)
+    monkeypatch.setattr(feeds, "WINDOW", 700)
+    monkeypatch.setattr(feeds, "CRC_RUN", 2)
+    rnd = random.Random(seed)
+    venue = create_venue(name="Dom omladine")
+    start = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    ids = [
+        create_event(
+            title=f"Skup {n}",
+            starts_at=start + timedelta(hours=7 * n),
+            description=" ".join(["opis"] * rnd.randint(0, 200)),
+            venue=venue if n % 3 == 0 else None,
+        ).id
+        for n in range(40)
+    ]
+    seen: dict[str, bytes] = {}
+    cancelled: set[int] = set()
+    for step in range(30):
+        what = rnd.choice(["title", "text", "move", "cancel", "new", "venue", "theme", "restart"])
+        if what == "title":
+            edit(app, rnd.choice(ids), title=f"Novi naslov {step} " + "x" * rnd.randint(0, 50))
+        elif what == "text":
+            edit(app, rnd.choice(ids), description=" ".join(["izmena"] * rnd.randint(0, 300)))
+        elif what == "move":
+            moved = start + timedelta(hours=rnd.randint(0, 300))
+            edit(app, rnd.choice(ids), starts_at=moved, ends_at=moved + timedelta(hours=1))
+        elif what == "cancel":
+            chosen = rnd.choice(ids)
+            if chosen not in cancelled:
+                cancel(app, chosen)
+                cancelled.add(chosen)
+        elif what == "new":
+            ids.append(
+                create_event(
+                    title=f"Novi skup {step}",
+                    starts_at=start + timedelta(hours=rnd.randint(0, 300)),
+                    description="d" * rnd.randint(0, 2000),
+                ).id
+            )
+        elif what in ("venue", "theme"):
+            with app.app_context():
+                session = get_session()
+                if what == "venue":
+                    v = session.get(Venue, venue.id)
+                    catalog_ops.save_venue(
+                        session, None, v, name=f"Dom {step}", city=v.city, address=v.address,
+                        latitude=v.latitude, longitude=v.longitude, capacity=v.capacity,
+                    )  # fmt: skip
+                else:
+                    theme = session.scalar(select(Theme).where(Theme.slug == "eadrcc"))
+                    catalog_ops.save_theme(session, None, theme, name=f"Tema {step}", slug="eadrcc")
+        else:
+            feeds.clear_caches()
+        for _ in range(rnd.randint(1, 3)):
+            coding = rnd.choice(["gzip", "identity"])
+            served = fetch(client, "/calendar.ics", headers={"Accept-Encoding": coding})
+            identity = fetch(client, "/calendar.ics", headers={"Accept-Encoding": "identity"})
+            body = served.get_data()
+            if coding == "gzip":
+                assert served.headers["Content-Encoding"] == "gzip"
+                assert gunzip_everywhere(body) == identity.get_data()
+            assert seen.setdefault(served.headers["ETag"], body) == body
+        want = fresh(client, "/calendar.ics")
+        assert want.get_data() == identity.get_data(), step
+        assert want.headers["ETag"] == identity.headers["ETag"], step
+        feeds.clear_caches()
+        zipped = fetch(client, "/calendar.ics", headers={"Accept-Encoding": "gzip"})
+        assert gunzip_everywhere(zipped.get_data()) == want.get_data(), step
+        assert seen.setdefault(zipped.headers["ETag"], zipped.get_data()) == zipped.get_data()
