@@ -85,7 +85,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 
-from flask import has_app_context
+from flask import has_app_context, has_request_context, request
 from flask_babel import gettext
 from sqlalchemy import and_, case, func, literal, literal_column, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -773,18 +773,28 @@ class Calendar:
         BEGIN, ORM or statement compilation for one row, which is most of what an
         unchanged feed and its 304 cost. What it read serves only to find the answer
         cached for that generation; anything read from the events reads the row again in
-        the session's transaction (``_outside``). Falls back to :meth:`_read_state`."""
+        the session's transaction (``_outside``). Falls back to :meth:`_read_state`.
+
+        When the session already holds a connection (a theme or partner feed looked its
+        slug up, a private feed its token), on that one, in the session's transaction: a
+        request must never wait for a second connection while it holds one, or as many
+        concurrent requests as the pool has connections hold them all and wait for each
+        other until the pool's timeout."""
         bind = self.session.get_bind()
+        held = self.session.in_transaction()
         try:
-            raw = bind.raw_connection()
+            raw = self.session.connection().connection if held else bind.raw_connection()
             try:
                 cursor = raw.cursor()
                 cursor.execute(_state_sql(bind.dialect))
                 state = cursor.fetchone()
                 cursor.close()
             finally:
-                raw.close()
+                if not held:
+                    raw.close()
         except (SQLAlchemyError, bind.dialect.loaded_dbapi.Error):
+            if held:  # the session's transaction may be unusable: as a failed statement
+                raise
             state = None
         if state is None:
             return self._read_state()
@@ -897,13 +907,17 @@ class Calendar:
             extra = b"".join([r.vevent for r in present])
             spans = ical.merge_spans([spans, ical.timezone_spans(present)])
         head = self.head + ical.timezones_from_spans(spans)
-        return self._chunks(head, encoding, context, self.session.get_bind(), extra)
+        engine = self.session.get_bind()
+        # The iterator reads on a connection of its own: the request's goes back first.
+        _end_read(self.session)
+        return self._chunks(head, encoding, context, engine, extra)
 
     def _chunks(self, head: bytes, encoding: str | None, context: str, engine, extra=None):
         rows, ctx = self._snap.rows, self.ctx
 
         def vevents():
-            with engine.connect() as conn, Session(engine) as session:
+            # One connection for both (see _end_read): the session joins it to render.
+            with engine.connect() as conn, Session(bind=conn) as session:
                 blocks = list(_blocks(rows))
                 i = 0
                 while i < len(blocks):
@@ -1200,6 +1214,7 @@ class Calendar:
         if not fresh or self._generation is None:
             return
         engine = self.session.get_bind()
+        _end_read(self.session)
         sqlite = engine.dialect.name == "sqlite"
         generation = (
             select(FeedState.generation).where(FeedState.id == 1).with_for_update(read=True)
@@ -1236,6 +1251,11 @@ class Calendar:
             collection(Event.partner_links).joinedload(EventPartner.partner),
         )
         query = query.where(Event.id.in_(ids)) if few else query.where(*self.flt.conditions())
+        # Every object as this statement reads it, also one the session already holds: a
+        # theme feed's theme, loaded when its slug was looked up, has its old name if a
+        # rename committed since (PostgreSQL reads each statement's own snapshot), and
+        # the events read now have the rename's versions.
+        query = query.execution_options(populate_existing=True)
         wanted = set(ids)
         return {e.id: e for e in (session or self.session).scalars(query) if e.id in wanted}
 
@@ -1356,6 +1376,24 @@ def _render_for_contexts(session: Session, ids: list[int]) -> None:
                 for event in loaded
             ]
         _store(conn, context_key(ctx), fresh)
+
+
+def _end_read(session: Session) -> None:
+    """End the request's read transaction, so that its connection goes back to the pool
+    before the feed takes another (to store renderings, to stream): a request that holds
+    one connection and waits for a second deadlocks the pool once as many requests do
+    it at once as the pool has connections (each waits for the others until the pool's
+    timeout, and requests behind them fail). Only for GET and HEAD, which write nothing
+    (see db.make_engine), on a session with nothing pending; otherwise the caller's
+    transaction is left alone (a command-line export: one at a time)."""
+    if (
+        has_request_context()
+        and request.method in ("GET", "HEAD")
+        and session.in_transaction()
+        and not session.in_nested_transaction()
+        and not (session.new or session.dirty or session.deleted)
+    ):
+        session.commit()
 
 
 def _release(session: Session) -> None:
