@@ -1,5 +1,5 @@
-"""Absurd values of the list parameters added in issue 16 (``when=all``, ``dates=start``)
-and of the month view's ``month``: a 400 naming the parameter on every surface that
+"""Absurd values of the list parameters added in issue 16 (``when=all``, ``dates=start``),
+of ``online=only`` and ``attendance=recorded``, and of the month view's ``month``: a 400 naming the parameter on every surface that
 takes them (list, month view, feed, exports)."""
 
 from __future__ import annotations
@@ -22,6 +22,12 @@ SURFACES = ["/events", "/events/calendar", "/calendar.ics", "/events.csv", "/eve
         ("dates=start&dates=end", "dates"),
         ("dates=START", "dates"),
         ("dates=%E2%80%AEstart", "dates"),
+        ("online=only%E2%80%8B", "online"),  # a zero-width space after it
+        ("online=%E2%80%AEonly", "online"),
+        ("online=99999999999999999999", "online"),
+        ("online=ONLY", "online"),
+        ("attendance=%E2%80%AErecorded", "attendance"),
+        ("attendance=99999999999999999999", "attendance"),
     ],
 )
 def test_odd_when_and_dates_are_400_naming_the_parameter(client, surface, query, name):
